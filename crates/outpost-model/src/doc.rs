@@ -1,0 +1,614 @@
+//! The Automerge layout of Outpost documents, and typed edits on them.
+//!
+//! Layout of an item document (root map):
+//!
+//! ```text
+//! schema: 1            kind: "case"|"question"|"protocol"
+//! id, community, title, author, author_name: str
+//! created_at, updated_at: int (ms)     tags: [str]
+//! case fields      age_band, sex, setting, status: str
+//!                  presenting, history, findings, ask, outcome: Text
+//! question fields  body: Text, accepted: str (answer id)
+//! protocol fields  body: Text, status, review_date: str, references: [str]
+//! replies, answers, comments: [{id, author, author_name, created_at, body: Text,
+//!                               helpful: {actor_hex: true}  (answers only)}]
+//! ```
+//!
+//! Every collection is created when the document is created, by its one
+//! author, so concurrent edits never race to create the same object.
+//! Collaborative prose is Automerge `Text`; short fields are last-writer-wins.
+
+use crate::types::{
+    AgeBand, CaseStatus, Kind, MemberProfile, NewCommunity, NewItem, ProtocolStatus, Role, Setting,
+    Sex,
+};
+use crate::view::{
+    Answer, CaseFields, Community, HistoryEntry, Item, Member, Post, ProtocolFields, QuestionFields,
+};
+use crate::Millis;
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use std::str::FromStr;
+
+const SCHEMA: i64 = 1;
+
+/// A document that does not have the shape this version of Outpost expects,
+/// or an edit that does not apply to it.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("document is missing field '{0}'")]
+    Missing(&'static str),
+    #[error("document field '{field}' has an unexpected value '{value}'")]
+    BadValue { field: &'static str, value: String },
+    #[error("this is a {actual}, not a {expected}")]
+    WrongKind { expected: &'static str, actual: String },
+    #[error("no answer {0} on this question")]
+    NoSuchAnswer(String),
+    #[error("automerge: {0}")]
+    Automerge(#[from] AutomergeError),
+}
+
+/// Automerge actor id for a device: its ed25519 public key, so every change
+/// names the device that made it.
+pub fn actor_from_key(public_key: &[u8; 32]) -> ActorId {
+    ActorId::from(public_key.as_slice())
+}
+
+fn commit(doc: &mut AutoCommit, message: &str, now: Millis) {
+    doc.commit_with(CommitOptions::default().with_message(message).with_time(now / 1000));
+}
+
+fn put_text(doc: &mut AutoCommit, obj: &ObjId, key: &str, text: &str) -> Result<(), AutomergeError> {
+    let t = doc.put_object(obj, key, ObjType::Text)?;
+    if !text.is_empty() {
+        doc.splice_text(&t, 0, 0, text)?;
+    }
+    Ok(())
+}
+
+fn put_str_list(doc: &mut AutoCommit, obj: &ObjId, key: &str, items: &[String]) -> Result<(), AutomergeError> {
+    let list = doc.put_object(obj, key, ObjType::List)?;
+    for (i, s) in items.iter().enumerate() {
+        doc.insert(&list, i, s.as_str())?;
+    }
+    Ok(())
+}
+
+fn put_opt(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: Option<&str>) -> Result<(), AutomergeError> {
+    match v {
+        Some(v) => doc.put(obj, key, v),
+        None => doc.put(obj, key, ScalarValue::Null),
+    }
+}
+
+// ---------------------------------------------------------------- reading
+
+fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => Some(s.into_owned()),
+        _ => None,
+    }
+}
+
+fn opt_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    match scalar(doc, obj, key)? {
+        ScalarValue::Str(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn req_str(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<String, SchemaError> {
+    opt_str(doc, obj, key).ok_or(SchemaError::Missing(key))
+}
+
+fn int(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<i64, SchemaError> {
+    match scalar(doc, obj, key) {
+        Some(ScalarValue::Int(i)) => Ok(i),
+        Some(ScalarValue::Uint(u)) => Ok(i64::try_from(u).unwrap_or(i64::MAX)),
+        Some(ScalarValue::Timestamp(t)) => Ok(t),
+        _ => Err(SchemaError::Missing(key)),
+    }
+}
+
+/// The largest of all concurrently written values: `updated_at` merges as a max.
+fn max_int(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<i64, SchemaError> {
+    let all = doc.get_all(obj, key)?;
+    all.into_iter()
+        .filter_map(|(v, _)| match v {
+            Value::Scalar(s) => s.as_i64(),
+            _ => None,
+        })
+        .max()
+        .ok_or(SchemaError::Missing(key))
+}
+
+fn child(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<ObjId, SchemaError> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(_), id)) => Ok(id),
+        _ => Err(SchemaError::Missing(key)),
+    }
+}
+
+fn text(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<String, SchemaError> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Text), id)) => Ok(doc.text(&id)?),
+        Some((Value::Scalar(s), _)) => Ok(s.as_str().unwrap_or_default().to_string()),
+        _ => Err(SchemaError::Missing(key)),
+    }
+}
+
+fn enum_field<T: FromStr>(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<Option<T>, SchemaError> {
+    match opt_str(doc, obj, key) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| SchemaError::BadValue { field: key, value: s }),
+    }
+}
+
+fn str_list(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<Vec<String>, SchemaError> {
+    let list = child(doc, obj, key)?;
+    Ok(doc
+        .values(&list)
+        .filter_map(|(v, _)| match v {
+            Value::Scalar(s) => s.as_str().map(str::to_string),
+            _ => None,
+        })
+        .collect())
+}
+
+fn list_items(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<Vec<ObjId>, SchemaError> {
+    let list = child(doc, obj, key)?;
+    Ok(doc
+        .values(&list)
+        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
+        .collect())
+}
+
+fn read_post(doc: &AutoCommit, obj: &ObjId) -> Result<Post, SchemaError> {
+    Ok(Post {
+        id: req_str(doc, obj, "id")?,
+        author: req_str(doc, obj, "author")?,
+        author_name: opt_str(doc, obj, "author_name").unwrap_or_default(),
+        created_at: int(doc, obj, "created_at")?,
+        body: text(doc, obj, "body")?,
+    })
+}
+
+// ---------------------------------------------------------------- items
+
+/// Creates the document for a new item. `item` must already be validated.
+pub fn new_item_doc(
+    actor: ActorId,
+    id: &str,
+    community: &str,
+    author: &MemberProfile,
+    now: Millis,
+    item: &NewItem,
+) -> Result<ItemDoc, SchemaError> {
+    let mut doc = AutoCommit::new().with_actor(actor.clone());
+    let author_hex = actor.to_hex_string();
+    let r = ROOT;
+    doc.put(&r, "schema", SCHEMA)?;
+    doc.put(&r, "kind", item.kind().as_str())?;
+    doc.put(&r, "id", id)?;
+    doc.put(&r, "community", community)?;
+    doc.put(&r, "title", item.title())?;
+    doc.put(&r, "author", author_hex.as_str())?;
+    doc.put(&r, "author_name", author.name.as_str())?;
+    doc.put(&r, "created_at", now)?;
+    doc.put(&r, "updated_at", now)?;
+    doc.put_object(&r, "replies", ObjType::List)?;
+    doc.put_object(&r, "answers", ObjType::List)?;
+    doc.put_object(&r, "comments", ObjType::List)?;
+    match item {
+        NewItem::Case(c) => {
+            put_str_list(&mut doc, &r, "tags", &c.tags)?;
+            put_opt(&mut doc, &r, "age_band", c.age_band.map(AgeBand::as_str))?;
+            put_opt(&mut doc, &r, "sex", c.sex.map(Sex::as_str))?;
+            put_opt(&mut doc, &r, "setting", c.setting.map(Setting::as_str))?;
+            doc.put(&r, "status", CaseStatus::Open.as_str())?;
+            put_text(&mut doc, &r, "presenting", &c.presenting)?;
+            put_text(&mut doc, &r, "history", c.history.as_deref().unwrap_or(""))?;
+            put_text(&mut doc, &r, "findings", c.findings.as_deref().unwrap_or(""))?;
+            put_text(&mut doc, &r, "ask", &c.ask)?;
+            put_text(&mut doc, &r, "outcome", "")?;
+        }
+        NewItem::Question(q) => {
+            put_str_list(&mut doc, &r, "tags", &q.tags)?;
+            put_text(&mut doc, &r, "body", &q.body)?;
+            doc.put(&r, "accepted", ScalarValue::Null)?;
+        }
+        NewItem::Protocol(p) => {
+            put_str_list(&mut doc, &r, "tags", &p.tags)?;
+            put_text(&mut doc, &r, "body", &p.body)?;
+            doc.put(&r, "status", ProtocolStatus::Draft.as_str())?;
+            put_opt(&mut doc, &r, "review_date", p.review_date.as_deref())?;
+            put_str_list(&mut doc, &r, "references", &p.references)?;
+        }
+    }
+    commit(&mut doc, &format!("create {}", item.kind()), now);
+    Ok(ItemDoc { doc })
+}
+
+/// A knowledge item's document with typed edits. Each edit is one Automerge
+/// change with a message saying what it did, so history reads naturally.
+#[derive(Debug, Clone)]
+pub struct ItemDoc {
+    doc: AutoCommit,
+}
+
+impl ItemDoc {
+    /// Wraps a loaded document after checking it is an item of a known kind.
+    pub fn new(doc: AutoCommit) -> Result<Self, SchemaError> {
+        let kind = req_str(&doc, &ROOT, "kind")?;
+        Kind::from_str(&kind).map_err(|_| SchemaError::BadValue { field: "kind", value: kind })?;
+        Ok(Self { doc })
+    }
+
+    pub fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    pub fn into_automerge(self) -> AutoCommit {
+        self.doc
+    }
+
+    pub fn kind(&self) -> Result<Kind, SchemaError> {
+        let k = req_str(&self.doc, &ROOT, "kind")?;
+        Kind::from_str(&k).map_err(|_| SchemaError::BadValue { field: "kind", value: k })
+    }
+
+    fn expect(&self, kind: Kind) -> Result<(), SchemaError> {
+        let actual = self.kind()?;
+        if actual != kind {
+            return Err(SchemaError::WrongKind { expected: kind.as_str(), actual: actual.to_string() });
+        }
+        Ok(())
+    }
+
+    fn touch(&mut self, now: Millis) -> Result<(), AutomergeError> {
+        self.doc.put(ROOT, "updated_at", now)
+    }
+
+    fn push_post(
+        &mut self,
+        list: &'static str,
+        id: &str,
+        author: &MemberProfile,
+        now: Millis,
+        body: &str,
+    ) -> Result<(), SchemaError> {
+        let list_id = child(&self.doc, &ROOT, list)?;
+        let at = self.doc.length(&list_id);
+        let post = self.doc.insert_object(&list_id, at, ObjType::Map)?;
+        let actor = self.doc.get_actor().to_hex_string();
+        self.doc.put(&post, "id", id)?;
+        self.doc.put(&post, "author", actor.as_str())?;
+        self.doc.put(&post, "author_name", author.name.as_str())?;
+        self.doc.put(&post, "created_at", now)?;
+        put_text(&mut self.doc, &post, "body", body)?;
+        if list == "answers" {
+            self.doc.put_object(&post, "helpful", ObjType::Map)?;
+        }
+        self.touch(now)?;
+        Ok(())
+    }
+
+    /// A reply to a case discussion.
+    pub fn add_reply(&mut self, id: &str, author: &MemberProfile, now: Millis, body: &str) -> Result<(), SchemaError> {
+        self.expect(Kind::Case)?;
+        self.push_post("replies", id, author, now, body)?;
+        commit(&mut self.doc, "reply", now);
+        Ok(())
+    }
+
+    /// A comment, on any kind of item.
+    pub fn add_comment(&mut self, id: &str, author: &MemberProfile, now: Millis, body: &str) -> Result<(), SchemaError> {
+        self.push_post("comments", id, author, now, body)?;
+        commit(&mut self.doc, "comment", now);
+        Ok(())
+    }
+
+    pub fn add_answer(&mut self, id: &str, author: &MemberProfile, now: Millis, body: &str) -> Result<(), SchemaError> {
+        self.expect(Kind::Question)?;
+        self.push_post("answers", id, author, now, body)?;
+        commit(&mut self.doc, "answer", now);
+        Ok(())
+    }
+
+    fn answer_obj(&self, answer_id: &str) -> Result<ObjId, SchemaError> {
+        for obj in list_items(&self.doc, &ROOT, "answers")? {
+            if opt_str(&self.doc, &obj, "id").as_deref() == Some(answer_id) {
+                return Ok(obj);
+            }
+        }
+        Err(SchemaError::NoSuchAnswer(answer_id.to_string()))
+    }
+
+    pub fn accept_answer(&mut self, answer_id: &str, now: Millis) -> Result<(), SchemaError> {
+        self.expect(Kind::Question)?;
+        self.answer_obj(answer_id)?;
+        self.doc.put(ROOT, "accepted", answer_id)?;
+        self.touch(now)?;
+        commit(&mut self.doc, "accept answer", now);
+        Ok(())
+    }
+
+    /// Marks an answer helpful on behalf of this document's actor. Marks are
+    /// a set keyed by actor, so marking twice, or on two devices offline,
+    /// counts once.
+    pub fn mark_helpful(&mut self, answer_id: &str, now: Millis) -> Result<bool, SchemaError> {
+        self.expect(Kind::Question)?;
+        let answer = self.answer_obj(answer_id)?;
+        let helpful = child(&self.doc, &answer, "helpful")?;
+        let actor = self.doc.get_actor().to_hex_string();
+        if self.doc.get(&helpful, actor.as_str())?.is_some() {
+            return Ok(false);
+        }
+        self.doc.put(&helpful, actor.as_str(), true)?;
+        commit(&mut self.doc, "mark helpful", now);
+        Ok(true)
+    }
+
+    /// Records the outcome / follow-up of a case (the whole new text, merged
+    /// as minimal splices).
+    pub fn set_outcome(&mut self, outcome: &str, now: Millis) -> Result<(), SchemaError> {
+        self.expect(Kind::Case)?;
+        let t = child(&self.doc, &ROOT, "outcome")?;
+        self.doc.update_text(&t, outcome)?;
+        self.touch(now)?;
+        commit(&mut self.doc, "record outcome", now);
+        Ok(())
+    }
+
+    pub fn set_case_status(&mut self, status: CaseStatus, now: Millis) -> Result<bool, SchemaError> {
+        self.expect(Kind::Case)?;
+        if enum_field::<CaseStatus>(&self.doc, &ROOT, "status")? == Some(status) {
+            return Ok(false);
+        }
+        self.doc.put(ROOT, "status", status.as_str())?;
+        self.touch(now)?;
+        commit(&mut self.doc, &format!("mark {status}"), now);
+        Ok(true)
+    }
+
+    /// Replaces a protocol's body with `body`, as the minimal set of splices,
+    /// so a concurrent edit elsewhere in the text survives the merge.
+    pub fn set_protocol_body(&mut self, body: &str, now: Millis) -> Result<bool, SchemaError> {
+        self.expect(Kind::Protocol)?;
+        let t = child(&self.doc, &ROOT, "body")?;
+        if self.doc.text(&t)? == body {
+            return Ok(false);
+        }
+        self.doc.update_text(&t, body)?;
+        self.touch(now)?;
+        commit(&mut self.doc, "edit body", now);
+        Ok(true)
+    }
+
+    pub fn set_protocol_status(&mut self, status: ProtocolStatus, now: Millis) -> Result<bool, SchemaError> {
+        self.expect(Kind::Protocol)?;
+        if enum_field::<ProtocolStatus>(&self.doc, &ROOT, "status")? == Some(status) {
+            return Ok(false);
+        }
+        self.doc.put(ROOT, "status", status.as_str())?;
+        self.touch(now)?;
+        commit(&mut self.doc, &format!("mark {status}"), now);
+        Ok(true)
+    }
+
+    pub fn set_review_date(&mut self, date: Option<&str>, now: Millis) -> Result<(), SchemaError> {
+        self.expect(Kind::Protocol)?;
+        put_opt(&mut self.doc, &ROOT, "review_date", date)?;
+        self.touch(now)?;
+        commit(&mut self.doc, "set review date", now);
+        Ok(())
+    }
+
+    pub fn add_reference(&mut self, reference: &str, now: Millis) -> Result<(), SchemaError> {
+        self.expect(Kind::Protocol)?;
+        let list = child(&self.doc, &ROOT, "references")?;
+        let at = self.doc.length(&list);
+        self.doc.insert(&list, at, reference)?;
+        self.touch(now)?;
+        commit(&mut self.doc, "add reference", now);
+        Ok(())
+    }
+
+    /// Materializes the whole item.
+    pub fn read(&self) -> Result<Item, SchemaError> {
+        let d = &self.doc;
+        let r = ROOT;
+        let kind = self.kind()?;
+        let accepted = opt_str(d, &r, "accepted");
+        let posts = |key: &'static str| -> Result<Vec<Post>, SchemaError> {
+            list_items(d, &r, key)?.iter().map(|o| read_post(d, o)).collect()
+        };
+        let mut answers = Vec::new();
+        for obj in list_items(d, &r, "answers")? {
+            let post = read_post(d, &obj)?;
+            let helpful = match child(d, &obj, "helpful") {
+                Ok(h) => d.keys(&h).collect(),
+                Err(_) => Vec::new(),
+            };
+            let accepted = accepted.as_deref() == Some(post.id.as_str());
+            answers.push(Answer { post, helpful, accepted });
+        }
+        let status_err = |field: &'static str| SchemaError::Missing(field);
+        Ok(Item {
+            id: req_str(d, &r, "id")?,
+            kind,
+            community: req_str(d, &r, "community")?,
+            title: req_str(d, &r, "title")?,
+            author: req_str(d, &r, "author")?,
+            author_name: opt_str(d, &r, "author_name").unwrap_or_default(),
+            created_at: int(d, &r, "created_at")?,
+            updated_at: max_int(d, &r, "updated_at")?,
+            tags: str_list(d, &r, "tags")?,
+            case: match kind {
+                Kind::Case => Some(CaseFields {
+                    age_band: enum_field(d, &r, "age_band")?,
+                    sex: enum_field(d, &r, "sex")?,
+                    setting: enum_field(d, &r, "setting")?,
+                    presenting: text(d, &r, "presenting")?,
+                    history: text(d, &r, "history")?,
+                    findings: text(d, &r, "findings")?,
+                    ask: text(d, &r, "ask")?,
+                    outcome: text(d, &r, "outcome")?,
+                    status: enum_field(d, &r, "status")?.ok_or_else(|| status_err("status"))?,
+                }),
+                _ => None,
+            },
+            question: match kind {
+                Kind::Question => Some(QuestionFields { body: text(d, &r, "body")?, accepted_answer: accepted.clone() }),
+                _ => None,
+            },
+            protocol: match kind {
+                Kind::Protocol => Some(ProtocolFields {
+                    body: text(d, &r, "body")?,
+                    status: enum_field(d, &r, "status")?.ok_or_else(|| status_err("status"))?,
+                    review_date: opt_str(d, &r, "review_date"),
+                    references: str_list(d, &r, "references")?,
+                }),
+                _ => None,
+            },
+            replies: posts("replies")?,
+            answers,
+            comments: posts("comments")?,
+        })
+    }
+}
+
+/// Who changed what, when: one entry per Automerge change, oldest first.
+pub fn history(doc: &mut AutoCommit) -> Vec<HistoryEntry> {
+    let mut out: Vec<HistoryEntry> = doc
+        .get_changes_meta(&[])
+        .into_iter()
+        .map(|c| HistoryEntry {
+            hash: c.hash.to_string(),
+            actor: c.actor.to_hex_string(),
+            time: c.timestamp,
+            message: c.message.map(|m| m.into_owned()).unwrap_or_default(),
+        })
+        .collect();
+    // Changes come in causal order; a stable sort by time keeps that order
+    // among changes made in the same second.
+    out.sort_by_key(|e| e.time);
+    out
+}
+
+// ---------------------------------------------------------------- communities
+
+/// Creates a community's document with its founder as the first admin.
+pub fn new_community_doc(
+    actor: ActorId,
+    id: &str,
+    founder: &MemberProfile,
+    now: Millis,
+    c: &NewCommunity,
+) -> Result<CommunityDoc, SchemaError> {
+    let mut doc = AutoCommit::new().with_actor(actor.clone());
+    let r = ROOT;
+    doc.put(&r, "schema", SCHEMA)?;
+    doc.put(&r, "kind", "community")?;
+    doc.put(&r, "id", id)?;
+    doc.put(&r, "name", c.name.as_str())?;
+    put_text(&mut doc, &r, "domain", &c.domain)?;
+    put_text(&mut doc, &r, "charter", c.charter.as_deref().unwrap_or(""))?;
+    doc.put(&r, "created_by", actor.to_hex_string().as_str())?;
+    doc.put(&r, "created_at", now)?;
+    doc.put(&r, "updated_at", now)?;
+    doc.put_object(&r, "members", ObjType::Map)?;
+    let mut cd = CommunityDoc { doc };
+    cd.write_member(founder, Role::Admin, now)?;
+    commit(&mut cd.doc, "create community", now);
+    Ok(cd)
+}
+
+#[derive(Debug, Clone)]
+pub struct CommunityDoc {
+    doc: AutoCommit,
+}
+
+impl CommunityDoc {
+    pub fn new(doc: AutoCommit) -> Result<Self, SchemaError> {
+        let kind = req_str(&doc, &ROOT, "kind")?;
+        if kind != "community" {
+            return Err(SchemaError::WrongKind { expected: "community", actual: kind });
+        }
+        Ok(Self { doc })
+    }
+
+    pub fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    fn write_member(&mut self, p: &MemberProfile, role: Role, now: Millis) -> Result<(), SchemaError> {
+        let members = child(&self.doc, &ROOT, "members")?;
+        let key = self.doc.get_actor().to_hex_string();
+        let m = match self.doc.get(&members, key.as_str())? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => {
+                let m = self.doc.put_object(&members, key.as_str(), ObjType::Map)?;
+                self.doc.put(&m, "role", role.as_str())?;
+                self.doc.put(&m, "joined_at", now)?;
+                m
+            }
+        };
+        self.doc.put(&m, "name", p.name.as_str())?;
+        put_opt(&mut self.doc, &m, "profession", p.profession.as_deref())?;
+        put_opt(&mut self.doc, &m, "region", p.region.as_deref())?;
+        put_str_list(&mut self.doc, &m, "expertise", &p.expertise)?;
+        self.doc.put(ROOT, "updated_at", now)?;
+        Ok(())
+    }
+
+    /// Publishes (or refreshes) this document actor's profile in the community.
+    pub fn set_own_profile(&mut self, p: &MemberProfile, now: Millis) -> Result<(), SchemaError> {
+        self.write_member(p, Role::Member, now)?;
+        commit(&mut self.doc, "update profile", now);
+        Ok(())
+    }
+
+    pub fn read(&self) -> Result<Community, SchemaError> {
+        let d = &self.doc;
+        let r = ROOT;
+        let members_obj = child(d, &r, "members")?;
+        let mut members = Vec::new();
+        for key in d.keys(&members_obj) {
+            let Some((Value::Object(ObjType::Map), m)) = d.get(&members_obj, key.as_str())? else {
+                continue;
+            };
+            members.push(Member {
+                name: opt_str(d, &m, "name").unwrap_or_default(),
+                profession: opt_str(d, &m, "profession"),
+                region: opt_str(d, &m, "region"),
+                expertise: str_list(d, &m, "expertise").unwrap_or_default(),
+                role: enum_field(d, &m, "role")?.unwrap_or(Role::Member),
+                joined_at: int(d, &m, "joined_at").unwrap_or(0),
+                id: key,
+            });
+        }
+        members.sort_by_key(|m| m.joined_at);
+        Ok(Community {
+            id: req_str(d, &r, "id")?,
+            name: req_str(d, &r, "name")?,
+            domain: text(d, &r, "domain")?,
+            charter: text(d, &r, "charter")?,
+            created_by: req_str(d, &r, "created_by")?,
+            created_at: int(d, &r, "created_at")?,
+            updated_at: max_int(d, &r, "updated_at")?,
+            members,
+        })
+    }
+}
