@@ -1,1 +1,542 @@
+//! The API both Outpost front ends call. The CLI (`outpost`) and the desktop
+//! shell are wiring around [`Outpost`]: every rule about what a user may do,
+//! and every write, goes through here.
 
+mod demo;
+mod home;
+
+pub use demo::{DemoSummary, generate_cases};
+pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home};
+pub use outpost_model as model;
+pub use outpost_store as store;
+
+use automerge::ActorId;
+use outpost_model::{
+    CaseStatus, Community, CommunityDoc, HistoryEntry, Item, ItemDoc, Kind, MemberProfile,
+    NewCommunity, NewItem, ProtocolStatus, SchemaError, ValidationError, actor_from_key,
+    new_community_doc, new_item_doc, validate_body,
+};
+use outpost_store::{
+    CommunityRow, ItemRow, ListFilter, SearchHit, Store, StoreError, Target, Writer,
+};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("Outpost is not set up in {0}; run `outpost init --name \"Your Name\"` first")]
+    NotInitialized(PathBuf),
+    #[error("Outpost is already set up in {0} (device {1})")]
+    AlreadyInitialized(PathBuf, String),
+    #[error("{0}")]
+    Home(String),
+    #[error("device key {path}: {msg}")]
+    Key { path: PathBuf, msg: String },
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("'{id}' is {actual}, not {expected}")]
+    WrongTarget {
+        id: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+const PROFILE_KEY: &str = "profile";
+const DEVICE_KEY: &str = "device";
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Whoami {
+    pub id: String,
+    #[serde(flatten)]
+    pub profile: MemberProfile,
+    pub home: PathBuf,
+}
+
+/// A created reply, answer or comment.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostRef {
+    pub id: String,
+    pub item_id: String,
+    pub kind: &'static str,
+}
+
+/// An item with everything `show` displays.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemDetail {
+    #[serde(flatten)]
+    pub item: Item,
+    pub community_name: String,
+    pub status: String,
+}
+
+/// A history entry with the author's display name resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryLine {
+    #[serde(flatten)]
+    pub entry: HistoryEntry,
+    pub author_name: String,
+}
+
+/// An open Outpost home.
+pub struct Outpost {
+    home: PathBuf,
+    key: DeviceKey,
+    actor: ActorId,
+    profile: MemberProfile,
+    store: Store,
+}
+
+impl Outpost {
+    /// Sets up a new home: device key (mode 0600), store and profile.
+    pub fn init(home: &Path, profile: MemberProfile) -> Result<Self> {
+        profile.validate()?;
+        let key_path = home.join(KEY_FILE);
+        if key_path.exists() {
+            let existing = DeviceKey::load(&key_path)
+                .map(|k| k.public_hex())
+                .unwrap_or_default();
+            return Err(CoreError::AlreadyInitialized(home.to_path_buf(), existing));
+        }
+        std::fs::create_dir_all(home)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700))?;
+        }
+        let key = DeviceKey::generate()?;
+        let store = Store::open(home.join(STORE_FILE))?;
+        store.set_meta(
+            PROFILE_KEY,
+            &serde_json::to_string(&profile).map_err(|e| CoreError::Home(e.to_string()))?,
+        )?;
+        store.set_meta(DEVICE_KEY, &key.public_hex())?;
+        // The key file is written last: a home is set up exactly when it exists.
+        key.save(&key_path)?;
+        Self::open(home)
+    }
+
+    pub fn open(home: &Path) -> Result<Self> {
+        let key_path = home.join(KEY_FILE);
+        if !key_path.exists() {
+            return Err(CoreError::NotInitialized(home.to_path_buf()));
+        }
+        let key = DeviceKey::load(&key_path)?;
+        let mut store = Store::open(home.join(STORE_FILE))?;
+        if let Some(device) = store.meta(DEVICE_KEY)?
+            && device != key.public_hex()
+        {
+            return Err(CoreError::Key {
+                path: key_path,
+                msg: format!(
+                    "belongs to device {}, but this store belongs to {device}",
+                    key.public_hex()
+                ),
+            });
+        }
+        let profile = match store.meta(PROFILE_KEY)? {
+            Some(json) => {
+                serde_json::from_str(&json).map_err(|e| CoreError::Home(format!("profile: {e}")))?
+            }
+            None => return Err(CoreError::NotInitialized(home.to_path_buf())),
+        };
+        let actor = actor_from_key(&key.public());
+        store.set_actor(actor.clone());
+        Ok(Self {
+            home: home.to_path_buf(),
+            key,
+            actor,
+            profile,
+            store,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn device_key(&self) -> &DeviceKey {
+        &self.key
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn whoami(&self) -> Whoami {
+        Whoami {
+            id: self.key.public_hex(),
+            profile: self.profile.clone(),
+            home: self.home.clone(),
+        }
+    }
+
+    /// Changes this device's profile, here and in every community it belongs to.
+    pub fn set_profile(&mut self, profile: MemberProfile) -> Result<Whoami> {
+        profile.validate()?;
+        let ids: Vec<String> = self
+            .store
+            .communities()?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let json = serde_json::to_string(&profile).map_err(|e| CoreError::Home(e.to_string()))?;
+        let me = self.key.public_hex();
+        self.store.write(|w| -> Result<()> {
+            for id in &ids {
+                let mut loaded = w.load(id)?;
+                let mut c = CommunityDoc::new(loaded.doc)?;
+                if c.read()?.members.iter().any(|m| m.id == me) {
+                    c.set_own_profile(&profile, now_ms())?;
+                }
+                loaded.doc = c.into_automerge();
+                w.save(id, &mut loaded)?;
+            }
+            Ok(())
+        })?;
+        self.store.set_meta(PROFILE_KEY, &json)?;
+        self.profile = profile;
+        Ok(self.whoami())
+    }
+
+    // ------------------------------------------------------------ communities
+
+    pub fn create_community(&mut self, c: NewCommunity) -> Result<CommunityRow> {
+        c.validate()?;
+        let id = new_id();
+        let mut doc = new_community_doc(self.actor.clone(), &id, &self.profile, now_ms(), &c)?;
+        self.store
+            .write(|w| w.insert(&id, "community", doc.automerge_mut()))?;
+        self.community_row(&id)
+    }
+
+    pub fn communities(&self) -> Result<Vec<CommunityRow>> {
+        Ok(self.store.communities()?)
+    }
+
+    fn community_row(&self, id: &str) -> Result<CommunityRow> {
+        self.store
+            .communities()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| StoreError::NotFound(id.to_string()).into())
+    }
+
+    /// Resolves a community id or unique prefix.
+    pub fn resolve_community(&self, id: &str) -> Result<String> {
+        match self.store.resolve(id)? {
+            Target::Community(id) => Ok(id),
+            other => Err(wrong(id, "a community", &other)),
+        }
+    }
+
+    pub fn community(&self, id: &str) -> Result<Community> {
+        let id = self.resolve_community(id)?;
+        Ok(CommunityDoc::new(self.store.load(&id)?)?.read()?)
+    }
+
+    fn check_member(&self, community: &Community) -> Result<()> {
+        let me = self.key.public_hex();
+        if community.members.iter().any(|m| m.id == me) {
+            Ok(())
+        } else {
+            Err(CoreError::NotAllowed(format!(
+                "you are not a member of the community '{}'",
+                community.name
+            )))
+        }
+    }
+
+    // ------------------------------------------------------------ items
+
+    /// Adds a case, question or protocol. Returns its list row once the write
+    /// has committed.
+    pub fn create_item(&mut self, community: &str, mut item: NewItem) -> Result<ItemRow> {
+        item.validate()?;
+        let community = self.community(community)?;
+        self.check_member(&community)?;
+        let id = new_id();
+        let mut doc = new_item_doc(
+            self.actor.clone(),
+            &id,
+            &community.id,
+            &self.profile,
+            now_ms(),
+            &item,
+        )?;
+        self.store
+            .write(|w| w.insert(&id, item.kind().as_str(), doc.automerge_mut()))?;
+        Ok(self.store.item_row(&id)?)
+    }
+
+    /// Adds many items in one transaction (imports, the demo, benchmarks).
+    /// Either all are stored or none.
+    pub fn import_items(&mut self, community: &str, items: Vec<NewItem>) -> Result<Vec<String>> {
+        let mut validated = Vec::with_capacity(items.len());
+        for (i, mut item) in items.into_iter().enumerate() {
+            item.validate().map_err(|e| {
+                ValidationError::new(e.field, format!("item {}: {}", i + 1, e.message))
+            })?;
+            validated.push(item);
+        }
+        let community = self.community(community)?;
+        self.check_member(&community)?;
+        let now = now_ms();
+        let (actor, profile) = (self.actor.clone(), self.profile.clone());
+        self.store.write(|w| -> Result<Vec<String>> {
+            let mut ids = Vec::with_capacity(validated.len());
+            for item in &validated {
+                let id = new_id();
+                let mut doc = new_item_doc(actor.clone(), &id, &community.id, &profile, now, item)?;
+                w.insert(&id, item.kind().as_str(), doc.automerge_mut())?;
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Resolves an item id (or unique prefix), checking its kind if given.
+    pub fn resolve_item(&self, id: &str, kind: Option<Kind>) -> Result<(String, Kind)> {
+        let target = self.store.resolve(id)?;
+        let Target::Item { id: full, kind: k } = &target else {
+            let expected = kind.map_or("an item".to_string(), |k| format!("a {k}"));
+            return Err(wrong(id, &expected, &target));
+        };
+        let k: Kind = k.parse()?;
+        if let Some(want) = kind
+            && want != k
+        {
+            return Err(CoreError::WrongTarget {
+                id: id.into(),
+                expected: format!("a {want}"),
+                actual: format!("a {k}"),
+            });
+        }
+        Ok((full.clone(), k))
+    }
+
+    fn resolve_answer(&self, id: &str) -> Result<(String, String)> {
+        match self.store.resolve(id)? {
+            Target::Sub { id, item_id, kind } if kind == "answer" => Ok((id, item_id)),
+            other => Err(wrong(id, "an answer", &other)),
+        }
+    }
+
+    /// Loads an item inside a write transaction, applies `f`, and stores the
+    /// resulting changes (if any) in the same transaction.
+    fn edit<T>(&mut self, id: &str, f: impl FnOnce(&mut ItemDoc) -> Result<T>) -> Result<T> {
+        self.store.write(|w: &mut Writer<'_>| -> Result<T> {
+            let mut loaded = w.load(id)?;
+            let mut item = ItemDoc::new(loaded.doc)?;
+            let out = f(&mut item)?;
+            loaded.doc = item.into_automerge();
+            w.save(id, &mut loaded)?;
+            Ok(out)
+        })
+    }
+
+    pub fn reply(&mut self, case: &str, body: &str) -> Result<PostRef> {
+        validate_body("text", body)?;
+        let (item_id, _) = self.resolve_item(case, Some(Kind::Case))?;
+        let id = new_id();
+        let profile = self.profile.clone();
+        self.edit(&item_id, |d| {
+            Ok(d.add_reply(&id, &profile, now_ms(), body)?)
+        })?;
+        Ok(PostRef {
+            id,
+            item_id,
+            kind: "reply",
+        })
+    }
+
+    pub fn case_outcome(&mut self, case: &str, outcome: &str) -> Result<ItemRow> {
+        validate_body("text", outcome)?;
+        let (id, _) = self.resolve_item(case, Some(Kind::Case))?;
+        self.edit(&id, |d| Ok(d.set_outcome(outcome, now_ms())?))?;
+        Ok(self.store.item_row(&id)?)
+    }
+
+    pub fn case_status(&mut self, case: &str, status: CaseStatus) -> Result<ItemRow> {
+        let (id, _) = self.resolve_item(case, Some(Kind::Case))?;
+        self.edit(&id, |d| Ok(d.set_case_status(status, now_ms())?))?;
+        Ok(self.store.item_row(&id)?)
+    }
+
+    pub fn answer(&mut self, question: &str, body: &str) -> Result<PostRef> {
+        validate_body("text", body)?;
+        let (item_id, _) = self.resolve_item(question, Some(Kind::Question))?;
+        let id = new_id();
+        let profile = self.profile.clone();
+        self.edit(&item_id, |d| {
+            Ok(d.add_answer(&id, &profile, now_ms(), body)?)
+        })?;
+        Ok(PostRef {
+            id,
+            item_id,
+            kind: "answer",
+        })
+    }
+
+    /// Accepts an answer. Only the member who asked the question may.
+    pub fn accept(&mut self, answer: &str) -> Result<PostRef> {
+        let (id, item_id) = self.resolve_answer(answer)?;
+        let me = self.key.public_hex();
+        self.edit(&item_id, |d| {
+            let q = d.read()?;
+            if q.author != me {
+                return Err(CoreError::NotAllowed(format!(
+                    "only the member who asked the question ({}) can accept an answer",
+                    q.author_name
+                )));
+            }
+            Ok(d.accept_answer(&id, now_ms())?)
+        })?;
+        Ok(PostRef {
+            id,
+            item_id,
+            kind: "answer",
+        })
+    }
+
+    /// Marks an answer helpful. Returns false if this device already had.
+    pub fn helpful(&mut self, answer: &str) -> Result<bool> {
+        let (id, item_id) = self.resolve_answer(answer)?;
+        self.edit(&item_id, |d| Ok(d.mark_helpful(&id, now_ms())?))
+    }
+
+    pub fn protocol_edit(&mut self, protocol: &str, body: &str) -> Result<ItemRow> {
+        outpost_model::validate_protocol_body(body)?;
+        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
+        self.edit(&id, |d| Ok(d.set_protocol_body(body, now_ms())?))?;
+        Ok(self.store.item_row(&id)?)
+    }
+
+    pub fn protocol_status(&mut self, protocol: &str, status: ProtocolStatus) -> Result<ItemRow> {
+        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
+        self.edit(&id, |d| Ok(d.set_protocol_status(status, now_ms())?))?;
+        Ok(self.store.item_row(&id)?)
+    }
+
+    pub fn comment(&mut self, item: &str, body: &str) -> Result<PostRef> {
+        validate_body("text", body)?;
+        let (item_id, _) = self.resolve_item(item, None)?;
+        let id = new_id();
+        let profile = self.profile.clone();
+        self.edit(&item_id, |d| {
+            Ok(d.add_comment(&id, &profile, now_ms(), body)?)
+        })?;
+        Ok(PostRef {
+            id,
+            item_id,
+            kind: "comment",
+        })
+    }
+
+    // ------------------------------------------------------------ reading
+
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<ItemRow>> {
+        let filter = self.resolve_filter(filter)?;
+        Ok(self.store.list(&filter)?)
+    }
+
+    pub fn search(&self, query: &str, filter: &ListFilter) -> Result<Vec<SearchHit>> {
+        let filter = self.resolve_filter(filter)?;
+        Ok(self.store.search(query, &filter)?)
+    }
+
+    fn resolve_filter(&self, filter: &ListFilter) -> Result<ListFilter> {
+        let mut f = filter.clone();
+        if let Some(c) = &filter.community {
+            f.community = Some(self.resolve_community(c)?);
+        }
+        if let Some(k) = &filter.kind {
+            f.kind = Some(k.parse::<Kind>()?.as_str().to_string());
+        }
+        Ok(f)
+    }
+
+    pub fn show(&self, id: &str) -> Result<ItemDetail> {
+        let (id, _) = self.resolve_item(id, None)?;
+        let item = ItemDoc::new(self.store.load(&id)?)?.read()?;
+        let community_name = self
+            .community(&item.community)
+            .map(|c| c.name)
+            .unwrap_or_default();
+        let status = item.status().to_string();
+        Ok(ItemDetail {
+            item,
+            community_name,
+            status,
+        })
+    }
+
+    /// Who changed what, when, oldest first.
+    pub fn history(&self, id: &str) -> Result<Vec<HistoryLine>> {
+        let (id, _) = self.resolve_item(id, None)?;
+        let mut doc = self.store.load(&id)?;
+        let item = ItemDoc::new(doc.clone())?.read()?;
+        let members = self
+            .community(&item.community)
+            .map(|c| c.members)
+            .unwrap_or_default();
+        let mut names: std::collections::HashMap<String, String> =
+            members.into_iter().map(|m| (m.id, m.name)).collect();
+        for p in item
+            .replies
+            .iter()
+            .chain(item.comments.iter())
+            .chain(item.answers.iter().map(|a| &a.post))
+        {
+            names
+                .entry(p.author.clone())
+                .or_insert_with(|| p.author_name.clone());
+        }
+        names.entry(item.author.clone()).or_insert(item.author_name);
+        Ok(outpost_model::history(&mut doc)
+            .into_iter()
+            .map(|entry| {
+                let author_name = names
+                    .get(&entry.actor)
+                    .cloned()
+                    .unwrap_or_else(|| entry.actor.chars().take(8).collect());
+                HistoryLine { entry, author_name }
+            })
+            .collect())
+    }
+}
+
+fn wrong(id: &str, expected: &str, target: &Target) -> CoreError {
+    let actual = match target {
+        Target::Community(_) => "a community".to_string(),
+        Target::Item { kind, .. } => format!("a {kind}"),
+        Target::Sub { kind, .. } => format!("a {kind}"),
+    };
+    CoreError::WrongTarget {
+        id: id.to_string(),
+        expected: expected.to_string(),
+        actual,
+    }
+}

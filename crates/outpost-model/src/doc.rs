@@ -18,6 +18,7 @@
 //! author, so concurrent edits never race to create the same object.
 //! Collaborative prose is Automerge `Text`; short fields are last-writer-wins.
 
+use crate::Millis;
 use crate::types::{
     AgeBand, CaseStatus, Kind, MemberProfile, NewCommunity, NewItem, ProtocolStatus, Role, Setting,
     Sex,
@@ -25,9 +26,10 @@ use crate::types::{
 use crate::view::{
     Answer, CaseFields, Community, HistoryEntry, Item, Member, Post, ProtocolFields, QuestionFields,
 };
-use crate::Millis;
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{
+    ActorId, AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
 use std::str::FromStr;
 
 const SCHEMA: i64 = 1;
@@ -41,7 +43,10 @@ pub enum SchemaError {
     #[error("document field '{field}' has an unexpected value '{value}'")]
     BadValue { field: &'static str, value: String },
     #[error("this is a {actual}, not a {expected}")]
-    WrongKind { expected: &'static str, actual: String },
+    WrongKind {
+        expected: &'static str,
+        actual: String,
+    },
     #[error("no answer {0} on this question")]
     NoSuchAnswer(String),
     #[error("automerge: {0}")]
@@ -55,10 +60,19 @@ pub fn actor_from_key(public_key: &[u8; 32]) -> ActorId {
 }
 
 fn commit(doc: &mut AutoCommit, message: &str, now: Millis) {
-    doc.commit_with(CommitOptions::default().with_message(message).with_time(now / 1000));
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message)
+            .with_time(now / 1000),
+    );
 }
 
-fn put_text(doc: &mut AutoCommit, obj: &ObjId, key: &str, text: &str) -> Result<(), AutomergeError> {
+fn put_text(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    text: &str,
+) -> Result<(), AutomergeError> {
     let t = doc.put_object(obj, key, ObjType::Text)?;
     if !text.is_empty() {
         doc.splice_text(&t, 0, 0, text)?;
@@ -66,7 +80,12 @@ fn put_text(doc: &mut AutoCommit, obj: &ObjId, key: &str, text: &str) -> Result<
     Ok(())
 }
 
-fn put_str_list(doc: &mut AutoCommit, obj: &ObjId, key: &str, items: &[String]) -> Result<(), AutomergeError> {
+fn put_str_list(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    items: &[String],
+) -> Result<(), AutomergeError> {
     let list = doc.put_object(obj, key, ObjType::List)?;
     for (i, s) in items.iter().enumerate() {
         doc.insert(&list, i, s.as_str())?;
@@ -74,7 +93,12 @@ fn put_str_list(doc: &mut AutoCommit, obj: &ObjId, key: &str, items: &[String]) 
     Ok(())
 }
 
-fn put_opt(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: Option<&str>) -> Result<(), AutomergeError> {
+fn put_opt(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    v: Option<&str>,
+) -> Result<(), AutomergeError> {
     match v {
         Some(v) => doc.put(obj, key, v),
         None => doc.put(obj, key, ScalarValue::Null),
@@ -137,13 +161,17 @@ fn text(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<String, Sche
     }
 }
 
-fn enum_field<T: FromStr>(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<Option<T>, SchemaError> {
+fn enum_field<T: FromStr>(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &'static str,
+) -> Result<Option<T>, SchemaError> {
     match opt_str(doc, obj, key) {
         None => Ok(None),
-        Some(s) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| SchemaError::BadValue { field: key, value: s }),
+        Some(s) => s.parse().map(Some).map_err(|_| SchemaError::BadValue {
+            field: key,
+            value: s,
+        }),
     }
 }
 
@@ -211,7 +239,12 @@ pub fn new_item_doc(
             doc.put(&r, "status", CaseStatus::Open.as_str())?;
             put_text(&mut doc, &r, "presenting", &c.presenting)?;
             put_text(&mut doc, &r, "history", c.history.as_deref().unwrap_or(""))?;
-            put_text(&mut doc, &r, "findings", c.findings.as_deref().unwrap_or(""))?;
+            put_text(
+                &mut doc,
+                &r,
+                "findings",
+                c.findings.as_deref().unwrap_or(""),
+            )?;
             put_text(&mut doc, &r, "ask", &c.ask)?;
             put_text(&mut doc, &r, "outcome", "")?;
         }
@@ -243,7 +276,10 @@ impl ItemDoc {
     /// Wraps a loaded document after checking it is an item of a known kind.
     pub fn new(doc: AutoCommit) -> Result<Self, SchemaError> {
         let kind = req_str(&doc, &ROOT, "kind")?;
-        Kind::from_str(&kind).map_err(|_| SchemaError::BadValue { field: "kind", value: kind })?;
+        Kind::from_str(&kind).map_err(|_| SchemaError::BadValue {
+            field: "kind",
+            value: kind,
+        })?;
         Ok(Self { doc })
     }
 
@@ -261,13 +297,19 @@ impl ItemDoc {
 
     pub fn kind(&self) -> Result<Kind, SchemaError> {
         let k = req_str(&self.doc, &ROOT, "kind")?;
-        Kind::from_str(&k).map_err(|_| SchemaError::BadValue { field: "kind", value: k })
+        Kind::from_str(&k).map_err(|_| SchemaError::BadValue {
+            field: "kind",
+            value: k,
+        })
     }
 
     fn expect(&self, kind: Kind) -> Result<(), SchemaError> {
         let actual = self.kind()?;
         if actual != kind {
-            return Err(SchemaError::WrongKind { expected: kind.as_str(), actual: actual.to_string() });
+            return Err(SchemaError::WrongKind {
+                expected: kind.as_str(),
+                actual: actual.to_string(),
+            });
         }
         Ok(())
     }
@@ -301,7 +343,13 @@ impl ItemDoc {
     }
 
     /// A reply to a case discussion.
-    pub fn add_reply(&mut self, id: &str, author: &MemberProfile, now: Millis, body: &str) -> Result<(), SchemaError> {
+    pub fn add_reply(
+        &mut self,
+        id: &str,
+        author: &MemberProfile,
+        now: Millis,
+        body: &str,
+    ) -> Result<(), SchemaError> {
         self.expect(Kind::Case)?;
         self.push_post("replies", id, author, now, body)?;
         commit(&mut self.doc, "reply", now);
@@ -309,13 +357,25 @@ impl ItemDoc {
     }
 
     /// A comment, on any kind of item.
-    pub fn add_comment(&mut self, id: &str, author: &MemberProfile, now: Millis, body: &str) -> Result<(), SchemaError> {
+    pub fn add_comment(
+        &mut self,
+        id: &str,
+        author: &MemberProfile,
+        now: Millis,
+        body: &str,
+    ) -> Result<(), SchemaError> {
         self.push_post("comments", id, author, now, body)?;
         commit(&mut self.doc, "comment", now);
         Ok(())
     }
 
-    pub fn add_answer(&mut self, id: &str, author: &MemberProfile, now: Millis, body: &str) -> Result<(), SchemaError> {
+    pub fn add_answer(
+        &mut self,
+        id: &str,
+        author: &MemberProfile,
+        now: Millis,
+        body: &str,
+    ) -> Result<(), SchemaError> {
         self.expect(Kind::Question)?;
         self.push_post("answers", id, author, now, body)?;
         commit(&mut self.doc, "answer", now);
@@ -367,7 +427,11 @@ impl ItemDoc {
         Ok(())
     }
 
-    pub fn set_case_status(&mut self, status: CaseStatus, now: Millis) -> Result<bool, SchemaError> {
+    pub fn set_case_status(
+        &mut self,
+        status: CaseStatus,
+        now: Millis,
+    ) -> Result<bool, SchemaError> {
         self.expect(Kind::Case)?;
         if enum_field::<CaseStatus>(&self.doc, &ROOT, "status")? == Some(status) {
             return Ok(false);
@@ -392,7 +456,11 @@ impl ItemDoc {
         Ok(true)
     }
 
-    pub fn set_protocol_status(&mut self, status: ProtocolStatus, now: Millis) -> Result<bool, SchemaError> {
+    pub fn set_protocol_status(
+        &mut self,
+        status: ProtocolStatus,
+        now: Millis,
+    ) -> Result<bool, SchemaError> {
         self.expect(Kind::Protocol)?;
         if enum_field::<ProtocolStatus>(&self.doc, &ROOT, "status")? == Some(status) {
             return Ok(false);
@@ -423,66 +491,84 @@ impl ItemDoc {
 
     /// Materializes the whole item.
     pub fn read(&self) -> Result<Item, SchemaError> {
-        let d = &self.doc;
-        let r = ROOT;
-        let kind = self.kind()?;
-        let accepted = opt_str(d, &r, "accepted");
-        let posts = |key: &'static str| -> Result<Vec<Post>, SchemaError> {
-            list_items(d, &r, key)?.iter().map(|o| read_post(d, o)).collect()
-        };
-        let mut answers = Vec::new();
-        for obj in list_items(d, &r, "answers")? {
-            let post = read_post(d, &obj)?;
-            let helpful = match child(d, &obj, "helpful") {
-                Ok(h) => d.keys(&h).collect(),
-                Err(_) => Vec::new(),
-            };
-            let accepted = accepted.as_deref() == Some(post.id.as_str());
-            answers.push(Answer { post, helpful, accepted });
-        }
-        let status_err = |field: &'static str| SchemaError::Missing(field);
-        Ok(Item {
-            id: req_str(d, &r, "id")?,
-            kind,
-            community: req_str(d, &r, "community")?,
-            title: req_str(d, &r, "title")?,
-            author: req_str(d, &r, "author")?,
-            author_name: opt_str(d, &r, "author_name").unwrap_or_default(),
-            created_at: int(d, &r, "created_at")?,
-            updated_at: max_int(d, &r, "updated_at")?,
-            tags: str_list(d, &r, "tags")?,
-            case: match kind {
-                Kind::Case => Some(CaseFields {
-                    age_band: enum_field(d, &r, "age_band")?,
-                    sex: enum_field(d, &r, "sex")?,
-                    setting: enum_field(d, &r, "setting")?,
-                    presenting: text(d, &r, "presenting")?,
-                    history: text(d, &r, "history")?,
-                    findings: text(d, &r, "findings")?,
-                    ask: text(d, &r, "ask")?,
-                    outcome: text(d, &r, "outcome")?,
-                    status: enum_field(d, &r, "status")?.ok_or_else(|| status_err("status"))?,
-                }),
-                _ => None,
-            },
-            question: match kind {
-                Kind::Question => Some(QuestionFields { body: text(d, &r, "body")?, accepted_answer: accepted.clone() }),
-                _ => None,
-            },
-            protocol: match kind {
-                Kind::Protocol => Some(ProtocolFields {
-                    body: text(d, &r, "body")?,
-                    status: enum_field(d, &r, "status")?.ok_or_else(|| status_err("status"))?,
-                    review_date: opt_str(d, &r, "review_date"),
-                    references: str_list(d, &r, "references")?,
-                }),
-                _ => None,
-            },
-            replies: posts("replies")?,
-            answers,
-            comments: posts("comments")?,
-        })
+        read_item(&self.doc)
     }
+}
+
+/// Materializes an item from any document (checking its shape on the way).
+pub fn read_item(d: &AutoCommit) -> Result<Item, SchemaError> {
+    let r = ROOT;
+    let k = req_str(d, &r, "kind")?;
+    let kind = Kind::from_str(&k).map_err(|_| SchemaError::BadValue {
+        field: "kind",
+        value: k,
+    })?;
+    let accepted = opt_str(d, &r, "accepted");
+    let posts = |key: &'static str| -> Result<Vec<Post>, SchemaError> {
+        list_items(d, &r, key)?
+            .iter()
+            .map(|o| read_post(d, o))
+            .collect()
+    };
+    let mut answers = Vec::new();
+    for obj in list_items(d, &r, "answers")? {
+        let post = read_post(d, &obj)?;
+        let helpful = match child(d, &obj, "helpful") {
+            Ok(h) => d.keys(&h).collect(),
+            Err(_) => Vec::new(),
+        };
+        let accepted = accepted.as_deref() == Some(post.id.as_str());
+        answers.push(Answer {
+            post,
+            helpful,
+            accepted,
+        });
+    }
+    let status_err = |field: &'static str| SchemaError::Missing(field);
+    Ok(Item {
+        id: req_str(d, &r, "id")?,
+        kind,
+        community: req_str(d, &r, "community")?,
+        title: req_str(d, &r, "title")?,
+        author: req_str(d, &r, "author")?,
+        author_name: opt_str(d, &r, "author_name").unwrap_or_default(),
+        created_at: int(d, &r, "created_at")?,
+        updated_at: max_int(d, &r, "updated_at")?,
+        tags: str_list(d, &r, "tags")?,
+        case: match kind {
+            Kind::Case => Some(CaseFields {
+                age_band: enum_field(d, &r, "age_band")?,
+                sex: enum_field(d, &r, "sex")?,
+                setting: enum_field(d, &r, "setting")?,
+                presenting: text(d, &r, "presenting")?,
+                history: text(d, &r, "history")?,
+                findings: text(d, &r, "findings")?,
+                ask: text(d, &r, "ask")?,
+                outcome: text(d, &r, "outcome")?,
+                status: enum_field(d, &r, "status")?.ok_or_else(|| status_err("status"))?,
+            }),
+            _ => None,
+        },
+        question: match kind {
+            Kind::Question => Some(QuestionFields {
+                body: text(d, &r, "body")?,
+                accepted_answer: accepted.clone(),
+            }),
+            _ => None,
+        },
+        protocol: match kind {
+            Kind::Protocol => Some(ProtocolFields {
+                body: text(d, &r, "body")?,
+                status: enum_field(d, &r, "status")?.ok_or_else(|| status_err("status"))?,
+                review_date: opt_str(d, &r, "review_date"),
+                references: str_list(d, &r, "references")?,
+            }),
+            _ => None,
+        },
+        replies: posts("replies")?,
+        answers,
+        comments: posts("comments")?,
+    })
 }
 
 /// Who changed what, when: one entry per Automerge change, oldest first.
@@ -540,7 +626,10 @@ impl CommunityDoc {
     pub fn new(doc: AutoCommit) -> Result<Self, SchemaError> {
         let kind = req_str(&doc, &ROOT, "kind")?;
         if kind != "community" {
-            return Err(SchemaError::WrongKind { expected: "community", actual: kind });
+            return Err(SchemaError::WrongKind {
+                expected: "community",
+                actual: kind,
+            });
         }
         Ok(Self { doc })
     }
@@ -553,7 +642,16 @@ impl CommunityDoc {
         &mut self.doc
     }
 
-    fn write_member(&mut self, p: &MemberProfile, role: Role, now: Millis) -> Result<(), SchemaError> {
+    pub fn into_automerge(self) -> AutoCommit {
+        self.doc
+    }
+
+    fn write_member(
+        &mut self,
+        p: &MemberProfile,
+        role: Role,
+        now: Millis,
+    ) -> Result<(), SchemaError> {
         let members = child(&self.doc, &ROOT, "members")?;
         let key = self.doc.get_actor().to_hex_string();
         let m = match self.doc.get(&members, key.as_str())? {
@@ -581,34 +679,38 @@ impl CommunityDoc {
     }
 
     pub fn read(&self) -> Result<Community, SchemaError> {
-        let d = &self.doc;
-        let r = ROOT;
-        let members_obj = child(d, &r, "members")?;
-        let mut members = Vec::new();
-        for key in d.keys(&members_obj) {
-            let Some((Value::Object(ObjType::Map), m)) = d.get(&members_obj, key.as_str())? else {
-                continue;
-            };
-            members.push(Member {
-                name: opt_str(d, &m, "name").unwrap_or_default(),
-                profession: opt_str(d, &m, "profession"),
-                region: opt_str(d, &m, "region"),
-                expertise: str_list(d, &m, "expertise").unwrap_or_default(),
-                role: enum_field(d, &m, "role")?.unwrap_or(Role::Member),
-                joined_at: int(d, &m, "joined_at").unwrap_or(0),
-                id: key,
-            });
-        }
-        members.sort_by_key(|m| m.joined_at);
-        Ok(Community {
-            id: req_str(d, &r, "id")?,
-            name: req_str(d, &r, "name")?,
-            domain: text(d, &r, "domain")?,
-            charter: text(d, &r, "charter")?,
-            created_by: req_str(d, &r, "created_by")?,
-            created_at: int(d, &r, "created_at")?,
-            updated_at: max_int(d, &r, "updated_at")?,
-            members,
-        })
+        read_community(&self.doc)
     }
+}
+
+/// Materializes a community from any document (checking its shape on the way).
+pub fn read_community(d: &AutoCommit) -> Result<Community, SchemaError> {
+    let r = ROOT;
+    let members_obj = child(d, &r, "members")?;
+    let mut members = Vec::new();
+    for key in d.keys(&members_obj) {
+        let Some((Value::Object(ObjType::Map), m)) = d.get(&members_obj, key.as_str())? else {
+            continue;
+        };
+        members.push(Member {
+            name: opt_str(d, &m, "name").unwrap_or_default(),
+            profession: opt_str(d, &m, "profession"),
+            region: opt_str(d, &m, "region"),
+            expertise: str_list(d, &m, "expertise").unwrap_or_default(),
+            role: enum_field(d, &m, "role")?.unwrap_or(Role::Member),
+            joined_at: int(d, &m, "joined_at").unwrap_or(0),
+            id: key,
+        });
+    }
+    members.sort_by_key(|m| m.joined_at);
+    Ok(Community {
+        id: req_str(d, &r, "id")?,
+        name: req_str(d, &r, "name")?,
+        domain: text(d, &r, "domain")?,
+        charter: text(d, &r, "charter")?,
+        created_by: req_str(d, &r, "created_by")?,
+        created_at: int(d, &r, "created_at")?,
+        updated_at: max_int(d, &r, "updated_at")?,
+        members,
+    })
 }

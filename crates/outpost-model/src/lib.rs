@@ -12,13 +12,16 @@ mod view;
 
 pub use doc::{
     CommunityDoc, ItemDoc, SchemaError, actor_from_key, history, new_community_doc, new_item_doc,
+    read_community, read_item,
 };
 pub use types::{
     AgeBand, CaseStatus, Kind, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol,
     NewQuestion, ProtocolStatus, Role, Setting, Sex, ValidationError, limits, normalize_tags,
-    validate_body, validate_review_date,
+    validate_body, validate_protocol_body, validate_review_date,
 };
-pub use view::{Answer, CaseFields, Community, HistoryEntry, Item, Member, Post, ProtocolFields, QuestionFields};
+pub use view::{
+    Answer, CaseFields, Community, HistoryEntry, Item, Member, Post, ProtocolFields, QuestionFields,
+};
 
 /// Milliseconds since the Unix epoch, the unit of every time stored in a document.
 pub type Millis = i64;

@@ -29,13 +29,19 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 
 fn required(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
-        return Err(ValidationError::new(field, "is required and must not be empty"));
+        return Err(ValidationError::new(
+            field,
+            "is required and must not be empty",
+        ));
     }
     optional(field, value, max)
 }
@@ -48,7 +54,10 @@ fn optional(field: &'static str, value: &str, max: usize) -> Result<(), Validati
             format!("is {n} characters long; the limit is {max}"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err(ValidationError::new(field, "contains control characters"));
     }
     Ok(())
@@ -66,11 +75,23 @@ pub fn validate_body(field: &'static str, value: &str) -> Result<(), ValidationE
     required(field, value, limits::TEXT)
 }
 
+/// A protocol's Markdown body.
+pub fn validate_protocol_body(value: &str) -> Result<(), ValidationError> {
+    required("body", value, limits::PROTOCOL_BODY)
+}
+
 /// Review dates are calendar dates, `YYYY-MM-DD`.
 pub fn validate_review_date(value: &str) -> Result<(), ValidationError> {
-    let bad = || ValidationError::new("review-date", format!("'{value}' is not a date (YYYY-MM-DD)"));
+    let bad = || {
+        ValidationError::new(
+            "review-date",
+            format!("'{value}' is not a date (YYYY-MM-DD)"),
+        )
+    };
     let parts: Vec<&str> = value.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
     if y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return Err(bad());
     }
@@ -106,7 +127,10 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
                 format!("'{tag}' is longer than {} characters", limits::TAG),
             ));
         }
-        if !tag.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+        if !tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(ValidationError::new(
                 "tag",
                 format!("'{tag}' may contain only letters, digits, '-' and '_'"),
@@ -117,7 +141,10 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
         }
     }
     if out.len() > limits::TAGS {
-        return Err(ValidationError::new("tag", format!("at most {} tags", limits::TAGS)));
+        return Err(ValidationError::new(
+            "tag",
+            format!("at most {} tags", limits::TAGS),
+        ));
     }
     Ok(out)
 }
@@ -203,7 +230,8 @@ impl MemberProfile {
             required("region", r, limits::SHORT)?;
             single_line("region", r)?;
         }
-        normalize_tags(&self.expertise).map_err(|e| ValidationError::new("expertise", e.message))?;
+        normalize_tags(&self.expertise)
+            .map_err(|e| ValidationError::new("expertise", e.message))?;
         Ok(())
     }
 }
@@ -326,7 +354,7 @@ impl NewItem {
             }
             NewItem::Question(q) => required("body", &q.body, limits::TEXT)?,
             NewItem::Protocol(p) => {
-                required("body", &p.body, limits::PROTOCOL_BODY)?;
+                validate_protocol_body(&p.body)?;
                 if let Some(d) = &p.review_date {
                     validate_review_date(d)?;
                 }
@@ -368,7 +396,10 @@ mod tests {
         let e = "maybe".parse::<Sex>().unwrap_err();
         assert_eq!(e.field, "sex");
         assert!(e.message.contains("female"));
-        assert_eq!("Endorsed".parse::<ProtocolStatus>(), Ok(ProtocolStatus::Endorsed));
+        assert_eq!(
+            "Endorsed".parse::<ProtocolStatus>(),
+            Ok(ProtocolStatus::Endorsed)
+        );
     }
 
     #[test]
@@ -390,7 +421,11 @@ mod tests {
     #[test]
     fn titles_must_fit() {
         let long = "x".repeat(limits::TITLE + 1);
-        let mut q = NewItem::Question(NewQuestion { title: long, body: "b".into(), tags: vec![] });
+        let mut q = NewItem::Question(NewQuestion {
+            title: long,
+            body: "b".into(),
+            tags: vec![],
+        });
         assert_eq!(q.validate().unwrap_err().field, "title");
     }
 }

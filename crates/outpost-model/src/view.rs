@@ -1,8 +1,8 @@
 //! Read-only views materialized from documents. These are what lists,
 //! `show`, search indexing and the UI consume.
 
-use crate::types::{AgeBand, CaseStatus, Kind, ProtocolStatus, Role, Setting, Sex};
 use crate::Millis;
+use crate::types::{AgeBand, CaseStatus, Kind, ProtocolStatus, Role, Setting, Sex};
 use serde::Serialize;
 
 /// A reply, answer or comment.

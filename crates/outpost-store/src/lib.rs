@@ -1,1 +1,412 @@
+//! Outpost's local store: one SQLite file per home.
+//!
+//! It keeps every Automerge document as a snapshot plus the change chunks
+//! appended since, and beside them the materialized rows that make listing
+//! and searching instant without loading any document: `items`,
+//! `communities`, `subitems` (replies, answers, comments) and the FTS5 table
+//! `fts`. Every update also appends to `feed`, a monotonic change feed that
+//! sync reads to learn what changed since a checkpoint.
+//!
+//! One write = one `BEGIN IMMEDIATE` transaction covering change bytes,
+//! index rows, FTS rows and the feed; callers acknowledge only after it
+//! commits. Because the transaction takes the write lock *before* the
+//! document is loaded, two processes on one home (the CLI beside
+//! `outpost serve`) never edit the same document from the same base with the
+//! same actor.
 
+mod index;
+mod schema;
+
+use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash};
+use outpost_model::SchemaError;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+
+pub use index::{CommunityRow, ItemRow, ListFilter, SNIPPET_END, SNIPPET_START, SearchHit};
+
+/// After this many change chunks a document is compacted into one snapshot.
+pub const COMPACT_AFTER_CHUNKS: i64 = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("document {id} could not be read: {source}")]
+    Automerge { id: String, source: AutomergeError },
+    #[error("document {id} has an unexpected shape: {source}")]
+    Schema { id: String, source: SchemaError },
+    #[error("no item, answer or community with id '{0}'")]
+    NotFound(String),
+    #[error("'{prefix}' matches {count} ids; type more of the id")]
+    Ambiguous { prefix: String, count: usize },
+    #[error(
+        "this store was written by a newer version of Outpost (schema {found}, this build knows {known})"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    #[error("search: {0}")]
+    BadQuery(String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("store is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What an id (or a unique prefix of one) refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Community(String),
+    Item {
+        id: String,
+        kind: String,
+    },
+    /// A reply, answer or comment inside an item.
+    Sub {
+        id: String,
+        item_id: String,
+        kind: String,
+    },
+}
+
+/// A document as loaded for editing: the heads it had when loaded are kept
+/// so only the changes made since are appended (see `Writer::save`).
+pub struct Loaded {
+    pub doc: AutoCommit,
+    pub base: Vec<ChangeHash>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    actor: Option<ActorId>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and applies migrations.
+    /// Opening never loads a document.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path)?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Self {
+            conn,
+            path,
+            actor: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Documents loaded for editing get this actor, so changes are
+    /// attributed to this device.
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.actor = Some(actor);
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Runs `f` in one immediate write transaction. If `f` fails, nothing it
+    /// did is kept.
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let mut w = Writer {
+            tx,
+            actor: self.actor.clone(),
+        };
+        let out = f(&mut w)?;
+        w.tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// Loads a document read-only (no write lock).
+    pub fn load(&self, id: &str) -> Result<AutoCommit> {
+        load_doc(&self.conn, id, self.actor.as_ref()).map(|l| l.doc)
+    }
+
+    /// Resolves a full id or a unique prefix (at least 4 characters) of a
+    /// community, item, reply, answer or comment id.
+    pub fn resolve(&self, id_or_prefix: &str) -> Result<Target> {
+        let q = id_or_prefix.trim();
+        if q.is_empty() {
+            return Err(StoreError::NotFound(q.to_string()));
+        }
+        let exact = self.targets("= ?1", q)?;
+        if let Some(t) = exact.into_iter().next() {
+            return Ok(t);
+        }
+        if q.len() < 4 || !q.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(StoreError::NotFound(q.to_string()));
+        }
+        let mut found = self.targets("LIKE ?1 || '%'", q)?;
+        match found.len() {
+            0 => Err(StoreError::NotFound(q.to_string())),
+            1 => Ok(found.remove(0)),
+            count => Err(StoreError::Ambiguous {
+                prefix: q.to_string(),
+                count,
+            }),
+        }
+    }
+
+    fn targets(&self, cond: &str, q: &str) -> Result<Vec<Target>> {
+        let mut out = Vec::new();
+        let sql = format!("SELECT id, kind FROM docs WHERE id {cond} LIMIT 5");
+        let mut st = self.conn.prepare(&sql)?;
+        for row in st.query_map([q], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })? {
+            let (id, kind) = row?;
+            out.push(if kind == "community" {
+                Target::Community(id)
+            } else {
+                Target::Item { id, kind }
+            });
+        }
+        let sql = format!("SELECT id, item_id, kind FROM subitems WHERE id {cond} LIMIT 5");
+        let mut st = self.conn.prepare(&sql)?;
+        for row in st.query_map([q], |r| {
+            Ok(Target::Sub {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                kind: r.get(2)?,
+            })
+        })? {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    /// The newest sequence number in the change feed (0 when empty).
+    pub fn feed_head(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?)
+    }
+
+    /// Documents changed after `since` in the feed, each once, with the
+    /// sequence number of its latest change, oldest first.
+    pub fn changed_since(&self, since: i64, limit: usize) -> Result<Vec<(i64, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT MAX(seq) AS s, doc_id FROM feed WHERE seq > ?1 GROUP BY doc_id ORDER BY s LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Current heads of a document, without loading it.
+    pub fn heads(&self, id: &str) -> Result<Vec<ChangeHash>> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let blob = blob.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        decode_heads(id, &blob)
+    }
+
+    /// Compacts every document with pending chunks into a single snapshot.
+    pub fn compact_all(&mut self) -> Result<usize> {
+        let ids: Vec<String> = {
+            let mut st = self.conn.prepare("SELECT id FROM docs WHERE chunks > 0")?;
+            st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        for id in &ids {
+            self.write(|w| w.compact(id))?;
+        }
+        Ok(ids.len())
+    }
+
+    /// `PRAGMA integrity_check`, plus Outpost's own cross-table checks:
+    /// every document loads, and every item has its index and search rows.
+    pub fn check(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut st = self.conn.prepare("PRAGMA integrity_check")?;
+        for row in st.query_map([], |r| r.get::<_, String>(0))? {
+            let row = row?;
+            if row != "ok" {
+                problems.push(row);
+            }
+        }
+        let orphans: i64 = self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM docs d WHERE d.kind != 'community' AND NOT EXISTS (SELECT 1 FROM items i WHERE i.id = d.id))
+                  + (SELECT COUNT(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = i.id))
+                  + (SELECT COUNT(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM fts WHERE fts.rowid = i.rid))",
+            [],
+            |r| r.get(0),
+        )?;
+        if orphans > 0 {
+            problems.push(format!(
+                "{orphans} documents without matching index or search rows"
+            ));
+        }
+        let ids: Vec<String> = {
+            let mut st = self.conn.prepare("SELECT id FROM docs")?;
+            st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        for id in ids {
+            if let Err(e) = load_doc(&self.conn, &id, None) {
+                problems.push(e.to_string());
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Raw access for tests and benchmarks that need to look underneath.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// A write transaction in progress.
+pub struct Writer<'a> {
+    tx: rusqlite::Transaction<'a>,
+    actor: Option<ActorId>,
+}
+
+impl Writer<'_> {
+    /// Loads a document for editing, inside the transaction.
+    pub fn load(&self, id: &str) -> Result<Loaded> {
+        load_doc(&self.tx, id, self.actor.as_ref())
+    }
+
+    pub fn resolve_kind(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Stores a brand-new document and indexes it.
+    pub fn insert(&mut self, id: &str, kind: &str, doc: &mut AutoCommit) -> Result<()> {
+        let exists: bool = self.tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(StoreError::Exists(id.to_string()));
+        }
+        let snapshot = doc.save();
+        let heads = encode_heads(&doc.get_heads());
+        self.tx.execute(
+            "INSERT INTO docs(id, kind, snapshot, chunks, heads) VALUES (?1, ?2, ?3, 0, ?4)",
+            params![id, kind, snapshot, heads],
+        )?;
+        self.after_change(id, kind, doc, &heads)
+    }
+
+    /// Appends the changes made to `loaded.doc` since it was loaded. Returns
+    /// false (and writes nothing) when there were none.
+    pub fn save(&mut self, id: &str, loaded: &mut Loaded) -> Result<bool> {
+        let new_heads = loaded.doc.get_heads();
+        if new_heads == loaded.base {
+            return Ok(false);
+        }
+        let chunk = loaded.doc.save_after(&loaded.base);
+        let kind: String = self
+            .tx
+            .query_row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
+        let heads = encode_heads(&new_heads);
+        let chunks: i64 = self.tx.query_row(
+            "UPDATE docs SET chunks = chunks + 1, heads = ?2 WHERE id = ?1 RETURNING chunks",
+            params![id, heads],
+            |r| r.get(0),
+        )?;
+        if chunks >= COMPACT_AFTER_CHUNKS {
+            self.write_snapshot(id, &mut loaded.doc)?;
+        } else {
+            self.tx.execute(
+                "INSERT INTO chunks(doc_id, n, data) VALUES (?1, ?2, ?3)",
+                params![id, chunks, chunk],
+            )?;
+        }
+        loaded.base = new_heads;
+        self.after_change(id, &kind, &loaded.doc, &heads)?;
+        Ok(true)
+    }
+
+    fn write_snapshot(&mut self, id: &str, doc: &mut AutoCommit) -> Result<()> {
+        let snapshot = doc.save();
+        self.tx
+            .execute("DELETE FROM chunks WHERE doc_id = ?1", [id])?;
+        self.tx.execute(
+            "UPDATE docs SET snapshot = ?2, chunks = 0 WHERE id = ?1",
+            params![id, snapshot],
+        )?;
+        Ok(())
+    }
+
+    /// Rewrites a document as one snapshot. Heads and content are unchanged.
+    pub fn compact(&mut self, id: &str) -> Result<()> {
+        let mut loaded = self.load(id)?;
+        self.write_snapshot(id, &mut loaded.doc)
+    }
+
+    fn after_change(&mut self, id: &str, kind: &str, doc: &AutoCommit, heads: &[u8]) -> Result<()> {
+        index::reindex(&self.tx, id, kind, doc)?;
+        self.tx.execute(
+            "INSERT INTO feed(doc_id, heads, at) VALUES (?1, ?2, unixepoch('subsec') * 1000)",
+            params![id, heads],
+        )?;
+        Ok(())
+    }
+}
+
+fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Loaded> {
+    let snapshot: Option<Vec<u8>> = conn
+        .query_row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let snapshot = snapshot.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+    let am = |source| StoreError::Automerge {
+        id: id.to_string(),
+        source,
+    };
+    let mut doc = AutoCommit::load(&snapshot).map_err(am)?;
+    let mut st = conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY n")?;
+    let mut rows = st.query([id])?;
+    while let Some(row) = rows.next()? {
+        let data: Vec<u8> = row.get(0)?;
+        doc.load_incremental(&data).map_err(am)?;
+    }
+    if let Some(a) = actor {
+        doc.set_actor(a.clone());
+    }
+    let base = doc.get_heads();
+    Ok(Loaded { doc, base })
+}
+
+fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort();
+    sorted.iter().flat_map(|h| h.0).collect()
+}
+
+fn decode_heads(id: &str, blob: &[u8]) -> Result<Vec<ChangeHash>> {
+    blob.chunks(32)
+        .map(|c| ChangeHash::try_from(c).map_err(|_| StoreError::Corrupt(format!("heads of {id}"))))
+        .collect()
+}

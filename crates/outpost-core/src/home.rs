@@ -1,0 +1,94 @@
+//! The home directory: device key, profile and store.
+
+use crate::{CoreError, Result};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const KEY_FILE: &str = "device.key";
+pub const STORE_FILE: &str = "outpost.db";
+
+/// Where Outpost keeps its files: `--home`, else `$OUTPOST_HOME`, else the
+/// platform data directory (`~/.local/share/outpost` on Linux).
+pub fn resolve_home(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("OUTPOST_HOME").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    dirs::data_dir()
+        .map(|d| d.join("outpost"))
+        .ok_or_else(|| CoreError::Home("no home directory: pass --home or set OUTPOST_HOME".into()))
+}
+
+/// The device's ed25519 key. Its public half is this device's identity: the
+/// Automerge actor of every change it makes and (with sync) its iroh
+/// endpoint id.
+pub struct DeviceKey {
+    signing: ed25519_dalek::SigningKey,
+}
+
+impl DeviceKey {
+    pub fn generate() -> Result<Self> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| CoreError::Home(format!("no system randomness: {e}")))?;
+        Ok(Self {
+            signing: ed25519_dalek::SigningKey::from_bytes(&secret),
+        })
+    }
+
+    pub fn public(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    pub fn public_hex(&self) -> String {
+        hex::encode(self.public())
+    }
+
+    pub fn secret_bytes(&self) -> [u8; 32] {
+        self.signing.to_bytes()
+    }
+
+    /// Reads a key file: one line, the secret key in hex.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bad = |msg: String| CoreError::Key {
+            path: path.to_path_buf(),
+            msg,
+        };
+        let text = fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| bad("not a device key (expected 64 hex digits)".into()))?;
+        let secret: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| bad("not a device key (expected 64 hex digits)".into()))?;
+        Ok(Self {
+            signing: ed25519_dalek::SigningKey::from_bytes(&secret),
+        })
+    }
+
+    /// Writes the key readable by its owner only, atomically: a crash leaves
+    /// either no key file or a whole one.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("key.tmp");
+        let _ = fs::remove_file(&tmp);
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(hex::encode(self.secret_bytes()).as_bytes())?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+}

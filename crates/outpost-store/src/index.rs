@@ -1,0 +1,279 @@
+//! Materialized rows (lists), FTS5 rows (search) and the queries over them.
+//! Nothing here loads an Automerge document except `reindex`, which is handed
+//! the one document that just changed.
+
+use crate::{Result, Store, StoreError};
+use automerge::AutoCommit;
+use outpost_model::{read_community, read_item};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
+use serde::Serialize;
+
+/// Marks around matched words in search snippets.
+pub const SNIPPET_START: &str = "«";
+pub const SNIPPET_END: &str = "»";
+
+/// One row of a list view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemRow {
+    pub id: String,
+    pub kind: String,
+    pub community: String,
+    pub title: String,
+    pub status: String,
+    pub author: String,
+    pub author_name: String,
+    pub tags: Vec<String>,
+    /// Replies, answers and comments.
+    pub responses: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    #[serde(flatten)]
+    pub item: ItemRow,
+    /// A short excerpt with matches between `SNIPPET_START` and `SNIPPET_END`.
+    pub snippet: String,
+    /// bm25 score: lower is better.
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommunityRow {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub members: i64,
+    pub items: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub community: Option<String>,
+    pub kind: Option<String>,
+    pub tag: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl ListFilter {
+    fn where_clause(&self, params: &mut Vec<Value>) -> String {
+        let mut conds = Vec::new();
+        if let Some(c) = &self.community {
+            params.push(Value::Text(c.clone()));
+            conds.push(format!("i.community_id = ?{}", params.len()));
+        }
+        if let Some(k) = &self.kind {
+            params.push(Value::Text(k.clone()));
+            conds.push(format!("i.kind = ?{}", params.len()));
+        }
+        if let Some(t) = &self.tag {
+            params.push(Value::Text(format!("% {} %", t.trim().to_lowercase())));
+            conds.push(format!("i.tags LIKE ?{}", params.len()));
+        }
+        conds.iter().map(|c| format!(" AND {c}")).collect()
+    }
+
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(50).min(10_000) as i64
+    }
+}
+
+const ROW_COLUMNS: &str = "i.id, i.kind, i.community_id, i.title, i.status, i.author, i.author_name, i.tags, i.responses, i.created_at, i.updated_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
+    let tags: String = r.get(7)?;
+    Ok(ItemRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        community: r.get(2)?,
+        title: r.get(3)?,
+        status: r.get(4)?,
+        author: r.get(5)?,
+        author_name: r.get(6)?,
+        tags: tags.split_whitespace().map(str::to_string).collect(),
+        responses: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
+/// Rebuilds the rows derived from one document.
+pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -> Result<()> {
+    let schema = |source| StoreError::Schema {
+        id: id.to_string(),
+        source,
+    };
+    if kind == "community" {
+        let c = read_community(doc).map_err(schema)?;
+        tx.execute(
+            "INSERT INTO communities(id, name, domain, members, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
+                members = excluded.members, updated_at = excluded.updated_at",
+            params![c.id, c.name, c.domain, c.members.len() as i64, c.created_at, c.updated_at],
+        )?;
+        return Ok(());
+    }
+    let item = read_item(doc).map_err(schema)?;
+    if item.id != id {
+        return Err(StoreError::Corrupt(format!(
+            "document {id} calls itself {}",
+            item.id
+        )));
+    }
+    let tags = format!(" {} ", item.tags.join(" "));
+    let rid: i64 = tx.query_row(
+        "INSERT INTO items(id, community_id, kind, title, status, author, author_name, tags, responses, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(id) DO UPDATE SET title = excluded.title, status = excluded.status, tags = excluded.tags,
+            responses = excluded.responses, updated_at = excluded.updated_at
+         RETURNING rid",
+        params![
+            item.id,
+            item.community,
+            item.kind.as_str(),
+            item.title,
+            item.status(),
+            item.author,
+            item.author_name,
+            tags,
+            item.response_count() as i64,
+            item.created_at,
+            item.updated_at
+        ],
+        |r| r.get(0),
+    )?;
+    tx.execute("DELETE FROM fts WHERE rowid = ?1", [rid])?;
+    tx.execute(
+        "INSERT INTO fts(rowid, title, body, discussion, tags) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            rid,
+            item.title,
+            item.body_text(),
+            item.discussion_text(),
+            item.tags.join(" ")
+        ],
+    )?;
+    tx.execute("DELETE FROM subitems WHERE item_id = ?1", [id])?;
+    let mut st = tx
+        .prepare_cached("INSERT OR REPLACE INTO subitems(id, item_id, kind) VALUES (?1, ?2, ?3)")?;
+    for (sub, kind) in item.sub_ids() {
+        st.execute(params![sub, id, kind])?;
+    }
+    Ok(())
+}
+
+/// Turns what a user typed into a safe FTS5 query: every word quoted (so
+/// punctuation and FTS operators are plain text), all words required, the
+/// last one as a prefix so results follow typing.
+pub fn fts_query(input: &str) -> Result<String> {
+    let words: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    if words.is_empty() {
+        return Err(StoreError::BadQuery(
+            "type at least one word to search for".into(),
+        ));
+    }
+    let mut q = words.join(" ");
+    if !input.ends_with(char::is_whitespace) {
+        q.push('*');
+    }
+    Ok(q)
+}
+
+impl Store {
+    /// Newest-first list of items; reads only index rows.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<ItemRow>> {
+        let mut p = Vec::new();
+        let cond = filter.where_clause(&mut p);
+        p.push(Value::Integer(filter.limit()));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM items i WHERE 1 = 1{cond} ORDER BY i.updated_at DESC, i.rid DESC LIMIT ?{}",
+            p.len()
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(params_from_iter(p), row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn item_row(&self, id: &str) -> Result<ItemRow> {
+        let sql = format!("SELECT {ROW_COLUMNS} FROM items i WHERE i.id = ?1");
+        self.conn.query_row(&sql, [id], row).map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound(id.to_string()),
+            e => e.into(),
+        })
+    }
+
+    /// Full-text search, best match first (bm25; a title match outweighs a
+    /// match in the body, which outweighs one in the discussion).
+    pub fn search(&self, query: &str, filter: &ListFilter) -> Result<Vec<SearchHit>> {
+        let mut p = vec![Value::Text(fts_query(query)?)];
+        let cond = filter.where_clause(&mut p);
+        p.push(Value::Integer(filter.limit().min(200)));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS}, snippet(fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', '…', 14),
+                    bm25(fts, 10.0, 2.0, 1.0, 5.0) AS score
+             FROM fts JOIN items i ON i.rid = fts.rowid
+             WHERE fts MATCH ?1{cond}
+             ORDER BY score LIMIT ?{}",
+            p.len()
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(params_from_iter(p), |r| {
+            Ok(SearchHit {
+                item: row(r)?,
+                snippet: r.get(11)?,
+                score: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn communities(&self) -> Result<Vec<CommunityRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT c.id, c.name, c.domain, c.members, (SELECT COUNT(*) FROM items i WHERE i.community_id = c.id),
+                    c.created_at, c.updated_at
+             FROM communities c ORDER BY c.name COLLATE NOCASE",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(CommunityRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                domain: r.get(2)?,
+                members: r.get(3)?,
+                items: r.get(4)?,
+                created_at: r.get(5)?,
+                updated_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn item_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn queries_are_quoted_and_prefixed() {
+        assert_eq!(fts_query("chest pain").unwrap(), "\"chest\" \"pain\"*");
+        assert_eq!(fts_query("sepsis ").unwrap(), "\"sepsis\"");
+        assert_eq!(
+            fts_query("NOT \"x\" OR y:").unwrap(),
+            "\"NOT\" \"x\" \"OR\" \"y\"*"
+        );
+        assert!(fts_query("  -- ").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! Connection settings and versioned migrations.
+
+use crate::{Result, StoreError};
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `i` to `i + 1`; never edit a
+/// shipped entry, append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: documents, index rows, search, change feed.
+    r#"
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+    -- One row per Automerge document: the last snapshot, how many change
+    -- chunks follow it, and the current heads (sorted 32-byte hashes).
+    CREATE TABLE docs(
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        snapshot BLOB NOT NULL,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        heads BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE chunks(
+        doc_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY(doc_id, n)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE communities(
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        members INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE items(
+        rid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        community_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        author TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        tags TEXT NOT NULL,          -- ' tag1 tag2 ' for whole-word matching
+        responses INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX items_by_updated ON items(updated_at DESC);
+    CREATE INDEX items_by_community ON items(community_id, updated_at DESC);
+    CREATE INDEX items_by_kind ON items(kind, updated_at DESC);
+
+    -- Replies, answers and comments live inside their item's document; this
+    -- maps their ids back to it.
+    CREATE TABLE subitems(
+        id TEXT PRIMARY KEY,
+        item_id TEXT NOT NULL,
+        kind TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX subitems_by_item ON subitems(item_id);
+
+    -- rowid = items.rid. Columns are weighted in bm25(): title highest.
+    CREATE VIRTUAL TABLE fts USING fts5(
+        title, body, discussion, tags,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    -- Append-only change feed: one row per update of a document.
+    CREATE TABLE feed(
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL,
+        heads BLOB NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX feed_by_doc ON feed(doc_id, seq);
+    "#,
+];
+
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn configure(conn: &Connection) -> Result<()> {
+    // WAL for concurrent readers (the CLI beside a running `serve`); FULL
+    // because NORMAL can lose the last commits on power loss, and a clinician
+    // was told "saved".
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > VERSION {
+        return Err(StoreError::NewerSchema {
+            found,
+            known: VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if now > i as i64 {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "migrated store");
+    }
+    Ok(())
+}
