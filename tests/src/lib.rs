@@ -1,1 +1,106 @@
+//! Helpers for the cross-crate tests: find (and build) the real `outpost`
+//! binary, and run it against throwaway homes.
 
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The `outpost` binary of this build profile, built on first use so tests
+/// never run a stale binary.
+pub fn outpost_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("OUTPOST_BIN") {
+            return PathBuf::from(p);
+        }
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "outpost-cli", "--bin", "outpost"]);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build for the outpost binary");
+        assert!(status.success(), "building the outpost binary failed");
+        let bin = profile_dir.join(format!("outpost{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "no outpost binary at {}", bin.display());
+        bin
+    })
+}
+
+/// A throwaway Outpost home driven through the real binary.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Home {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(outpost_bin());
+        c.arg("--home").arg(self.path()).args(args);
+        c.env_remove("OUTPOST_HOME").stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `outpost --home H ARGS`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run outpost")
+    }
+
+    /// Runs with `stdin` piped in.
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn outpost");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        child.wait_with_output().expect("wait for outpost")
+    }
+
+    /// Runs with `--json`, asserts success and parses stdout.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "outpost {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("outpost {args:?} printed invalid JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        })
+    }
+
+    /// `init` with a name, then `community create`; returns the community id.
+    pub fn init_with_community(&self, name: &str) -> String {
+        self.json(&["init", "--name", name, "--profession", "GP", "--region", "North Valley"]);
+        let c = self.json(&["community", "create", "Rural emergencies", "--domain", "Emergency care far from hospital"]);
+        c["id"].as_str().expect("community id").to_string()
+    }
+}
+
+/// The `id` field of a JSON object.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+}
