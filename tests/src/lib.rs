@@ -15,7 +15,10 @@ pub fn outpost_bin() -> &'static Path {
             return PathBuf::from(p);
         }
         let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps");
         let release = profile_dir.file_name().is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
@@ -23,7 +26,9 @@ pub fn outpost_bin() -> &'static Path {
         if release {
             cmd.arg("--release");
         }
-        let status = cmd.status().expect("run cargo build for the outpost binary");
+        let status = cmd
+            .status()
+            .expect("run cargo build for the outpost binary");
         assert!(status.success(), "building the outpost binary failed");
         let bin = profile_dir.join(format!("outpost{}", std::env::consts::EXE_SUFFIX));
         assert!(bin.exists(), "no outpost binary at {}", bin.display());
@@ -44,7 +49,9 @@ impl Default for Home {
 
 impl Home {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir") }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -73,7 +80,12 @@ impl Home {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn outpost");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
         child.wait_with_output().expect("wait for outpost")
     }
 
@@ -88,19 +100,39 @@ impl Home {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("outpost {args:?} printed invalid JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "outpost {args:?} printed invalid JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     }
 
     /// `init` with a name, then `community create`; returns the community id.
     pub fn init_with_community(&self, name: &str) -> String {
-        self.json(&["init", "--name", name, "--profession", "GP", "--region", "North Valley"]);
-        let c = self.json(&["community", "create", "Rural emergencies", "--domain", "Emergency care far from hospital"]);
+        self.json(&[
+            "init",
+            "--name",
+            name,
+            "--profession",
+            "GP",
+            "--region",
+            "North Valley",
+        ]);
+        let c = self.json(&[
+            "community",
+            "create",
+            "Rural emergencies",
+            "--domain",
+            "Emergency care far from hospital",
+        ]);
         c["id"].as_str().expect("community id").to_string()
     }
 }
 
 /// The `id` field of a JSON object.
 pub fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
 }

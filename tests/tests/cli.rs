@@ -2,6 +2,8 @@
 //! command, and for each a bad input that must fail with a message naming
 //! the problem and change nothing.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use outpost_tests::{Home, id_of};
 use serde_json::Value;
 
@@ -11,13 +13,21 @@ fn rejected(home: &Home, args: &[&str], needle: &str) {
     let feed_before = feed_head(home);
     let out = home.run(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "outpost {args:?} should fail but printed {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "outpost {args:?} should fail but printed {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(
         stderr.to_lowercase().contains(&needle.to_lowercase()),
         "outpost {args:?}: expected '{needle}' in stderr, got: {stderr}"
     );
     assert!(out.stdout.is_empty(), "a failed command printed to stdout");
-    assert_eq!(home.run(&["--json", "list", "--limit", "1000"]).stdout, before, "list changed after {args:?}");
+    assert_eq!(
+        home.run(&["--json", "list", "--limit", "1000"]).stdout,
+        before,
+        "list changed after {args:?}"
+    );
     assert_eq!(feed_head(home), feed_before, "store changed after {args:?}");
 }
 
@@ -26,7 +36,9 @@ fn feed_head(home: &Home) -> i64 {
     if !path.exists() {
         return 0;
     }
-    outpost_store::Store::open(path).and_then(|s| s.feed_head()).unwrap_or(-1)
+    outpost_store::Store::open(path)
+        .and_then(|s| s.feed_head())
+        .unwrap_or(-1)
 }
 
 fn args(v: &[String]) -> Vec<&str> {
@@ -34,7 +46,11 @@ fn args(v: &[String]) -> Vec<&str> {
 }
 
 fn text(out: &std::process::Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -44,13 +60,30 @@ fn init_and_whoami() {
     rejected(&home, &["whoami"], "not set up");
     rejected(&home, &["init", "--name", "  "], "name");
     rejected(&home, &["init"], "--name");
-    let me = home.json(&["init", "--name", "Dr Ana Ruiz", "--profession", "GP", "--region", "Sierra", "--expertise", "Paeds"]);
-    assert_eq!(me["id"].as_str().map(str::len), Some(64), "device id is the ed25519 public key in hex");
+    let me = home.json(&[
+        "init",
+        "--name",
+        "Dr Ana Ruiz",
+        "--profession",
+        "GP",
+        "--region",
+        "Sierra",
+        "--expertise",
+        "Paeds",
+    ]);
+    assert_eq!(
+        me["id"].as_str().map(str::len),
+        Some(64),
+        "device id is the ed25519 public key in hex"
+    );
     assert_eq!(me["expertise"], serde_json::json!(["Paeds"]));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(home.path().join("device.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(home.path().join("device.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "device key readable by its owner only");
     }
     let again = home.json(&["whoami"]);
@@ -64,16 +97,31 @@ fn init_and_whoami() {
         .env("OUTPOST_HOME", home.path())
         .output()
         .unwrap();
-    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"], me["id"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"],
+        me["id"]
+    );
 }
 
 #[test]
 fn communities() {
     let home = Home::new();
     home.json(&["init", "--name", "Dr A"]);
-    rejected(&home, &["community", "create", "Rural", "--domain", ""], "domain");
+    rejected(
+        &home,
+        &["community", "create", "Rural", "--domain", ""],
+        "domain",
+    );
     rejected(&home, &["community", "create", "", "--domain", "x"], "name");
-    let c = home.json(&["community", "create", "Rural emergencies", "--domain", "Emergencies far from hospital", "--charter", "Be kind"]);
+    let c = home.json(&[
+        "community",
+        "create",
+        "Rural emergencies",
+        "--domain",
+        "Emergencies far from hospital",
+        "--charter",
+        "Be kind",
+    ]);
     let id = id_of(&c);
     let list = home.json(&["community", "list"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
@@ -81,31 +129,98 @@ fn communities() {
     assert_eq!(shown["charter"], "Be kind");
     assert_eq!(shown["members"][0]["role"], "admin");
     assert!(text(&home.run(&["community", "show", &id])).contains("Emergencies far from hospital"));
-    rejected(&home, &["community", "show", "00000000-dead"], "no item, answer or community");
+    rejected(
+        &home,
+        &["community", "show", "00000000-dead"],
+        "no item, answer or community",
+    );
 }
 
 #[test]
 fn cases_replies_outcomes() {
     let home = Home::new();
     let comm = home.init_with_community("Dr Case");
-    let base = ["case", "add", "--community", comm.as_str(), "--title", "Snakebite", "--ask", "Observe how long?"];
-    let with = |extra: &[&str]| -> Vec<String> { base.iter().chain(extra).map(|s| s.to_string()).collect() };
+    let base = [
+        "case",
+        "add",
+        "--community",
+        comm.as_str(),
+        "--title",
+        "Snakebite",
+        "--ask",
+        "Observe how long?",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
 
     rejected(&home, &args(&with(&["--presenting", ""])), "presenting");
-    rejected(&home, &args(&with(&["--presenting", "bite", "--sex", "maybe"])), "sex");
-    rejected(&home, &args(&with(&["--presenting", "bite", "--age-band", "old"])), "age-band");
-    rejected(&home, &args(&with(&["--presenting", "bite", "--setting", "moon"])), "setting");
-    rejected(&home, &args(&with(&["--presenting", "bite", "--tag", "two words"])), "tag");
-    rejected(&home, &["case", "add", "--community", &comm, "--presenting", "x", "--ask", "y"], "--title");
     rejected(
         &home,
-        &["case", "add", "--community", "ffffffff", "--title", "t", "--presenting", "x", "--ask", "y"],
+        &args(&with(&["--presenting", "bite", "--sex", "maybe"])),
+        "sex",
+    );
+    rejected(
+        &home,
+        &args(&with(&["--presenting", "bite", "--age-band", "old"])),
+        "age-band",
+    );
+    rejected(
+        &home,
+        &args(&with(&["--presenting", "bite", "--setting", "moon"])),
+        "setting",
+    );
+    rejected(
+        &home,
+        &args(&with(&["--presenting", "bite", "--tag", "two words"])),
+        "tag",
+    );
+    rejected(
+        &home,
+        &[
+            "case",
+            "add",
+            "--community",
+            &comm,
+            "--presenting",
+            "x",
+            "--ask",
+            "y",
+        ],
+        "--title",
+    );
+    rejected(
+        &home,
+        &[
+            "case",
+            "add",
+            "--community",
+            "ffffffff",
+            "--title",
+            "t",
+            "--presenting",
+            "x",
+            "--ask",
+            "y",
+        ],
         "no item, answer or community",
     );
 
     let case = home.json(&args(&with(&[
-        "--presenting", "Bitten on the ankle", "--age-band", "18-29", "--sex", "male", "--setting", "emergency",
-        "--history", "No allergies", "--findings", "Two puncture marks", "--tag", "Toxicology",
+        "--presenting",
+        "Bitten on the ankle",
+        "--age-band",
+        "18-29",
+        "--sex",
+        "male",
+        "--setting",
+        "emergency",
+        "--history",
+        "No allergies",
+        "--findings",
+        "Two puncture marks",
+        "--tag",
+        "Toxicology",
     ])));
     let id = id_of(&case);
     for key in ["id", "kind", "title", "updated_at"] {
@@ -116,19 +231,54 @@ fn cases_replies_outcomes() {
 
     // Long text from stdin.
     let from_stdin = home.run_stdin(
-        &["--json", "case", "add", "--community", &comm, "--title", "Long history", "--presenting", "-", "--ask", "Advice?"],
+        &[
+            "--json",
+            "case",
+            "add",
+            "--community",
+            &comm,
+            "--title",
+            "Long history",
+            "--presenting",
+            "-",
+            "--ask",
+            "Advice?",
+        ],
         "Line one\nLine two\n",
     );
     let v: Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
-    assert_eq!(home.json(&["show", &id_of(&v)])["case"]["presenting"], "Line one\nLine two");
-    rejected(&home, &["case", "add", "--community", &comm, "--title", "t", "--presenting", "-", "--ask", "-"], "stdin");
+    assert_eq!(
+        home.json(&["show", &id_of(&v)])["case"]["presenting"],
+        "Line one\nLine two"
+    );
+    rejected(
+        &home,
+        &[
+            "case",
+            "add",
+            "--community",
+            &comm,
+            "--title",
+            "t",
+            "--presenting",
+            "-",
+            "--ask",
+            "-",
+        ],
+        "stdin",
+    );
 
     let reply = home.json(&["reply", &id, "Observe for 12 hours with clotting tests"]);
     assert_eq!(reply["item_id"], id.as_str());
     rejected(&home, &["reply", &id, ""], "text");
     rejected(&home, &["reply", "ffffffff", "x"], "no item");
 
-    home.json(&["case", "outcome", &id, "No envenomation; discharged after 12 h"]);
+    home.json(&[
+        "case",
+        "outcome",
+        &id,
+        "No envenomation; discharged after 12 h",
+    ]);
     rejected(&home, &["case", "outcome", &id, " "], "text");
     rejected(&home, &["case", "outcome", "nonexistent", "x"], "no item");
     let resolved = home.json(&["case", "resolve", &id]);
@@ -136,12 +286,21 @@ fn cases_replies_outcomes() {
     rejected(&home, &["case", "resolve", "abcdef12"], "no item");
 
     let shown = home.json(&["show", &id]);
-    assert_eq!(shown["case"]["outcome"], "No envenomation; discharged after 12 h");
+    assert_eq!(
+        shown["case"]["outcome"],
+        "No envenomation; discharged after 12 h"
+    );
     assert_eq!(shown["case"]["age_band"], "18-29");
     assert_eq!(shown["tags"], serde_json::json!(["toxicology"]));
-    assert_eq!(shown["replies"][0]["body"], "Observe for 12 hours with clotting tests");
+    assert_eq!(
+        shown["replies"][0]["body"],
+        "Observe for 12 hours with clotting tests"
+    );
     let human = text(&home.run(&["show", &id]));
-    assert!(human.contains("Outcome / follow-up") && human.contains("Two puncture marks"), "{human}");
+    assert!(
+        human.contains("Outcome / follow-up") && human.contains("Two puncture marks"),
+        "{human}"
+    );
     let reopened = home.json(&["case", "reopen", &id[..6]]);
     assert_eq!(reopened["status"], "open");
 }
@@ -150,8 +309,32 @@ fn cases_replies_outcomes() {
 fn questions_answers_accept_helpful() {
     let home = Home::new();
     let comm = home.init_with_community("Dr Q");
-    rejected(&home, &["question", "ask", "--community", &comm, "--title", "Oxytocin", "--body", ""], "body");
-    let q = home.json(&["question", "ask", "--community", &comm, "--title", "Storing oxytocin", "--body", "No fridge: what do you do?", "--tag", "obstetrics"]);
+    rejected(
+        &home,
+        &[
+            "question",
+            "ask",
+            "--community",
+            &comm,
+            "--title",
+            "Oxytocin",
+            "--body",
+            "",
+        ],
+        "body",
+    );
+    let q = home.json(&[
+        "question",
+        "ask",
+        "--community",
+        &comm,
+        "--title",
+        "Storing oxytocin",
+        "--body",
+        "No fridge: what do you do?",
+        "--tag",
+        "obstetrics",
+    ]);
     let qid = id_of(&q);
     assert_eq!(q["kind"], "question");
     rejected(&home, &["answer", &qid, ""], "text");
@@ -163,7 +346,11 @@ fn questions_answers_accept_helpful() {
     let accepted = home.json(&["accept", &aid]);
     assert_eq!(accepted["item_id"], qid.as_str());
     assert_eq!(home.json(&["helpful", &aid])["marked"], true);
-    assert_eq!(home.json(&["helpful", &aid])["marked"], false, "one mark per member");
+    assert_eq!(
+        home.json(&["helpful", &aid])["marked"],
+        false,
+        "one mark per member"
+    );
     rejected(&home, &["helpful", &qid], "not an answer");
     let shown = home.json(&["show", &qid]);
     assert_eq!(shown["question"]["accepted_answer"], aid.as_str());
@@ -179,41 +366,165 @@ fn protocols_edit_status_history() {
     let dir = tempfile::tempdir().unwrap();
     let v1 = dir.path().join("v1.md");
     std::fs::write(&v1, "# Sepsis\n\n1. Oxygen\n2. Antibiotics\n").unwrap();
-    rejected(&home, &["protocol", "new", "--community", &comm, "--title", "Sepsis", "--body-file", "/nonexistent/x.md"], "body-file");
-    rejected(&home, &["protocol", "new", "--community", &comm, "--title", "Sepsis", "--body-file", v1.to_str().unwrap(), "--review-date", "soon"], "review-date");
-    let p = home.json(&["protocol", "new", "--community", &comm, "--title", "Sepsis first hour", "--body-file", v1.to_str().unwrap(), "--review-date", "2027-06-01", "--reference", "WHO Pocket Book"]);
+    rejected(
+        &home,
+        &[
+            "protocol",
+            "new",
+            "--community",
+            &comm,
+            "--title",
+            "Sepsis",
+            "--body-file",
+            "/nonexistent/x.md",
+        ],
+        "body-file",
+    );
+    rejected(
+        &home,
+        &[
+            "protocol",
+            "new",
+            "--community",
+            &comm,
+            "--title",
+            "Sepsis",
+            "--body-file",
+            v1.to_str().unwrap(),
+            "--review-date",
+            "soon",
+        ],
+        "review-date",
+    );
+    let p = home.json(&[
+        "protocol",
+        "new",
+        "--community",
+        &comm,
+        "--title",
+        "Sepsis first hour",
+        "--body-file",
+        v1.to_str().unwrap(),
+        "--review-date",
+        "2027-06-01",
+        "--reference",
+        "WHO Pocket Book",
+    ]);
     let pid = id_of(&p);
     assert_eq!(p["status"], "draft");
     let v2 = dir.path().join("v2.md");
     std::fs::write(&v2, "# Sepsis\n\n1. Oxygen\n2. Fluids\n3. Antibiotics\n").unwrap();
-    home.json(&["protocol", "edit", &pid, "--body-file", v2.to_str().unwrap()]);
-    rejected(&home, &["protocol", "edit", &pid, "--body-file", dir.path().to_str().unwrap()], "body-file");
+    home.json(&[
+        "protocol",
+        "edit",
+        &pid,
+        "--body-file",
+        v2.to_str().unwrap(),
+    ]);
+    rejected(
+        &home,
+        &[
+            "protocol",
+            "edit",
+            &pid,
+            "--body-file",
+            dir.path().to_str().unwrap(),
+        ],
+        "body-file",
+    );
     // Body from stdin.
-    let out = home.run_stdin(&["--json", "protocol", "edit", &pid, "--body-file", "-"], "# Sepsis\n\n1. Oxygen\n2. Fluids\n3. Antibiotics within 1 h\n");
+    let out = home.run_stdin(
+        &["--json", "protocol", "edit", &pid, "--body-file", "-"],
+        "# Sepsis\n\n1. Oxygen\n2. Fluids\n3. Antibiotics within 1 h\n",
+    );
     assert!(out.status.success());
     rejected(&home, &["protocol", "status", &pid, "approved"], "status");
-    assert_eq!(home.json(&["protocol", "status", &pid, "endorsed"])["status"], "endorsed");
+    assert_eq!(
+        home.json(&["protocol", "status", &pid, "endorsed"])["status"],
+        "endorsed"
+    );
     let shown = home.json(&["show", &pid]);
-    assert_eq!(shown["protocol"]["body"], "# Sepsis\n\n1. Oxygen\n2. Fluids\n3. Antibiotics within 1 h");
-    assert_eq!(shown["protocol"]["references"], serde_json::json!(["WHO Pocket Book"]));
+    assert_eq!(
+        shown["protocol"]["body"],
+        "# Sepsis\n\n1. Oxygen\n2. Fluids\n3. Antibiotics within 1 h"
+    );
+    assert_eq!(
+        shown["protocol"]["references"],
+        serde_json::json!(["WHO Pocket Book"])
+    );
     let history = home.json(&["history", &pid]);
-    let messages: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["message"].as_str().unwrap()).collect();
-    assert_eq!(messages, ["create protocol", "edit body", "edit body", "mark endorsed"]);
-    assert!(history.as_array().unwrap().iter().all(|h| h["author_name"] == "Dr P"));
+    let messages: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        ["create protocol", "edit body", "edit body", "mark endorsed"]
+    );
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["author_name"] == "Dr P")
+    );
     rejected(&home, &["history", "feedface"], "no item");
-    let case = home.json(&["case", "add", "--community", &comm, "--title", "t", "--presenting", "p", "--ask", "a"]);
-    rejected(&home, &["protocol", "status", &id_of(&case), "draft"], "not a protocol");
+    let case = home.json(&[
+        "case",
+        "add",
+        "--community",
+        &comm,
+        "--title",
+        "t",
+        "--presenting",
+        "p",
+        "--ask",
+        "a",
+    ]);
+    rejected(
+        &home,
+        &["protocol", "status", &id_of(&case), "draft"],
+        "not a protocol",
+    );
 }
 
 #[test]
 fn comments_list_show_search() {
     let home = Home::new();
     let comm = home.init_with_community("Dr L");
-    let q = home.json(&["question", "ask", "--community", &comm, "--title", "Rabies vaccine stock-out", "--body", "What now?", "--tag", "rabies"]);
-    let c = home.json(&["case", "add", "--community", &comm, "--title", "Dog bite on the hand", "--presenting", "Bitten by a stray", "--ask", "PEP?"]);
+    let q = home.json(&[
+        "question",
+        "ask",
+        "--community",
+        &comm,
+        "--title",
+        "Rabies vaccine stock-out",
+        "--body",
+        "What now?",
+        "--tag",
+        "rabies",
+    ]);
+    let c = home.json(&[
+        "case",
+        "add",
+        "--community",
+        &comm,
+        "--title",
+        "Dog bite on the hand",
+        "--presenting",
+        "Bitten by a stray",
+        "--ask",
+        "PEP?",
+    ]);
     rejected(&home, &["comment", &id_of(&q), ""], "text");
     rejected(&home, &["comment", "12345678", "hello"], "no item");
-    let com = home.json(&["comment", &id_of(&c), "Wash the wound for 15 minutes with soap"]);
+    let com = home.json(&[
+        "comment",
+        &id_of(&c),
+        "Wash the wound for 15 minutes with soap",
+    ]);
     assert_eq!(com["kind"], "comment");
 
     let list = home.json(&["list"]);
@@ -225,9 +536,27 @@ fn comments_list_show_search() {
         }
     }
     assert_eq!(rows[0]["id"], c["id"], "newest (last updated) first");
-    assert_eq!(home.json(&["list", "--kind", "question"]).as_array().unwrap().len(), 1);
-    assert_eq!(home.json(&["list", "--limit", "1"]).as_array().unwrap().len(), 1);
-    assert_eq!(home.json(&["list", "--community", &comm[..8], "--tag", "rabies"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        home.json(&["list", "--kind", "question"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        home.json(&["list", "--limit", "1"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        home.json(&["list", "--community", &comm[..8], "--tag", "rabies"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     rejected(&home, &["list", "--kind", "article"], "kind");
     rejected(&home, &["list", "--community", "ffffffff"], "no item");
     rejected(&home, &["list", "--limit", "many"], "--limit");
@@ -238,8 +567,20 @@ fn comments_list_show_search() {
         assert!(hits[0].get(key).is_some(), "search hit lacks {key}");
     }
     assert!(hits[0]["snippet"].as_str().unwrap().contains("soap"));
-    assert_eq!(home.json(&["search", "rabies", "--kind", "question"]).as_array().unwrap().len(), 1);
-    assert_eq!(home.json(&["search", "rabies", "--kind", "case"]).as_array().unwrap().len(), 0);
+    assert_eq!(
+        home.json(&["search", "rabies", "--kind", "question"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        home.json(&["search", "rabies", "--kind", "case"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     rejected(&home, &["search", "  "], "word");
     rejected(&home, &["search", "x", "--kind", "nope"], "kind");
     rejected(&home, &["show", "99999999"], "no item");
@@ -258,12 +599,27 @@ fn demo_seeds_a_realistic_community_once() {
     let items = items.as_array().unwrap();
     assert!(items.len() >= 30, "demo has {} items", items.len());
     for kind in ["case", "question", "protocol"] {
-        assert!(items.iter().filter(|i| i["kind"] == kind).count() >= 5, "too few {kind}s");
+        assert!(
+            items.iter().filter(|i| i["kind"] == kind).count() >= 5,
+            "too few {kind}s"
+        );
     }
     assert!(items.iter().any(|i| i["responses"].as_i64().unwrap() > 0));
-    assert!(!home.json(&["search", "sepsis"]).as_array().unwrap().is_empty());
+    assert!(
+        !home
+            .json(&["search", "sepsis"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let again = home.json(&["demo"]);
     assert_eq!(again["created"], false);
     assert_eq!(again["community"], comm.as_str());
-    assert_eq!(home.json(&["community", "show", &comm])["members"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        home.json(&["community", "show", &comm])["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
 }

@@ -3,6 +3,8 @@
 //! `PRAGMA integrity_check` and Outpost's own consistency checks, and hold
 //! every case whose id the binary printed, complete.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use outpost_store::{ListFilter, Store};
 use outpost_tests::Home;
 use std::collections::BTreeMap;
@@ -20,17 +22,34 @@ struct Expected {
 fn verify(home: &Home, acked: &BTreeMap<String, Expected>, ids: &[String]) {
     let store = Store::open(home.path().join("outpost.db")).expect("store opens after a kill");
     let problems = store.check().expect("check runs");
-    assert!(problems.is_empty(), "store damaged after kill: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "store damaged after kill: {problems:?}"
+    );
     for id in ids {
         let want = &acked[id];
-        let row = store.item_row(id).unwrap_or_else(|e| panic!("acknowledged case {id} missing: {e}"));
+        let row = store
+            .item_row(id)
+            .unwrap_or_else(|e| panic!("acknowledged case {id} missing: {e}"));
         assert_eq!(row.title, want.title);
-        let item = outpost_model::read_item(&store.load(id).expect("document loads")).expect("document reads");
+        let item = outpost_model::read_item(&store.load(id).expect("document loads"))
+            .expect("document reads");
         let case = item.case.expect("is a case");
         assert_eq!(case.presenting, want.presenting, "case {id} incomplete");
         assert_eq!(item.tags, ["crash-test", "sepsis"]);
-        let hits = store.search(&want.title, &ListFilter { limit: Some(5), ..Default::default() }).expect("search");
-        assert!(hits.iter().any(|h| &h.item.id == id), "case {id} missing from search");
+        let hits = store
+            .search(
+                &want.title,
+                &ListFilter {
+                    limit: Some(5),
+                    ..Default::default()
+                },
+            )
+            .expect("search");
+        assert!(
+            hits.iter().any(|h| &h.item.id == id),
+            "case {id} missing from search"
+        );
     }
 }
 
@@ -40,13 +59,34 @@ fn sigkill_at_random_moments_never_loses_an_acknowledged_case() {
     let community = home.init_with_community("Dr Crash");
     let add = |i: usize| {
         let title = format!("Crash case {i} febrile child");
-        let presenting = format!("Presentation {i}: fever for two days, lethargy, poor feeding. {}", "Detail. ".repeat(i % 40));
+        let presenting = format!(
+            "Presentation {i}: fever for two days, lethargy, poor feeding. {}",
+            "Detail. ".repeat(i % 40)
+        );
         let mut cmd = home.command(&[
-            "--json", "case", "add", "--community", &community, "--title", &title, "--presenting", &presenting,
-            "--ask", "Transfer now?", "--history", "Previously well", "--tag", "crash-test", "--tag", "sepsis",
+            "--json",
+            "case",
+            "add",
+            "--community",
+            &community,
+            "--title",
+            &title,
+            "--presenting",
+            &presenting,
+            "--ask",
+            "Transfer now?",
+            "--history",
+            "Previously well",
+            "--tag",
+            "crash-test",
+            "--tag",
+            "sepsis",
         ]);
         cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-        (cmd.spawn().expect("spawn outpost"), Expected { title, presenting })
+        (
+            cmd.spawn().expect("spawn outpost"),
+            Expected { title, presenting },
+        )
     };
 
     // Calibrate: how long does one uninterrupted add take here?
@@ -73,7 +113,12 @@ fn sigkill_at_random_moments_never_loses_an_acknowledged_case() {
         }
         child.wait().expect("reap");
         let mut stdout = String::new();
-        child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read stdout");
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut stdout)
+            .expect("read stdout");
         let mut new_ids = Vec::new();
         if let Some(line) = stdout.lines().next()
             && let Ok(v) = serde_json::from_str::<serde_json::Value>(line)
@@ -91,7 +136,10 @@ fn sigkill_at_random_moments_never_loses_an_acknowledged_case() {
     }
     let all: Vec<String> = acked.keys().cloned().collect();
     verify(&home, &acked, &all);
-    eprintln!("{kills} kills in {iterations} runs; {} cases acknowledged; typical run {typical:?}", acked.len());
+    eprintln!(
+        "{kills} kills in {iterations} runs; {} cases acknowledged; typical run {typical:?}",
+        acked.len()
+    );
 }
 
 /// The bulk path (the demo seeds 30 items in one transaction) is all or nothing.
@@ -101,7 +149,12 @@ fn sigkill_during_bulk_import_leaves_all_or_nothing() {
     for round in 0..20 {
         let home = Home::new();
         home.json(&["init", "--name", "Dr Bulk"]);
-        let mut child = home.command(&["demo"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+        let mut child = home
+            .command(&["demo"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
         std::thread::sleep(Duration::from_millis(fastrand::u64(0..60 + round * 5)));
         let _ = child.kill();
         let status = child.wait().expect("reap");
@@ -118,5 +171,8 @@ fn sigkill_during_bulk_import_leaves_all_or_nothing() {
             seen_partial_runs += 1;
         }
     }
-    assert!(seen_partial_runs > 0, "no run was interrupted; the test proved nothing");
+    assert!(
+        seen_partial_runs > 0,
+        "no run was interrupted; the test proved nothing"
+    );
 }

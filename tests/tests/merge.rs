@@ -2,9 +2,12 @@
 //! offline converge to the same state whichever way they merge, and keep both
 //! sides' edits.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use automerge::{ActorId, AutoCommit};
 use outpost_model::{
-    CaseStatus, ItemDoc, MemberProfile, NewCase, NewItem, NewProtocol, ProtocolStatus, new_item_doc, read_item,
+    CaseStatus, ItemDoc, MemberProfile, NewCase, NewItem, NewProtocol, ProtocolStatus,
+    new_item_doc, read_item,
 };
 use proptest::prelude::*;
 
@@ -45,7 +48,10 @@ fn case_op() -> impl Strategy<Value = CaseOp> {
 }
 
 fn profile(name: &str) -> MemberProfile {
-    MemberProfile { name: name.into(), ..Default::default() }
+    MemberProfile {
+        name: name.into(),
+        ..Default::default()
+    }
 }
 
 fn inside_marker(chars: &[char], i: usize) -> bool {
@@ -53,7 +59,8 @@ fn inside_marker(chars: &[char], i: usize) -> bool {
     let before = &chars[..=i.min(chars.len() - 1)];
     let last_open = before.iter().rposition(|c| *c == OPEN);
     let last_close = before.iter().rposition(|c| *c == CLOSE);
-    chars[i] == CLOSE || matches!((last_open, last_close), (Some(o), None) if o <= i)
+    chars[i] == CLOSE
+        || matches!((last_open, last_close), (Some(o), None) if o <= i)
         || matches!((last_open, last_close), (Some(o), Some(c)) if o > c)
 }
 
@@ -67,7 +74,11 @@ fn edit_text(doc: &mut ItemDoc, side: &str, ops: &[TextOp], now: i64) -> Vec<Str
             TextOp::Insert(f) => {
                 // Never split a marker: move to just after one if inside.
                 let mut at = (chars.len() as f64 * f) as usize;
-                while at > 0 && at < chars.len() && inside_marker(&chars, at - 1) && chars[at - 1] != CLOSE {
+                while at > 0
+                    && at < chars.len()
+                    && inside_marker(&chars, at - 1)
+                    && chars[at - 1] != CLOSE
+                {
                     at += 1;
                 }
                 let marker = format!("{OPEN}{side}{n}{CLOSE}");
@@ -79,7 +90,11 @@ fn edit_text(doc: &mut ItemDoc, side: &str, ops: &[TextOp], now: i64) -> Vec<Str
             TextOp::Delete(f, len) => {
                 let start = (chars.len() as f64 * f) as usize;
                 let mut end = start;
-                while end < chars.len() && end - start < *len && !inside_marker(&chars, end) && chars[end] != OPEN {
+                while end < chars.len()
+                    && end - start < *len
+                    && !inside_marker(&chars, end)
+                    && chars[end] != OPEN
+                {
                     end += 1;
                 }
                 chars.drain(start..end);
@@ -91,7 +106,12 @@ fn edit_text(doc: &mut ItemDoc, side: &str, ops: &[TextOp], now: i64) -> Vec<Str
     markers
 }
 
-fn edit_case(doc: &mut ItemDoc, side: &str, ops: &[CaseOp], now: i64) -> (Vec<String>, Vec<String>) {
+fn edit_case(
+    doc: &mut ItemDoc,
+    side: &str,
+    ops: &[CaseOp],
+    now: i64,
+) -> (Vec<String>, Vec<String>) {
     let mut ids = Vec::new();
     let mut outcome_words = Vec::new();
     let who = profile(side);
@@ -100,7 +120,8 @@ fn edit_case(doc: &mut ItemDoc, side: &str, ops: &[CaseOp], now: i64) -> (Vec<St
         match op {
             CaseOp::Reply => {
                 let id = format!("reply-{side}-{n}");
-                doc.add_reply(&id, &who, t, &format!("reply {n} from {side}")).unwrap();
+                doc.add_reply(&id, &who, t, &format!("reply {n} from {side}"))
+                    .unwrap();
                 ids.push(id);
             }
             CaseOp::Comment => {
@@ -116,7 +137,11 @@ fn edit_case(doc: &mut ItemDoc, side: &str, ops: &[CaseOp], now: i64) -> (Vec<St
                 outcome_words.push(word);
             }
             CaseOp::Status(resolved) => {
-                let s = if *resolved { CaseStatus::Resolved } else { CaseStatus::Open };
+                let s = if *resolved {
+                    CaseStatus::Resolved
+                } else {
+                    CaseStatus::Open
+                };
                 doc.set_case_status(s, t).unwrap();
             }
         }
@@ -126,7 +151,9 @@ fn edit_case(doc: &mut ItemDoc, side: &str, ops: &[CaseOp], now: i64) -> (Vec<St
 
 fn fork(doc: &ItemDoc, actor: u8) -> ItemDoc {
     let bytes = doc.automerge().clone().save();
-    let am = AutoCommit::load(&bytes).unwrap().with_actor(ActorId::from([actor; 32].as_slice()));
+    let am = AutoCommit::load(&bytes)
+        .unwrap()
+        .with_actor(ActorId::from([actor; 32].as_slice()));
     ItemDoc::new(am).unwrap()
 }
 
@@ -140,8 +167,16 @@ fn merged(a: &ItemDoc, b: &ItemDoc) -> AutoCommit {
 fn converge(a: &ItemDoc, b: &ItemDoc) -> AutoCommit {
     let mut ab = merged(a, b);
     let mut ba = merged(b, a);
-    assert_eq!(ab.get_heads(), ba.get_heads(), "heads differ by merge order");
-    assert_eq!(read_item(&ab).unwrap(), read_item(&ba).unwrap(), "content differs by merge order");
+    assert_eq!(
+        ab.get_heads(),
+        ba.get_heads(),
+        "heads differ by merge order"
+    );
+    assert_eq!(
+        read_item(&ab).unwrap(),
+        read_item(&ba).unwrap(),
+        "content differs by merge order"
+    );
     ab
 }
 

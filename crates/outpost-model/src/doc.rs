@@ -50,7 +50,13 @@ pub enum SchemaError {
     #[error("no answer {0} on this question")]
     NoSuchAnswer(String),
     #[error("automerge: {0}")]
-    Automerge(#[from] AutomergeError),
+    Automerge(Box<AutomergeError>),
+}
+
+impl From<AutomergeError> for SchemaError {
+    fn from(e: AutomergeError) -> Self {
+        SchemaError::Automerge(Box::new(e))
+    }
 }
 
 /// Automerge actor id for a device: its ed25519 public key, so every change

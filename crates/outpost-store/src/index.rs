@@ -4,10 +4,13 @@
 
 use crate::{Result, Store, StoreError};
 use automerge::AutoCommit;
-use outpost_model::{read_community, read_item};
+use outpost_model::{SchemaError, read_community, read_item};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 use serde::Serialize;
+
+/// At most this many of a query's matches (the newest) are ranked.
+pub const RANK_CANDIDATES: usize = 20_000;
 
 /// Marks around matched words in search snippets.
 pub const SNIPPET_START: &str = "«";
@@ -103,9 +106,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
 
 /// Rebuilds the rows derived from one document.
 pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -> Result<()> {
-    let schema = |source| StoreError::Schema {
+    let schema = |source: SchemaError| StoreError::Schema {
         id: id.to_string(),
-        source,
+        source: Box::new(source),
     };
     if kind == "community" {
         let c = read_community(doc).map_err(schema)?;
@@ -125,11 +128,13 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
         )));
     }
     let tags = format!(" {} ", item.tags.join(" "));
+    let (body, discussion) = (item.body_text(), item.discussion_text());
+    let text = crate::snippet::pack(&body, &discussion);
     let rid: i64 = tx.query_row(
-        "INSERT INTO items(id, community_id, kind, title, status, author, author_name, tags, responses, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO items(id, community_id, kind, title, status, author, author_name, tags, responses, created_at, updated_at, text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(id) DO UPDATE SET title = excluded.title, status = excluded.status, tags = excluded.tags,
-            responses = excluded.responses, updated_at = excluded.updated_at
+            responses = excluded.responses, updated_at = excluded.updated_at, text = excluded.text
          RETURNING rid",
         params![
             item.id,
@@ -142,7 +147,8 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
             tags,
             item.response_count() as i64,
             item.created_at,
-            item.updated_at
+            item.updated_at,
+            text
         ],
         |r| r.get(0),
     )?;
@@ -212,27 +218,59 @@ impl Store {
 
     /// Full-text search, best match first (bm25; a title match outweighs a
     /// match in the body, which outweighs one in the discussion).
+    ///
+    /// Two steps: rank on the FTS index alone (FTS5's fast `ORDER BY rank`
+    /// path), then fetch rows and snippets for the top hits only, so a
+    /// common word matching half the store costs little more than a rare one.
     pub fn search(&self, query: &str, filter: &ListFilter) -> Result<Vec<SearchHit>> {
-        let mut p = vec![Value::Text(fts_query(query)?)];
+        let fts = fts_query(query)?;
+        let mut p = vec![Value::Text(fts.clone())];
         let cond = filter.where_clause(&mut p);
         p.push(Value::Integer(filter.limit().min(200)));
-        let sql = format!(
-            "SELECT {ROW_COLUMNS}, snippet(fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', '…', 14),
-                    bm25(fts, 10.0, 2.0, 1.0, 5.0) AS score
-             FROM fts JOIN items i ON i.rid = fts.rowid
-             WHERE fts MATCH ?1{cond}
-             ORDER BY score LIMIT ?{}",
-            p.len()
-        );
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let rows = st.query_map(params_from_iter(p), |r| {
-            Ok(SearchHit {
-                item: row(r)?,
-                snippet: r.get(11)?,
-                score: r.get(12)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let sql = if cond.is_empty() {
+            // bm25 costs time per matching row. A word found in most of a
+            // very large store ("patient") is ranked among its newest
+            // RANK_CANDIDATES matches, so search stays fast as the store grows.
+            format!(
+                "SELECT rowid, r FROM (SELECT rowid, rank AS r FROM fts WHERE fts MATCH ?1
+                                       ORDER BY rowid DESC LIMIT {RANK_CANDIDATES})
+                 ORDER BY r LIMIT ?{}",
+                p.len()
+            )
+        } else {
+            format!(
+                "SELECT fts.rowid, fts.rank FROM fts JOIN items i ON i.rid = fts.rowid
+                 WHERE fts MATCH ?1{cond} ORDER BY fts.rank LIMIT ?{}",
+                p.len()
+            )
+        };
+        let ranked: Vec<(i64, f64)> = {
+            let mut st = self.conn.prepare_cached(&sql)?;
+            st.query_map(params_from_iter(p), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let detail = format!("SELECT {ROW_COLUMNS}, i.text FROM items i WHERE i.rid = ?1");
+        let mut st = self.conn.prepare_cached(&detail)?;
+        let words = crate::snippet::query_words(query);
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (rid, score) in ranked {
+            let hit = st.query_row(params![rid], |r| {
+                let item = row(r)?;
+                let packed: Vec<u8> = r.get(11)?;
+                let snippet = crate::snippet::snippet(&item.title, &packed, &item.tags, &words);
+                Ok(SearchHit {
+                    item,
+                    snippet,
+                    score,
+                })
+            });
+            match hit {
+                Ok(h) => hits.push(h),
+                Err(rusqlite::Error::QueryReturnedNoRows) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(hits)
     }
 
     pub fn communities(&self) -> Result<Vec<CommunityRow>> {

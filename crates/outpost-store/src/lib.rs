@@ -16,6 +16,7 @@
 
 mod index;
 mod schema;
+mod snippet;
 
 use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash};
 use outpost_model::SchemaError;
@@ -32,9 +33,15 @@ pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("document {id} could not be read: {source}")]
-    Automerge { id: String, source: AutomergeError },
+    Automerge {
+        id: String,
+        source: Box<AutomergeError>,
+    },
     #[error("document {id} has an unexpected shape: {source}")]
-    Schema { id: String, source: SchemaError },
+    Schema {
+        id: String,
+        source: Box<SchemaError>,
+    },
     #[error("no item, answer or community with id '{0}'")]
     NotFound(String),
     #[error("'{prefix}' matches {count} ids; type more of the id")]
@@ -381,9 +388,9 @@ fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Load
         })
         .optional()?;
     let snapshot = snapshot.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-    let am = |source| StoreError::Automerge {
+    let am = |source: AutomergeError| StoreError::Automerge {
         id: id.to_string(),
-        source,
+        source: Box::new(source),
     };
     let mut doc = AutoCommit::load(&snapshot).map_err(am)?;
     let mut st = conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY n")?;

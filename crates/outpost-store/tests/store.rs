@@ -1,7 +1,11 @@
 //! Store behaviour on real SQLite files.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use automerge::ActorId;
-use outpost_model::{ItemDoc, MemberProfile, NewCase, NewItem, NewQuestion, new_item_doc, read_item};
+use outpost_model::{
+    ItemDoc, MemberProfile, NewCase, NewItem, NewQuestion, new_item_doc, read_item,
+};
 use outpost_store::{ListFilter, Store, StoreError, Target};
 
 fn actor() -> ActorId {
@@ -9,7 +13,10 @@ fn actor() -> ActorId {
 }
 
 fn me() -> MemberProfile {
-    MemberProfile { name: "Dr Test".into(), ..Default::default() }
+    MemberProfile {
+        name: "Dr Test".into(),
+        ..Default::default()
+    }
 }
 
 fn case(title: &str, presenting: &str, tags: &[&str]) -> NewItem {
@@ -29,7 +36,9 @@ fn case(title: &str, presenting: &str, tags: &[&str]) -> NewItem {
 fn add(store: &mut Store, id: &str, item: NewItem, at: i64) {
     let mut doc = new_item_doc(actor(), id, "comm", &me(), at, &item).unwrap();
     let kind = item.kind().as_str();
-    store.write(|w| w.insert(id, kind, doc.automerge_mut())).unwrap();
+    store
+        .write(|w| w.insert(id, kind, doc.automerge_mut()))
+        .unwrap();
 }
 
 fn edit(store: &mut Store, id: &str, f: impl FnOnce(&mut ItemDoc)) {
@@ -56,17 +65,43 @@ fn reopen_after_writes_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut s = open(&dir);
-        add(&mut s, "a1", case("Febrile infant", "fever and rash", &["sepsis"]), 1_000);
-        add(&mut s, "a2", NewItem::Question(NewQuestion { title: "Oxytocin storage".into(), body: "fridge?".into(), tags: vec![] }), 2_000);
-        edit(&mut s, "a1", |d| d.add_reply("r1", &me(), 3_000, "give ceftriaxone early").unwrap());
+        add(
+            &mut s,
+            "a1",
+            case("Febrile infant", "fever and rash", &["sepsis"]),
+            1_000,
+        );
+        add(
+            &mut s,
+            "a2",
+            NewItem::Question(NewQuestion {
+                title: "Oxytocin storage".into(),
+                body: "fridge?".into(),
+                tags: vec![],
+            }),
+            2_000,
+        );
+        edit(&mut s, "a1", |d| {
+            d.add_reply("r1", &me(), 3_000, "give ceftriaxone early")
+                .unwrap()
+        });
     }
     let s = open(&dir);
     let rows = s.list(&ListFilter::default()).unwrap();
-    assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a1", "a2"], "newest first");
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["a1", "a2"],
+        "newest first"
+    );
     assert_eq!(rows[0].responses, 1);
     let item = read_item(&s.load("a1").unwrap()).unwrap();
     assert_eq!(item.replies[0].body, "give ceftriaxone early");
-    assert_eq!(s.search("ceftriaxone", &ListFilter::default()).unwrap().len(), 1);
+    assert_eq!(
+        s.search("ceftriaxone", &ListFilter::default())
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(s.check().unwrap().is_empty());
     assert_eq!(s.feed_head().unwrap(), 3);
 }
@@ -77,10 +112,22 @@ fn compaction_keeps_heads_and_content() {
     let mut s = open(&dir);
     add(&mut s, "c1", case("Burns", "hand burn", &[]), 1_000);
     for n in 0..10 {
-        edit(&mut s, "c1", |d| d.add_reply(&format!("r{n}"), &me(), 2_000 + n, &format!("reply number {n}")).unwrap());
+        edit(&mut s, "c1", |d| {
+            d.add_reply(
+                &format!("r{n}"),
+                &me(),
+                2_000 + n,
+                &format!("reply number {n}"),
+            )
+            .unwrap()
+        });
     }
     let chunks = |s: &Store| -> i64 {
-        s.connection().query_row("SELECT COUNT(*) FROM chunks WHERE doc_id = 'c1'", [], |r| r.get(0)).unwrap()
+        s.connection()
+            .query_row("SELECT COUNT(*) FROM chunks WHERE doc_id = 'c1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
     };
     assert_eq!(chunks(&s), 10);
     let before_heads = s.heads("c1").unwrap();
@@ -94,10 +141,16 @@ fn compaction_keeps_heads_and_content() {
     assert_eq!(read_item(&after_doc).unwrap(), before);
     // Automatic compaction after COMPACT_AFTER_CHUNKS edits.
     for n in 0..outpost_store::COMPACT_AFTER_CHUNKS {
-        edit(&mut s, "c1", |d| d.add_comment(&format!("k{n}"), &me(), 9_000 + n, "noted").unwrap());
+        edit(&mut s, "c1", |d| {
+            d.add_comment(&format!("k{n}"), &me(), 9_000 + n, "noted")
+                .unwrap()
+        });
     }
     assert_eq!(chunks(&s), 0, "compacted automatically");
-    assert_eq!(read_item(&s.load("c1").unwrap()).unwrap().comments.len() as i64, outpost_store::COMPACT_AFTER_CHUNKS);
+    assert_eq!(
+        read_item(&s.load("c1").unwrap()).unwrap().comments.len() as i64,
+        outpost_store::COMPACT_AFTER_CHUNKS
+    );
     drop(s);
     let s = open(&dir);
     assert_eq!(read_item(&s.load("c1").unwrap()).unwrap().replies.len(), 10);
@@ -109,43 +162,102 @@ fn migrates_an_empty_store_and_refuses_a_newer_one() {
     let path = dir.path().join("outpost.db");
     std::fs::write(&path, b"").unwrap();
     let s = Store::open(&path).unwrap();
-    let version: i64 = s.connection().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    let version: i64 = s
+        .connection()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
     assert!(version >= 1);
-    let mode: String = s.connection().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String = s
+        .connection()
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let sync: i64 = s.connection().pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+    let sync: i64 = s
+        .connection()
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .unwrap();
     assert_eq!(sync, 2, "synchronous=FULL");
     assert!(s.list(&ListFilter::default()).unwrap().is_empty());
-    s.connection().pragma_update(None, "user_version", 999).unwrap();
+    s.connection()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
     drop(s);
-    assert!(matches!(Store::open(&path), Err(StoreError::NewerSchema { found: 999, .. })));
+    assert!(matches!(
+        Store::open(&path),
+        Err(StoreError::NewerSchema { found: 999, .. })
+    ));
 }
 
 #[test]
 fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir);
-    add(&mut s, "body", case("Leg ulcer review", "Patient with cellulitis around a diabetic ulcer", &[]), 1_000);
-    add(&mut s, "title", case("Cellulitis after a bite", "Red swollen arm", &[]), 2_000);
-    add(&mut s, "tagged", case("Wound check", "Healing well", &["dressings"]), 3_000);
+    add(
+        &mut s,
+        "body",
+        case(
+            "Leg ulcer review",
+            "Patient with cellulitis around a diabetic ulcer",
+            &[],
+        ),
+        1_000,
+    );
+    add(
+        &mut s,
+        "title",
+        case("Cellulitis after a bite", "Red swollen arm", &[]),
+        2_000,
+    );
+    add(
+        &mut s,
+        "tagged",
+        case("Wound check", "Healing well", &["dressings"]),
+        3_000,
+    );
     add(&mut s, "other", case("Asthma", "Wheeze", &[]), 4_000);
-    edit(&mut s, "other", |d| d.add_reply("rep", &me(), 5_000, "consider magnesium sulphate").unwrap());
+    edit(&mut s, "other", |d| {
+        d.add_reply("rep", &me(), 5_000, "consider magnesium sulphate")
+            .unwrap()
+    });
 
     let f = ListFilter::default();
-    let ids = |s: &Store, q: &str| s.search(q, &f).unwrap().into_iter().map(|h| h.item.id).collect::<Vec<_>>();
-    assert_eq!(ids(&s, "cellulitis"), ["title", "body"], "title hit ranks above a body-only hit");
+    let ids = |s: &Store, q: &str| {
+        s.search(q, &f)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.item.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&s, "cellulitis"),
+        ["title", "body"],
+        "title hit ranks above a body-only hit"
+    );
     assert_eq!(ids(&s, "dressings"), ["tagged"]);
     assert_eq!(ids(&s, "magnesium"), ["other"]);
     assert_eq!(ids(&s, "ulcer"), ["body"]);
-    assert_eq!(ids(&s, "magnes"), ["other"], "last word matches as a prefix");
+    assert_eq!(
+        ids(&s, "magnes"),
+        ["other"],
+        "last word matches as a prefix"
+    );
     let hit = &s.search("magnesium", &f).unwrap()[0];
     assert!(hit.snippet.contains("«magnesium»"), "{}", hit.snippet);
-    assert!(s.search("\"unbalanced AND (", &f).is_ok(), "user punctuation is not FTS syntax");
+    assert!(
+        s.search("\"unbalanced AND (", &f).is_ok(),
+        "user punctuation is not FTS syntax"
+    );
     assert!(matches!(s.search(" ", &f), Err(StoreError::BadQuery(_))));
-    let only_cases = ListFilter { kind: Some("question".into()), ..Default::default() };
+    let only_cases = ListFilter {
+        kind: Some("question".into()),
+        ..Default::default()
+    };
     assert!(s.search("cellulitis", &only_cases).unwrap().is_empty());
     // A reply that later changes is re-indexed, not duplicated.
-    edit(&mut s, "other", |d| d.add_comment("com", &me(), 6_000, "magnesium helped").unwrap());
+    edit(&mut s, "other", |d| {
+        d.add_comment("com", &me(), 6_000, "magnesium helped")
+            .unwrap()
+    });
     assert_eq!(ids(&s, "magnesium"), ["other"]);
 }
 
@@ -155,13 +267,28 @@ fn ids_resolve_by_unique_prefix() {
     let mut s = open(&dir);
     add(&mut s, "abcd1111", case("One", "x", &[]), 1);
     add(&mut s, "abcd2222", case("Two", "x", &[]), 2);
-    edit(&mut s, "abcd1111", |d| d.add_reply("eeee9999", &me(), 3, "hi").unwrap());
-    assert_eq!(s.resolve("abcd1").unwrap(), Target::Item { id: "abcd1111".into(), kind: "case".into() });
-    assert!(matches!(s.resolve("abcd"), Err(StoreError::Ambiguous { count: 2, .. })));
+    edit(&mut s, "abcd1111", |d| {
+        d.add_reply("eeee9999", &me(), 3, "hi").unwrap()
+    });
+    assert_eq!(
+        s.resolve("abcd1").unwrap(),
+        Target::Item {
+            id: "abcd1111".into(),
+            kind: "case".into()
+        }
+    );
+    assert!(matches!(
+        s.resolve("abcd"),
+        Err(StoreError::Ambiguous { count: 2, .. })
+    ));
     assert!(matches!(s.resolve("ffff"), Err(StoreError::NotFound(_))));
     assert_eq!(
         s.resolve("eeee").unwrap(),
-        Target::Sub { id: "eeee9999".into(), item_id: "abcd1111".into(), kind: "reply".into() }
+        Target::Sub {
+            id: "eeee9999".into(),
+            item_id: "abcd1111".into(),
+            kind: "reply".into()
+        }
     );
 }
 
@@ -178,7 +305,11 @@ fn feed_lists_each_changed_document_once_since_a_checkpoint() {
     let ids: Vec<&str> = changed.iter().map(|(_, id)| id.as_str()).collect();
     assert_eq!(ids, ["f2", "f1"]);
     assert!(changed[0].0 < changed[1].0);
-    assert!(s.changed_since(s.feed_head().unwrap(), 100).unwrap().is_empty());
+    assert!(
+        s.changed_since(s.feed_head().unwrap(), 100)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -188,7 +319,8 @@ fn a_failed_write_leaves_nothing_behind() {
     add(&mut s, "x1", case("One", "x", &[]), 1);
     let head = s.feed_head().unwrap();
     let r: Result<(), StoreError> = s.write(|w| {
-        let mut doc = new_item_doc(actor(), "x2", "comm", &me(), 2, &case("Two", "y", &[])).unwrap();
+        let mut doc =
+            new_item_doc(actor(), "x2", "comm", &me(), 2, &case("Two", "y", &[])).unwrap();
         w.insert("x2", "case", doc.automerge_mut())?;
         Err(StoreError::NotFound("simulated failure".into()))
     });
