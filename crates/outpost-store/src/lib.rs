@@ -167,9 +167,12 @@ impl Store {
         if q.len() < 4 || !q.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
             return Err(StoreError::NotFound(q.to_string()));
         }
-        let mut found = self.targets("LIKE ?1 || '%'", q)?;
+        // Ids are lower-case hex and '-', all sorting below 'g': a range scan
+        // on the unique index finds every id with this prefix.
+        let q = q.to_ascii_lowercase();
+        let mut found = self.targets(">= ?1 AND id < ?1 || 'g'", &q)?;
         match found.len() {
-            0 => Err(StoreError::NotFound(q.to_string())),
+            0 => Err(StoreError::NotFound(q)),
             1 => Ok(found.remove(0)),
             count => Err(StoreError::Ambiguous {
                 prefix: q.to_string(),
@@ -181,7 +184,7 @@ impl Store {
     fn targets(&self, cond: &str, q: &str) -> Result<Vec<Target>> {
         let mut out = Vec::new();
         let sql = format!("SELECT id, kind FROM docs WHERE id {cond} LIMIT 5");
-        let mut st = self.conn.prepare(&sql)?;
+        let mut st = self.conn.prepare_cached(&sql)?;
         for row in st.query_map([q], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })? {
@@ -193,7 +196,7 @@ impl Store {
             });
         }
         let sql = format!("SELECT id, item_id, kind FROM subitems WHERE id {cond} LIMIT 5");
-        let mut st = self.conn.prepare(&sql)?;
+        let mut st = self.conn.prepare_cached(&sql)?;
         for row in st.query_map([q], |r| {
             Ok(Target::Sub {
                 id: r.get(0)?,

@@ -52,6 +52,61 @@ fn step(name: &str, cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Debian packages the build needs, each with a command that shows it is
+/// installed. (bundled SQLite is compiled from C.)
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[
+    ("cc", "build-essential"),
+    ("make", "make"),
+    ("perl", "perl"),
+];
+
+fn has_command(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Installs missing system packages with apt-get (as root, or through sudo).
+fn ensure_system_packages() -> Result<()> {
+    let missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(cmd, _)| !has_command(cmd))
+        .map(|(_, p)| *p)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !has_command("apt-get") {
+        bail!("missing system packages {missing:?}: install them with your package manager");
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut c = if root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
+        if !root {
+            c.arg("apt-get");
+        }
+        c.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        c
+    };
+    step("apt-get update", &mut apt(&["update"]))?;
+    let mut install = apt(&["install", "-y", "--no-install-recommends"]);
+    install.args(&missing);
+    step(
+        &format!("apt-get install {}", missing.join(" ")),
+        &mut install,
+    )
+}
+
 /// rustfmt and clippy come with rustup's default profile; add them if a
 /// minimal toolchain lacks them.
 fn ensure_components() -> Result<()> {
@@ -72,6 +127,7 @@ fn ensure_components() -> Result<()> {
 }
 
 fn run(root: &Path, extra: &[String]) -> Result<()> {
+    ensure_system_packages()?;
     step(
         "build outpost",
         cargo().args(["build", "--release", "-p", "outpost-cli"]),
@@ -118,6 +174,7 @@ fn run(root: &Path, extra: &[String]) -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    ensure_system_packages()?;
     ensure_components()?;
     step(
         "cargo fmt --check",
@@ -147,6 +204,7 @@ fn test() -> Result<()> {
 }
 
 fn bench(root: &Path) -> Result<()> {
+    ensure_system_packages()?;
     let out = root.join("target/bench-report.md");
     step(
         "store benchmarks",
