@@ -1,0 +1,342 @@
+//! Community membership as signed operations.
+//!
+//! A community starts with a `Genesis` op signed by its founder; the
+//! community id is derived from the genesis op's hash, so it cannot be
+//! claimed by anyone else. `Add`, `Remove` and `SetRole` ops are valid only
+//! if their signer was an admin in the state formed by the ops the signer
+//! had seen (the op's causal past, named by `deps`). Every peer computes
+//! membership itself from whatever ops it holds: forged, tampered, mis-signed
+//! or unauthorized ops are simply not counted.
+//!
+//! Conflicts resolve towards safety: a removal concurrent with an add
+//! leaves the key removed; concurrent role changes leave the lesser role.
+
+use crate::wire::Hash;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub type Key = [u8; 32];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    Member,
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpKind {
+    /// Founds the community; `nonce` makes every genesis unique.
+    Genesis { name: String, nonce: [u8; 16] },
+    Add { member: Key, role: Role },
+    Remove { member: Key },
+    SetRole { member: Key, role: Role },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Op {
+    /// Empty for the genesis op (the id is derived from it).
+    pub community: String,
+    pub kind: OpKind,
+    /// Hashes of the ops the signer knew of (the heads of the op set).
+    pub deps: Vec<Hash>,
+    /// Signer's clock, Unix milliseconds (informational).
+    pub time: i64,
+}
+
+/// An op with its signer and signature, as stored in the community document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedOp {
+    pub op: Vec<u8>,
+    pub signer: Key,
+    pub sig: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("op could not be encoded: {0}")]
+    Encode(String),
+}
+
+/// Signs an op with a device key; returns the bytes to store.
+pub fn sign(key: &SigningKey, op: &Op) -> Result<Vec<u8>, OpError> {
+    let op = postcard::to_allocvec(op).map_err(|e| OpError::Encode(e.to_string()))?;
+    let sig = key.sign(&op).to_bytes().to_vec();
+    let signed = SignedOp { op, signer: key.verifying_key().to_bytes(), sig };
+    postcard::to_allocvec(&signed).map_err(|e| OpError::Encode(e.to_string()))
+}
+
+pub fn op_hash(bytes: &[u8]) -> Hash {
+    *blake3::hash(bytes).as_bytes()
+}
+
+/// The community id a genesis op founds: its hash's first 16 bytes, written
+/// as a UUID.
+pub fn community_id(genesis: &[u8]) -> String {
+    let h = op_hash(genesis);
+    let x = hex::encode(&h[..16]);
+    format!("{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+}
+
+/// Makes a signed genesis op and the community id it founds.
+pub fn genesis(key: &SigningKey, name: &str, nonce: [u8; 16], time: i64) -> Result<(String, Vec<u8>), OpError> {
+    let op = Op { community: String::new(), kind: OpKind::Genesis { name: name.into(), nonce }, deps: vec![], time };
+    let bytes = sign(key, &op)?;
+    Ok((community_id(&bytes), bytes))
+}
+
+/// Decodes and verifies one op: signature over the op bytes by the stated
+/// signer. Returns None for anything malformed or forged.
+pub fn verify(bytes: &[u8]) -> Option<(Op, Key)> {
+    let signed: SignedOp = postcard::from_bytes(bytes).ok()?;
+    let key = VerifyingKey::from_bytes(&signed.signer).ok()?;
+    let sig = Signature::from_slice(&signed.sig).ok()?;
+    key.verify_strict(&signed.op, &sig).ok()?;
+    let op: Op = postcard::from_bytes(&signed.op).ok()?;
+    Some((op, signed.signer))
+}
+
+/// Who is a member of a community, with which role, computed from its ops.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    pub members: BTreeMap<Key, Role>,
+    /// Keys that were members and were removed.
+    pub removed: BTreeSet<Key>,
+    /// Hashes of the valid ops with no valid successor: the `deps` of the
+    /// next op this peer signs.
+    pub heads: Vec<Hash>,
+}
+
+impl Membership {
+    pub fn role(&self, key: &Key) -> Option<Role> {
+        self.members.get(key).copied()
+    }
+
+    pub fn is_member(&self, key: &Key) -> bool {
+        self.members.contains_key(key)
+    }
+
+    pub fn is_admin(&self, key: &Key) -> bool {
+        self.role(key) == Some(Role::Admin)
+    }
+}
+
+struct Node {
+    hash: Hash,
+    op: Op,
+    signer: Key,
+    /// Indexes of every op in this op's causal past.
+    past: BTreeSet<usize>,
+}
+
+/// What an op says about one key: (key, Some(role)) for an add or role
+/// change, (key, None) for a removal. The genesis adds its founder as admin.
+fn effect(kind: &OpKind, founder: Key) -> (Key, Option<Role>) {
+    match kind {
+        OpKind::Genesis { .. } => (founder, Some(Role::Admin)),
+        OpKind::Add { member, role } | OpKind::SetRole { member, role } => (*member, Some(*role)),
+        OpKind::Remove { member } => (*member, None),
+    }
+}
+
+/// State formed by a set of valid ops (indexes into `nodes`).
+fn state(nodes: &[Node], valid: &BTreeSet<usize>, founder: Key) -> BTreeMap<Key, Role> {
+    let mut by_member: HashMap<Key, Vec<(usize, Option<Role>)>> = HashMap::new();
+    for &i in valid {
+        let (key, role) = effect(&nodes[i].op.kind, founder);
+        by_member.entry(key).or_default().push((i, role));
+    }
+    let mut out = BTreeMap::new();
+    for (member, ops) in by_member {
+        let removes: Vec<usize> = ops.iter().filter(|(_, r)| r.is_none()).map(|(i, _)| *i).collect();
+        let is_add = |i: usize| matches!(nodes[i].op.kind, OpKind::Add { .. } | OpKind::Genesis { .. });
+        // Role-setting ops that come after every removal of the key (a
+        // removal concurrent with an add wins).
+        let after_removes: Vec<(usize, Role)> = ops
+            .iter()
+            .filter_map(|(i, r)| r.map(|r| (*i, r)))
+            .filter(|(i, _)| removes.iter().all(|r| nodes[*i].past.contains(r)))
+            .collect();
+        if !after_removes.iter().any(|(i, _)| is_add(*i)) {
+            continue;
+        }
+        // The latest of them decide the role; concurrent ones, the lesser.
+        let role = after_removes
+            .iter()
+            .filter(|(i, _)| !after_removes.iter().any(|(j, _)| nodes[*j].past.contains(i)))
+            .map(|(_, r)| *r)
+            .min()
+            .unwrap_or(Role::Member);
+        out.insert(member, role);
+    }
+    out
+}
+
+/// Computes membership of `community` from the ops held (any order, any
+/// duplicates, any garbage).
+pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
+    // Decode, verify, dedupe; find the genesis that founds this id.
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut index: HashMap<Hash, usize> = HashMap::new();
+    let mut founder = None;
+    for bytes in ops {
+        let hash = op_hash(bytes);
+        if index.contains_key(&hash) {
+            continue;
+        }
+        let Some((op, signer)) = verify(bytes) else { continue };
+        match &op.kind {
+            OpKind::Genesis { .. } => {
+                if community_id(bytes) != community || !op.deps.is_empty() {
+                    continue;
+                }
+                founder = Some((nodes.len(), signer));
+            }
+            _ if op.community != community => continue,
+            _ => {}
+        }
+        index.insert(hash, nodes.len());
+        nodes.push(Node { hash, op, signer, past: BTreeSet::new() });
+    }
+    let Some((genesis, founder)) = founder else { return Membership::default() };
+
+    // Causal pasts, in an order where deps come first; ops with missing
+    // deps (or cycles) are left out.
+    let mut done: Vec<bool> = vec![false; nodes.len()];
+    let mut order = Vec::new();
+    let mut progress = true;
+    while progress {
+        progress = false;
+        for i in 0..nodes.len() {
+            if done[i] {
+                continue;
+            }
+            let deps: Option<Vec<usize>> = nodes[i].op.deps.iter().map(|d| index.get(d).copied()).collect();
+            let Some(deps) = deps else { continue };
+            if deps.iter().all(|&d| done[d]) {
+                let mut past = BTreeSet::new();
+                for d in deps {
+                    past.insert(d);
+                    past.extend(nodes[d].past.iter().copied());
+                }
+                nodes[i].past = past;
+                done[i] = true;
+                order.push(i);
+                progress = true;
+            }
+        }
+    }
+
+    // Validity: genesis is valid; any other op is valid iff its past
+    // includes the genesis and its signer was an admin in its past's state.
+    let mut valid: BTreeSet<usize> = BTreeSet::new();
+    for &i in &order {
+        if i == genesis {
+            valid.insert(i);
+            continue;
+        }
+        if matches!(nodes[i].op.kind, OpKind::Genesis { .. }) || !nodes[i].past.contains(&genesis) {
+            continue;
+        }
+        let past_valid: BTreeSet<usize> = nodes[i].past.intersection(&valid).copied().collect();
+        if state(&nodes, &past_valid, founder).get(&nodes[i].signer) == Some(&Role::Admin) {
+            valid.insert(i);
+        }
+    }
+    let members = state(&nodes, &valid, founder);
+    let removed = valid
+        .iter()
+        .filter_map(|&i| match nodes[i].op.kind {
+            OpKind::Remove { member } if !members.contains_key(&member) => Some(member),
+            _ => None,
+        })
+        .collect();
+    let heads = valid
+        .iter()
+        .copied()
+        .filter(|&i| !valid.iter().any(|&j| nodes[j].past.contains(&i)))
+        .map(|i| nodes[i].hash)
+        .collect();
+    Membership { members, removed, heads }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
+
+    fn pk(n: u8) -> Key {
+        key(n).verifying_key().to_bytes()
+    }
+
+    fn op(signer: u8, community: &str, kind: OpKind, deps: Vec<Hash>) -> Vec<u8> {
+        sign(&key(signer), &Op { community: community.into(), kind, deps, time: 0 }).unwrap()
+    }
+
+    #[test]
+    fn founder_adds_and_removes() {
+        let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
+        let add = op(1, &id, OpKind::Add { member: pk(2), role: Role::Member }, vec![op_hash(&g)]);
+        let m = compute(&id, &[g.clone(), add.clone()]);
+        assert!(m.is_admin(&pk(1)) && m.is_member(&pk(2)) && !m.is_admin(&pk(2)));
+        let rm = op(1, &id, OpKind::Remove { member: pk(2) }, vec![op_hash(&add)]);
+        let m = compute(&id, &[rm.clone(), add.clone(), g.clone()]);
+        assert!(!m.is_member(&pk(2)) && m.removed.contains(&pk(2)));
+        assert_eq!(m.heads, vec![op_hash(&rm)]);
+    }
+
+    #[test]
+    fn concurrent_add_and_remove_resolve_to_removed() {
+        let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
+        let add_b = op(1, &id, OpKind::Add { member: pk(2), role: Role::Admin }, vec![op_hash(&g)]);
+        let add_c = op(1, &id, OpKind::Add { member: pk(3), role: Role::Member }, vec![op_hash(&add_b)]);
+        // Admin 1 removes C while admin 2 (re-)adds C, neither seeing the other.
+        let rm = op(1, &id, OpKind::Remove { member: pk(3) }, vec![op_hash(&add_c)]);
+        let re_add = op(2, &id, OpKind::Add { member: pk(3), role: Role::Member }, vec![op_hash(&add_c)]);
+        let m = compute(&id, &[g, add_b, add_c, rm, re_add]);
+        assert!(!m.is_member(&pk(3)));
+    }
+
+    #[test]
+    fn forged_unauthorized_and_tampered_ops_are_ignored() {
+        let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
+        let add_member = op(1, &id, OpKind::Add { member: pk(2), role: Role::Member }, vec![op_hash(&g)]);
+        // Non-admin member 2 tries to add 3.
+        let by_member = op(2, &id, OpKind::Add { member: pk(3), role: Role::Admin }, vec![op_hash(&add_member)]);
+        // Outsider 4 tries to add itself.
+        let by_outsider = op(4, &id, OpKind::Add { member: pk(4), role: Role::Admin }, vec![op_hash(&g)]);
+        // Wrong signer: signed by 4, claims to be 1.
+        let mut forged: SignedOp = postcard::from_bytes(&by_outsider).unwrap();
+        forged.signer = pk(1);
+        let forged = postcard::to_allocvec(&forged).unwrap();
+        // Tampered bytes: a valid op with one byte flipped.
+        let mut tampered = op(1, &id, OpKind::Add { member: pk(5), role: Role::Member }, vec![op_hash(&g)]);
+        let n = tampered.len() - 70;
+        tampered[n] ^= 1;
+        // An op for another community, and a second genesis.
+        let other = op(1, "other", OpKind::Add { member: pk(6), role: Role::Member }, vec![op_hash(&g)]);
+        let (_, g2) = genesis(&key(7), "C", [1; 16], 0).unwrap();
+        let m = compute(&id, &[g, add_member, by_member, by_outsider, forged, tampered, other, g2, vec![1, 2, 3]]);
+        assert_eq!(m.members.keys().copied().collect::<Vec<_>>().len(), 2, "{:?}", m.members);
+        assert!(m.is_admin(&pk(1)) && m.is_member(&pk(2)));
+    }
+
+    #[test]
+    fn no_genesis_no_members() {
+        let (_, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
+        assert!(compute("not-this-id", &[g]).members.is_empty());
+    }
+
+    #[test]
+    fn removed_admin_cannot_act_afterwards() {
+        let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
+        let add2 = op(1, &id, OpKind::Add { member: pk(2), role: Role::Admin }, vec![op_hash(&g)]);
+        let rm2 = op(1, &id, OpKind::Remove { member: pk(2) }, vec![op_hash(&add2)]);
+        let late = op(2, &id, OpKind::Add { member: pk(3), role: Role::Member }, vec![op_hash(&rm2)]);
+        let m = compute(&id, &[g, add2, rm2, late]);
+        assert!(!m.is_member(&pk(3)) && !m.is_member(&pk(2)));
+    }
+}

@@ -1,0 +1,186 @@
+//! Wire format of `outpost/sync/1`: length-delimited frames (u32 big-endian
+//! length, then a postcard-encoded [`Msg`]), each capped at [`MAX_FRAME`].
+//! A length prefix from a peer is never trusted: anything over the cap is
+//! refused before a byte of it is buffered.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the message set below. Peers with another version get a
+/// `Bye` naming both and the session ends.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The largest frame accepted or sent (whole documents travel in one frame).
+pub const MAX_FRAME: usize = 8 * 1024 * 1024;
+/// Documents announced per `Changes` page.
+pub const PAGE: usize = 500;
+
+pub type Hash = [u8; 32];
+
+/// A community offered in `Hello`, with its digest: equal digests mean
+/// "nothing to do" in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub community: String,
+    pub digest: Hash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocHeads {
+    pub id: String,
+    pub heads: Vec<Hash>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// First message each way: the communities the sender will share with
+    /// this peer (only those the peer is a member of).
+    Hello { version: u16, offers: Vec<Offer> },
+    /// Invitee → inviter: the one-time secret from a ticket.
+    Join { community: String, secret: Hash },
+    /// Inviter → invitee: the outcome of `Join`.
+    Joined { community: String, ok: bool, reason: String },
+    /// "Tell me which of your documents changed after `since` in your feed."
+    Since { community: String, since: u64 },
+    /// One page of the answer to `Since`. `up_to` is the feed position the
+    /// whole answer covers; `last` marks the final page.
+    Changes { community: String, docs: Vec<DocHeads>, up_to: u64, last: bool },
+    /// "Send me these documents whole" (ones I do not have at all).
+    Fetch { community: String, docs: Vec<String> },
+    /// A whole document (Automerge `save()` bytes).
+    Doc { community: String, id: String, bytes: Vec<u8> },
+    /// An Automerge sync message for one document.
+    Sync { community: String, id: String, msg: Vec<u8> },
+    /// The sender is closing the session, with a reason.
+    Bye { reason: String },
+}
+
+impl Msg {
+    pub fn community(&self) -> Option<&str> {
+        match self {
+            Msg::Hello { .. } | Msg::Bye { .. } => None,
+            Msg::Join { community, .. }
+            | Msg::Joined { community, .. }
+            | Msg::Since { community, .. }
+            | Msg::Changes { community, .. }
+            | Msg::Fetch { community, .. }
+            | Msg::Doc { community, .. }
+            | Msg::Sync { community, .. } => Some(community),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("frame of {0} bytes exceeds the {MAX_FRAME}-byte limit")]
+    Oversized(usize),
+    #[error("malformed message: {0}")]
+    Malformed(String),
+}
+
+/// Encodes one message as a frame.
+pub fn encode(msg: &Msg) -> Result<Vec<u8>, FrameError> {
+    let body = postcard::to_allocvec(msg).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    if body.len() > MAX_FRAME {
+        return Err(FrameError::Oversized(body.len()));
+    }
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Incremental frame decoder: feed bytes as they arrive, take messages out.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    buf: Vec<u8>,
+}
+
+impl Decoder {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The length of the next frame's body, once its prefix has arrived;
+    /// an oversized prefix is an error before any body is buffered.
+    pub fn wanted(&self) -> Result<Option<usize>, FrameError> {
+        if self.buf.len() < 4 {
+            return Ok(None);
+        }
+        let len = u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize;
+        if len > MAX_FRAME {
+            return Err(FrameError::Oversized(len));
+        }
+        Ok(Some(len))
+    }
+
+    /// The next complete message, if one has arrived.
+    pub fn next(&mut self) -> Result<Option<Msg>, FrameError> {
+        let Some(len) = self.wanted()? else { return Ok(None) };
+        if self.buf.len() < 4 + len {
+            return Ok(None);
+        }
+        let msg = postcard::from_bytes(&self.buf[4..4 + len]).map_err(|e| FrameError::Malformed(e.to_string()));
+        self.buf.drain(..4 + len);
+        msg.map(Some)
+    }
+
+    /// Bytes received but not yet part of a whole frame.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// Decodes exactly one frame from a complete buffer (for fuzzing and tests).
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<Msg>, FrameError> {
+    let mut d = Decoder::default();
+    d.push(bytes);
+    let mut out = Vec::new();
+    while let Some(m) = d.next()? {
+        out.push(m);
+    }
+    if d.pending() > 0 {
+        return Err(FrameError::Malformed(format!("{} trailing bytes", d.pending())));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_split_anywhere() {
+        let msgs = vec![
+            Msg::Hello { version: PROTOCOL_VERSION, offers: vec![Offer { community: "c".into(), digest: [7; 32] }] },
+            Msg::Sync { community: "c".into(), id: "d".into(), msg: vec![1, 2, 3] },
+        ];
+        let bytes: Vec<u8> = msgs.iter().flat_map(|m| encode(m).unwrap()).collect();
+        for split in 0..bytes.len() {
+            let mut d = Decoder::default();
+            d.push(&bytes[..split]);
+            let mut got = Vec::new();
+            while let Some(m) = d.next().unwrap() {
+                got.push(m);
+            }
+            d.push(&bytes[split..]);
+            while let Some(m) = d.next().unwrap() {
+                got.push(m);
+            }
+            assert_eq!(got, msgs);
+        }
+    }
+
+    #[test]
+    fn refuses_oversized_prefix_before_buffering() {
+        let mut d = Decoder::default();
+        d.push(&u32::MAX.to_be_bytes());
+        assert!(matches!(d.next(), Err(FrameError::Oversized(_))));
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        let mut frame = 5u32.to_be_bytes().to_vec();
+        frame.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert!(matches!(decode_all(&frame), Err(FrameError::Malformed(_))));
+        assert!(decode_all(&[0, 0]).is_err(), "truncated prefix");
+    }
+}
