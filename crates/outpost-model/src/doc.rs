@@ -597,10 +597,13 @@ pub fn history(doc: &mut AutoCommit) -> Vec<HistoryEntry> {
 
 // ---------------------------------------------------------------- communities
 
-/// Creates a community's document with its founder as the first admin.
+/// Creates a community's document. `genesis` is the founder's signed
+/// genesis op (from which `id` derives); membership lives in the `ops` list
+/// of signed operations, profiles in the `members` map.
 pub fn new_community_doc(
     actor: ActorId,
     id: &str,
+    genesis: &[u8],
     founder: &MemberProfile,
     now: Millis,
     c: &NewCommunity,
@@ -617,6 +620,8 @@ pub fn new_community_doc(
     doc.put(&r, "created_at", now)?;
     doc.put(&r, "updated_at", now)?;
     doc.put_object(&r, "members", ObjType::Map)?;
+    let ops = doc.put_object(&r, "ops", ObjType::List)?;
+    doc.insert(&ops, 0, ScalarValue::Bytes(genesis.to_vec()))?;
     let mut cd = CommunityDoc { doc };
     cd.write_member(founder, Role::Admin, now)?;
     commit(&mut cd.doc, "create community", now);
@@ -677,6 +682,16 @@ impl CommunityDoc {
         Ok(())
     }
 
+    /// Appends a signed membership op.
+    pub fn add_op(&mut self, op: &[u8], message: &str, now: Millis) -> Result<(), SchemaError> {
+        let ops = child(&self.doc, &ROOT, "ops")?;
+        let at = self.doc.length(&ops);
+        self.doc.insert(&ops, at, ScalarValue::Bytes(op.to_vec()))?;
+        self.doc.put(ROOT, "updated_at", now)?;
+        commit(&mut self.doc, message, now);
+        Ok(())
+    }
+
     /// Publishes (or refreshes) this document actor's profile in the community.
     pub fn set_own_profile(&mut self, p: &MemberProfile, now: Millis) -> Result<(), SchemaError> {
         self.write_member(p, Role::Member, now)?;
@@ -718,5 +733,22 @@ pub fn read_community(d: &AutoCommit) -> Result<Community, SchemaError> {
         created_at: int(d, &r, "created_at")?,
         updated_at: max_int(d, &r, "updated_at")?,
         members,
+        ops: read_ops(d),
     })
+}
+
+/// The signed membership ops held in a community document (unverified).
+pub fn read_ops(d: &AutoCommit) -> Vec<Vec<u8>> {
+    let Ok(ops) = child(d, &ROOT, "ops") else {
+        return Vec::new();
+    };
+    d.values(&ops)
+        .filter_map(|(v, _)| match v {
+            Value::Scalar(s) => match s.as_ref() {
+                ScalarValue::Bytes(b) => Some(b.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }

@@ -12,7 +12,7 @@ mod view;
 
 pub use doc::{
     CommunityDoc, ItemDoc, SchemaError, actor_from_key, history, new_community_doc, new_item_doc,
-    read_community, read_item,
+    read_community, read_item, read_ops,
 };
 pub use types::{
     AgeBand, CaseStatus, Kind, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol,

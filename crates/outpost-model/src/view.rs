@@ -170,7 +170,12 @@ pub struct Community {
     pub created_by: String,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// Profiles members published. Who *is* a member, and with which role,
+    /// is decided by the signed ops (see `outpost_sync::membership`).
     pub members: Vec<Member>,
+    /// Signed membership ops, unverified.
+    #[serde(skip)]
+    pub ops: Vec<Vec<u8>>,
 }
 
 /// One change in an item's history: who, when, what.

@@ -1,1 +1,471 @@
+//! Outpost's network layer: an iroh endpoint (the device key is the
+//! endpoint id) speaking ALPN `outpost/sync/1`, and the driver that runs one
+//! sync session per connection.
+//!
+//! Offline by default: no public relay, DNS or discovery service. Peers are
+//! found by mDNS on the LAN (`iroh-mdns-address-lookup`), by the direct
+//! addresses in tickets, or through a self-hosted relay URL. Port mapping is
+//! off unless asked for.
+//!
+//! This crate knows frames and connections, not storage: what to say and
+//! what to accept is decided by a [`PeerHandler`] that the layer above
+//! (`outpost-core`) supplies per connection. Each session runs on its own
+//! blocking worker, so a slow, hostile or broken peer never stalls another.
 
+mod ticket;
+
+pub use iroh::{EndpointAddr, EndpointId};
+pub use outpost_sync::ALPN;
+pub use ticket::{InviteTicket, addr_ticket, parse_peer};
+pub use iroh_tickets::Ticket;
+
+use iroh::endpoint::{Connection, RecvStream, SendStream, presets};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, RelayMode, SecretKey};
+use outpost_sync::session::Progress;
+use outpost_sync::wire::{Decoder, Msg, encode};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub type Key = [u8; 32];
+
+/// What the layer above decides for one connection.
+pub trait PeerHandler: Send + 'static {
+    /// The opening messages.
+    fn start(&mut self) -> Result<Vec<Msg>, String>;
+    /// A message from the peer; an error closes this session (logged).
+    fn on_message(&mut self, msg: Msg) -> Result<Vec<Msg>, String>;
+    /// A document changed locally (or arrived from another peer).
+    fn on_local_change(&mut self, community: &str, doc: &str) -> Result<Vec<Msg>, String>;
+    /// Everything shared is reconciled both ways.
+    fn converged(&self) -> bool;
+    fn progress(&self) -> Progress;
+    /// The session ended.
+    fn finish(&mut self, stats: &Stats, error: Option<&str>);
+}
+
+/// Makes a handler for each connection (incoming, or dialed with `joins`:
+/// invitations to redeem).
+pub trait HandlerFactory: Send + Sync + 'static {
+    fn handler(&self, peer: Key, joins: Vec<(String, [u8; 32])>) -> Result<Box<dyn PeerHandler>, String>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("could not start the network endpoint: {0}")]
+    Bind(String),
+    #[error("could not reach {peer}: {reason}")]
+    Connect { peer: String, reason: String },
+    #[error("sync with {peer} failed: {reason}")]
+    Session { peer: String, reason: String },
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Wire counters for one session.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+    /// Bytes of frames that carried community data (anything but Hello/Bye).
+    pub community_bytes_in: AtomicU64,
+    pub community_bytes_out: AtomicU64,
+    pub docs_in: AtomicU64,
+    pub docs_out: AtomicU64,
+}
+
+/// A finished session, as `sync --once` reports it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    pub peer: String,
+    pub converged: bool,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub community_bytes_in: u64,
+    pub community_bytes_out: u64,
+    pub docs_in: u64,
+    pub docs_out: u64,
+    pub error: Option<String>,
+}
+
+impl Stats {
+    fn report(&self, peer: &EndpointId, converged: bool, error: Option<String>) -> Report {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Report {
+            peer: peer.to_string(),
+            converged,
+            bytes_in: g(&self.bytes_in),
+            bytes_out: g(&self.bytes_out),
+            community_bytes_in: g(&self.community_bytes_in),
+            community_bytes_out: g(&self.community_bytes_out),
+            docs_in: g(&self.docs_in),
+            docs_out: g(&self.docs_out),
+            error,
+        }
+    }
+}
+
+/// How the endpoint binds and whom it may use.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Socket to bind (port 0: any free port).
+    pub bind: SocketAddr,
+    /// Advertise and discover on the LAN with mDNS.
+    pub mdns: bool,
+    /// A self-hosted relay, for members on the WAN.
+    pub relay_url: Option<String>,
+    /// UPnP / NAT-PMP port mapping (off unless asked for).
+    pub port_mapping: bool,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        Self { bind: SocketAddr::from(([0, 0, 0, 0], 0)), mdns: true, relay_url: None, port_mapping: false }
+    }
+}
+
+impl NetConfig {
+    /// For tests on one machine: loopback only, no mDNS, no relay.
+    pub fn loopback() -> Self {
+        Self { bind: SocketAddr::from(([127, 0, 0, 1], 0)), mdns: false, relay_url: None, port_mapping: false }
+    }
+}
+
+/// Whether a session ends once reconciled, or stays for live updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Once,
+    Live,
+}
+
+enum Input {
+    Msg(Msg, usize),
+    Local(String, String),
+    Abort(String),
+    Eof,
+}
+
+type Registry = Arc<Mutex<HashMap<EndpointId, mpsc::UnboundedSender<Input>>>>;
+
+#[derive(Clone)]
+struct Shared {
+    factory: Arc<dyn HandlerFactory>,
+    live: Registry,
+    progress: Arc<Mutex<HashMap<EndpointId, Progress>>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("outpost sync protocol")
+    }
+}
+
+impl ProtocolHandler for Shared {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = conn.remote_id();
+        let (send, recv) = conn.accept_bi().await?;
+        let handler = self.factory.handler(*peer.as_bytes(), vec![]).map_err(|e| {
+            tracing::warn!(%peer, "refusing connection: {e}");
+            AcceptError::from_err(std::io::Error::other(e))
+        })?;
+        let report = drive(self.clone(), conn, send, recv, handler, Mode::Live).await;
+        if let Some(e) = &report.error {
+            tracing::info!(%peer, "session ended: {e}");
+        }
+        Ok(())
+    }
+}
+
+/// A running Outpost network node.
+pub struct Node {
+    endpoint: Endpoint,
+    router: Router,
+    shared: Shared,
+    mdns: Option<iroh_mdns_address_lookup::MdnsAddressLookup>,
+}
+
+impl Node {
+    /// Binds the endpoint with the device's secret key and starts accepting.
+    pub async fn spawn(secret: &[u8; 32], config: &NetConfig, factory: Arc<dyn HandlerFactory>) -> Result<Self, NetError> {
+        let bind = |e: String| NetError::Bind(e);
+        let relay_mode = match &config.relay_url {
+            None => RelayMode::Disabled,
+            Some(url) => {
+                let url: iroh::RelayUrl = url.parse().map_err(|e| NetError::Config(format!("relay URL {url}: {e}")))?;
+                RelayMode::Custom(iroh::RelayMap::from(url))
+            }
+        };
+        let mut builder = Endpoint::builder(presets::Minimal)
+            .secret_key(SecretKey::from_bytes(secret))
+            .alpns(vec![ALPN.to_vec()])
+            .relay_mode(relay_mode)
+            .clear_ip_transports()
+            .bind_addr(config.bind)
+            .map_err(|e| bind(e.to_string()))?;
+        if !config.port_mapping {
+            builder = builder.portmapper_config(iroh::endpoint::PortmapperConfig::Disabled);
+        }
+        let endpoint = builder.bind().await.map_err(|e| bind(e.to_string()))?;
+        let mdns = if config.mdns {
+            match iroh_mdns_address_lookup::MdnsAddressLookup::builder().build(endpoint.id()) {
+                Ok(m) => {
+                    if let Ok(lookup) = endpoint.address_lookup() {
+                        lookup.add(m.clone());
+                    }
+                    Some(m)
+                }
+                Err(e) => {
+                    tracing::warn!("LAN discovery (mDNS) unavailable: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let shared = Shared { factory, live: Arc::default(), progress: Arc::default() };
+        let router = Router::builder(endpoint.clone()).accept(ALPN, shared.clone()).spawn();
+        Ok(Self { endpoint, router, shared, mdns })
+    }
+
+    pub fn id(&self) -> EndpointId {
+        self.endpoint.id()
+    }
+
+    /// This node's current address (id + direct addresses).
+    pub fn addr(&self) -> EndpointAddr {
+        self.endpoint.addr()
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Peers with a live session now.
+    pub fn connected(&self) -> Vec<EndpointId> {
+        self.shared.live.lock().map(|m| m.keys().copied().collect()).unwrap_or_default()
+    }
+
+    /// Progress of sessions in flight (documents reconciled / announced).
+    pub fn progress(&self) -> Progress {
+        self.shared.progress.lock().map_or(Progress::default(), |m| {
+            m.values().fold(Progress::default(), |a, p| Progress { done: a.done + p.done, total: a.total + p.total })
+        })
+    }
+
+    /// Tells every live session that `doc` of `community` changed.
+    pub fn notify(&self, community: &str, doc: &str) {
+        if let Ok(m) = self.shared.live.lock() {
+            for tx in m.values() {
+                let _ = tx.send(Input::Local(community.to_string(), doc.to_string()));
+            }
+        }
+    }
+
+    /// Endpoints found on the LAN by mDNS, as they appear.
+    pub async fn lan_peers(&self) -> Option<impl n0_future::Stream<Item = iroh_mdns_address_lookup::DiscoveryEvent> + Unpin + use<>> {
+        match &self.mdns {
+            Some(m) => Some(m.subscribe().await),
+            None => None,
+        }
+    }
+
+    /// Dials `addr` and runs a session; `joins` are invitations to redeem.
+    pub async fn sync_with(&self, addr: EndpointAddr, joins: Vec<(String, [u8; 32])>, mode: Mode) -> Result<Report, NetError> {
+        let peer = addr.id;
+        let conn_err = |reason: String| NetError::Connect { peer: peer.fmt_short().to_string(), reason };
+        let conn = self.endpoint.connect(addr, ALPN).await.map_err(|e| conn_err(e.to_string()))?;
+        let (send, recv) = conn.open_bi().await.map_err(|e| conn_err(e.to_string()))?;
+        let handler = self.shared.factory.handler(*peer.as_bytes(), joins).map_err(conn_err)?;
+        Ok(drive(self.shared.clone(), conn, send, recv, handler, mode).await)
+    }
+
+    pub async fn shutdown(self) {
+        if let Err(e) = self.router.shutdown().await {
+            tracing::debug!("router shutdown: {e}");
+        }
+        self.endpoint.close().await;
+    }
+}
+
+/// Runs one session: a reader task (frames in), a writer task (frames
+/// out) and a blocking worker that owns the handler.
+async fn drive(
+    shared: Shared,
+    conn: Connection,
+    mut send: SendStream,
+    mut recv: RecvStream,
+    handler: Box<dyn PeerHandler>,
+    mode: Mode,
+) -> Report {
+    let peer = conn.remote_id();
+    let stats = Arc::new(Stats::default());
+    let (in_tx, in_rx) = mpsc::unbounded_channel::<Input>();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    if mode == Mode::Live
+        && let Ok(mut m) = shared.live.lock()
+    {
+        m.insert(peer, in_tx.clone());
+    }
+
+    // Reader: bytes → frames → worker. A bad frame aborts this session only.
+    let reader_stats = stats.clone();
+    let reader_tx = in_tx.clone();
+    let reader = tokio::spawn(async move {
+        let mut decoder = Decoder::default();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match recv.read(&mut buf).await {
+                Ok(Some(n)) => {
+                    reader_stats.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                    decoder.push(&buf[..n]);
+                    loop {
+                        let frame_len = decoder.wanted();
+                        match decoder.next() {
+                            Ok(Some(msg)) => {
+                                let len = frame_len.ok().flatten().unwrap_or(0) + 4;
+                                if reader_tx.send(Input::Msg(msg, len)).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                let _ = reader_tx.send(Input::Abort(e.to_string()));
+                                return;
+                            }
+                        }
+                    }
+                }
+                Ok(None) => {
+                    if decoder.pending() > 0 {
+                        let _ = reader_tx.send(Input::Abort("connection ended inside a frame".into()));
+                    } else {
+                        let _ = reader_tx.send(Input::Eof);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    let _ = reader_tx.send(Input::Abort(format!("read: {e}")));
+                    return;
+                }
+            }
+        }
+    });
+    drop(in_tx);
+
+    // Writer: frames → stream.
+    let writer_stats = stats.clone();
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = out_rx.recv().await {
+            if send.write_all(&frame).await.is_err() {
+                break;
+            }
+            writer_stats.bytes_out.fetch_add(frame.len() as u64, Ordering::Relaxed);
+        }
+        let _ = send.finish();
+        // Let the peer read what was sent before the connection goes.
+        let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
+    });
+
+    // Worker: the handler, off the async threads (it touches SQLite).
+    let worker_stats = stats.clone();
+    let progress = shared.progress.clone();
+    let worker = tokio::task::spawn_blocking(move || {
+        worker(handler, in_rx, out_tx, worker_stats, mode, peer, progress)
+    });
+    let (converged, error) = worker.await.unwrap_or((false, Some("session worker failed".into())));
+    let _ = writer.await;
+    reader.abort();
+    if let Ok(mut m) = shared.live.lock() {
+        m.remove(&peer);
+    }
+    if let Ok(mut m) = shared.progress.lock() {
+        m.remove(&peer);
+    }
+    conn.close(0u32.into(), b"bye");
+    stats.report(&peer, converged, error)
+}
+
+fn worker(
+    mut handler: Box<dyn PeerHandler>,
+    mut input: mpsc::UnboundedReceiver<Input>,
+    output: mpsc::UnboundedSender<Vec<u8>>,
+    stats: Arc<Stats>,
+    mode: Mode,
+    peer: EndpointId,
+    progress: Arc<Mutex<HashMap<EndpointId, Progress>>>,
+) -> (bool, Option<String>) {
+    let send = |msgs: Vec<Msg>| -> Result<(), String> {
+        for m in msgs {
+            let frame = encode(&m).map_err(|e| e.to_string())?;
+            if m.community().is_some() {
+                stats.community_bytes_out.fetch_add(frame.len() as u64, Ordering::Relaxed);
+            }
+            if matches!(m, Msg::Doc { .. }) {
+                stats.docs_out.fetch_add(1, Ordering::Relaxed);
+            }
+            if output.send(frame).is_err() {
+                return Err("connection closed".into());
+            }
+        }
+        Ok(())
+    };
+    let bye = |reason: &str| {
+        if let Ok(frame) = encode(&Msg::Bye { reason: reason.to_string() }) {
+            let _ = output.send(frame);
+        }
+    };
+    let mut error = match handler.start().and_then(&send) {
+        Ok(()) => None,
+        Err(e) => Some(e),
+    };
+    let mut converged = false;
+    while error.is_none() {
+        if mode == Mode::Once && handler.converged() {
+            converged = true;
+            bye("done");
+            break;
+        }
+        let Some(next) = input.blocking_recv() else { break };
+        let step = match next {
+            Input::Msg(Msg::Bye { reason }, _) => {
+                converged = handler.converged();
+                if reason != "done" {
+                    error = Some(format!("peer closed the session: {reason}"));
+                }
+                break;
+            }
+            Input::Msg(msg, len) => {
+                if msg.community().is_some() {
+                    stats.community_bytes_in.fetch_add(len as u64, Ordering::Relaxed);
+                }
+                if matches!(msg, Msg::Doc { .. }) {
+                    stats.docs_in.fetch_add(1, Ordering::Relaxed);
+                }
+                handler.on_message(msg)
+            }
+            Input::Local(community, doc) => handler.on_local_change(&community, &doc),
+            Input::Abort(reason) => Err(reason),
+            Input::Eof => {
+                converged = handler.converged();
+                break;
+            }
+        };
+        match step.and_then(&send) {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(peer = %peer.fmt_short(), "closing session: {e}");
+                bye(&e);
+                error = Some(e);
+            }
+        }
+        if let Ok(mut m) = progress.lock() {
+            m.insert(peer, handler.progress());
+        }
+    }
+    handler.finish(&stats, error.as_deref());
+    (converged, error)
+}

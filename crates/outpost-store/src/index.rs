@@ -31,6 +31,8 @@ pub struct ItemRow {
     pub responses: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Every change held here has reached at least one other member.
+    pub synced: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,7 +87,8 @@ impl ListFilter {
     }
 }
 
-const ROW_COLUMNS: &str = "i.id, i.kind, i.community_id, i.title, i.status, i.author, i.author_name, i.tags, i.responses, i.created_at, i.updated_at";
+const ROW_COLUMNS: &str = "i.id, i.kind, i.community_id, i.title, i.status, i.author, i.author_name, i.tags, i.responses, i.created_at, i.updated_at,
+    COALESCE((SELECT d.synced_heads = d.heads FROM docs d WHERE d.id = i.id), 0)";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
     let tags: String = r.get(7)?;
@@ -101,11 +104,29 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
         responses: r.get(8)?,
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
+        synced: r.get(11)?,
     })
 }
 
-/// Rebuilds the rows derived from one document.
-pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -> Result<()> {
+/// The kind of a document received from a peer, if it is one Outpost knows.
+pub(crate) fn kind_of(doc: &AutoCommit) -> Option<String> {
+    if read_community(doc).is_ok() {
+        return Some("community".into());
+    }
+    read_item(doc).ok().map(|i| i.kind.as_str().to_string())
+}
+
+/// Whether a document received for `community` is a well-formed `kind`
+/// document of it, named `id`.
+pub(crate) fn belongs(doc: &AutoCommit, id: &str, kind: &str, community: &str) -> bool {
+    if kind == "community" {
+        return id == community && read_community(doc).is_ok_and(|c| c.id == id);
+    }
+    read_item(doc).is_ok_and(|i| i.id == id && i.community == community && i.kind.as_str() == kind)
+}
+
+/// Rebuilds the rows derived from one document; returns its community.
+pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -> Result<String> {
     let schema = |source: SchemaError| StoreError::Schema {
         id: id.to_string(),
         source: Box::new(source),
@@ -118,7 +139,8 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
                 members = excluded.members, updated_at = excluded.updated_at",
             params![c.id, c.name, c.domain, c.members.len() as i64, c.created_at, c.updated_at],
         )?;
-        return Ok(());
+        crate::sync::write_members(tx, &c.id, &c.ops)?;
+        return Ok(c.id);
     }
     let item = read_item(doc).map_err(schema)?;
     if item.id != id {
@@ -169,7 +191,7 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
     for (sub, kind) in item.sub_ids() {
         st.execute(params![sub, id, kind])?;
     }
-    Ok(())
+    Ok(item.community)
 }
 
 /// Turns what a user typed into a safe FTS5 query: every word quoted (so
@@ -256,7 +278,7 @@ impl Store {
         for (rid, score) in ranked {
             let hit = st.query_row(params![rid], |r| {
                 let item = row(r)?;
-                let packed: Vec<u8> = r.get(11)?;
+                let packed: Vec<u8> = r.get(12)?;
                 let snippet = crate::snippet::snippet(&item.title, &packed, &item.tags, &words);
                 Ok(SearchHit {
                     item,

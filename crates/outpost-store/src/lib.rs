@@ -17,6 +17,9 @@
 mod index;
 mod schema;
 mod snippet;
+mod sync;
+
+pub use sync::{PeerRow, PendingInvite};
 
 use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash};
 use outpost_model::SchemaError;
@@ -324,7 +327,7 @@ impl Writer<'_> {
             "INSERT INTO docs(id, kind, snapshot, chunks, heads) VALUES (?1, ?2, ?3, 0, ?4)",
             params![id, kind, snapshot, heads],
         )?;
-        self.after_change(id, kind, doc, &heads)
+        self.after_change(id, kind, doc, None, &heads)
     }
 
     /// Appends the changes made to `loaded.doc` since it was loaded. Returns
@@ -335,9 +338,9 @@ impl Writer<'_> {
             return Ok(false);
         }
         let chunk = loaded.doc.save_after(&loaded.base);
-        let kind: String = self
-            .tx
-            .query_row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
+        let (kind, old_heads): (String, Vec<u8>) =
+            self.tx
+                .query_row("SELECT kind, heads FROM docs WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let heads = encode_heads(&new_heads);
         let chunks: i64 = self.tx.query_row(
             "UPDATE docs SET chunks = chunks + 1, heads = ?2 WHERE id = ?1 RETURNING chunks",
@@ -353,7 +356,7 @@ impl Writer<'_> {
             )?;
         }
         loaded.base = new_heads;
-        self.after_change(id, &kind, &loaded.doc, &heads)?;
+        self.after_change(id, &kind, &loaded.doc, Some(&old_heads), &heads)?;
         Ok(true)
     }
 
@@ -374,14 +377,58 @@ impl Writer<'_> {
         self.write_snapshot(id, &mut loaded.doc)
     }
 
-    fn after_change(&mut self, id: &str, kind: &str, doc: &AutoCommit, heads: &[u8]) -> Result<()> {
-        index::reindex(&self.tx, id, kind, doc)?;
-        self.tx.execute(
-            "INSERT INTO feed(doc_id, heads, at) VALUES (?1, ?2, unixepoch('subsec') * 1000)",
-            params![id, heads],
-        )?;
-        Ok(())
+    fn after_change(
+        &mut self,
+        id: &str,
+        kind: &str,
+        doc: &AutoCommit,
+        old_heads: Option<&[u8]>,
+        heads: &[u8],
+    ) -> Result<()> {
+        let community = index::reindex(&self.tx, id, kind, doc)?;
+        sync::after_change(&self.tx, id, &community, old_heads, heads)
     }
+
+    /// Merges Automerge bytes (a whole document or changes) received from a
+    /// peer into document `id` of `community`. Returns false, writing
+    /// nothing, when the result is not a well-formed document of that
+    /// community (the caller should roll back).
+    pub fn merge_remote(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
+        let existing: Option<(String, String)> = self
+            .tx
+            .query_row("SELECT kind, community_id FROM docs WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match existing {
+            Some((kind, c)) => {
+                if c != community {
+                    return Ok(false);
+                }
+                let mut loaded = self.load(id)?;
+                if loaded.doc.load_incremental(bytes).is_err() {
+                    return Ok(false);
+                }
+                if !index::belongs(&loaded.doc, id, &kind, community) {
+                    return Ok(false);
+                }
+                self.save(id, &mut loaded)?;
+                Ok(true)
+            }
+            None => {
+                let mut doc = AutoCommit::new();
+                if doc.load_incremental(bytes).is_err() {
+                    return Ok(false);
+                }
+                let Some(kind) = index::kind_of(&doc) else { return Ok(false) };
+                if !index::belongs(&doc, id, &kind, community) {
+                    return Ok(false);
+                }
+                self.insert(id, &kind, &mut doc)?;
+                Ok(true)
+            }
+        }
+    }
+
+
 }
 
 fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Loaded> {
@@ -409,13 +456,13 @@ fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Load
     Ok(Loaded { doc, base })
 }
 
-fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+pub(crate) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
     let mut sorted = heads.to_vec();
     sorted.sort();
     sorted.iter().flat_map(|h| h.0).collect()
 }
 
-fn decode_heads(id: &str, blob: &[u8]) -> Result<Vec<ChangeHash>> {
+pub(crate) fn decode_heads(id: &str, blob: &[u8]) -> Result<Vec<ChangeHash>> {
     blob.chunks(32)
         .map(|c| ChangeHash::try_from(c).map_err(|_| StoreError::Corrupt(format!("heads of {id}"))))
         .collect()

@@ -86,6 +86,60 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX feed_by_doc ON feed(doc_id, seq);
     "#,
+    // 2: sync. Per-community digests and feeds, membership computed from
+    // signed ops, per-peer checkpoints and Automerge sync states, peers,
+    // invitations, and which heads another member is known to hold.
+    r#"
+    ALTER TABLE feed ADD COLUMN community_id TEXT NOT NULL DEFAULT '';
+    CREATE INDEX feed_by_community ON feed(community_id, seq);
+    ALTER TABLE docs ADD COLUMN community_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE docs ADD COLUMN synced_heads BLOB;
+    UPDATE docs SET community_id = COALESCE((SELECT community_id FROM items WHERE items.id = docs.id), docs.id);
+    UPDATE feed SET community_id = (SELECT community_id FROM docs WHERE docs.id = feed.doc_id);
+    CREATE INDEX docs_by_community ON docs(community_id);
+    -- XOR of outpost_sync::digest_entry over the community's documents,
+    -- kept current by every write (recomputed in Rust for older stores).
+    CREATE TABLE digests(community_id TEXT PRIMARY KEY, digest BLOB NOT NULL) WITHOUT ROWID;
+
+    CREATE TABLE members(
+        community_id TEXT NOT NULL,
+        key TEXT NOT NULL,              -- hex ed25519 public key
+        role TEXT NOT NULL,             -- 'admin' | 'member' | 'removed'
+        PRIMARY KEY(community_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX members_by_key ON members(key);
+
+    CREATE TABLE checkpoints(
+        peer TEXT NOT NULL,
+        community_id TEXT NOT NULL,
+        since INTEGER NOT NULL,         -- position in the peer's feed
+        PRIMARY KEY(peer, community_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE sync_states(
+        peer TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        state BLOB NOT NULL,            -- automerge::sync::State::encode()
+        PRIMARY KEY(peer, doc_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE peers(
+        id TEXT PRIMARY KEY,
+        addr TEXT,                      -- last known address (JSON)
+        last_seen INTEGER,
+        last_synced INTEGER,
+        bytes_in INTEGER NOT NULL DEFAULT 0,
+        bytes_out INTEGER NOT NULL DEFAULT 0,
+        pending_in INTEGER NOT NULL DEFAULT 0,
+        pending_out INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE invites(
+        secret BLOB PRIMARY KEY,
+        community_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_by TEXT,
+        used_at INTEGER
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -120,6 +174,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
             continue;
         }
         tx.execute_batch(sql)?;
+        if i + 1 == 2 {
+            crate::sync::recompute_all(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
         tracing::info!(version = i + 1, "migrated store");

@@ -49,6 +49,8 @@ pub enum Msg {
     Doc { community: String, id: String, bytes: Vec<u8> },
     /// An Automerge sync message for one document.
     Sync { community: String, id: String, msg: Vec<u8> },
+    /// The sender holds everything the receiver announced for `community`.
+    Synced { community: String },
     /// The sender is closing the session, with a reason.
     Bye { reason: String },
 }
@@ -63,7 +65,8 @@ impl Msg {
             | Msg::Changes { community, .. }
             | Msg::Fetch { community, .. }
             | Msg::Doc { community, .. }
-            | Msg::Sync { community, .. } => Some(community),
+            | Msg::Sync { community, .. }
+            | Msg::Synced { community } => Some(community),
         }
     }
 }

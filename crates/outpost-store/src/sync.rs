@@ -1,0 +1,383 @@
+//! Sync bookkeeping: community digests, per-community feed, membership rows
+//! computed from signed ops, checkpoints, Automerge sync states, peers and
+//! invitations. The protocol itself lives in `outpost-sync`; this is its
+//! storage.
+
+use crate::{Result, Store, StoreError, Writer, decode_heads, load_doc};
+use automerge::AutoCommit;
+use outpost_sync::membership::{self, Role};
+use outpost_sync::{digest_entry, xor};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+fn entry(doc_id: &str, heads_blob: &[u8]) -> [u8; 32] {
+    let heads: Vec<[u8; 32]> = heads_blob
+        .chunks(32)
+        .filter_map(|c| <[u8; 32]>::try_from(c).ok())
+        .collect();
+    digest_entry(doc_id, &heads)
+}
+
+fn digest(conn: &Connection, community: &str) -> Result<[u8; 32]> {
+    let d: Option<Vec<u8>> = conn
+        .query_row("SELECT digest FROM digests WHERE community_id = ?1", [community], |r| r.get(0))
+        .optional()?;
+    Ok(d.and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok()).unwrap_or([0; 32]))
+}
+
+/// Called by every write: keeps the digest, the document's community and
+/// the feed current.
+pub(crate) fn after_change(
+    tx: &Connection,
+    id: &str,
+    community: &str,
+    old_heads: Option<&[u8]>,
+    heads: &[u8],
+) -> Result<()> {
+    let mut d = digest(tx, community)?;
+    if let Some(old) = old_heads {
+        xor(&mut d, &entry(id, old));
+    }
+    xor(&mut d, &entry(id, heads));
+    tx.execute(
+        "INSERT INTO digests(community_id, digest) VALUES (?1, ?2)
+         ON CONFLICT(community_id) DO UPDATE SET digest = excluded.digest",
+        params![community, d.to_vec()],
+    )?;
+    tx.execute("UPDATE docs SET community_id = ?2 WHERE id = ?1", params![id, community])?;
+    tx.execute(
+        "INSERT INTO feed(doc_id, heads, at, community_id) VALUES (?1, ?2, unixepoch('subsec') * 1000, ?3)",
+        params![id, heads, community],
+    )?;
+    Ok(())
+}
+
+/// Rebuilds every digest (migration from a store that had none).
+pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
+    tx.execute("DELETE FROM digests", [])?;
+    let mut st = tx.prepare("SELECT id, community_id, heads FROM docs")?;
+    let rows: Vec<(String, String, Vec<u8>)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let mut by: std::collections::HashMap<String, [u8; 32]> = Default::default();
+    for (id, c, heads) in rows {
+        xor(by.entry(c).or_insert([0; 32]), &entry(&id, &heads));
+    }
+    for (c, d) in by {
+        tx.execute("INSERT INTO digests(community_id, digest) VALUES (?1, ?2)", params![c, d.to_vec()])?;
+    }
+    Ok(())
+}
+
+/// Recomputes who is a member of a community from its signed ops.
+pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -> Result<()> {
+    let m = membership::compute(community, ops);
+    tx.execute("DELETE FROM members WHERE community_id = ?1", [community])?;
+    let mut st = tx.prepare_cached("INSERT INTO members(community_id, key, role) VALUES (?1, ?2, ?3)")?;
+    for (key, role) in &m.members {
+        let role = match role {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        };
+        st.execute(params![community, hex::encode(key), role])?;
+    }
+    for key in &m.removed {
+        st.execute(params![community, hex::encode(key), "removed"])?;
+    }
+    tx.execute("UPDATE communities SET members = ?2 WHERE id = ?1", params![community, m.members.len() as i64])?;
+    Ok(())
+}
+
+/// A known peer, for `outpost peers` / `status`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PeerRow {
+    pub id: String,
+    pub addr: Option<String>,
+    pub last_seen: Option<i64>,
+    pub last_synced: Option<i64>,
+    pub bytes_in: i64,
+    pub bytes_out: i64,
+    /// Documents the peer announced that were not yet reconciled here.
+    pub pending_in: i64,
+    /// Documents changed here since the peer's last completed pull.
+    pub pending_out: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PendingInvite {
+    pub community: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Communities held here that `peer` (hex key) is a member of, with digests.
+    pub fn offers_for(&self, peer: &str) -> Result<Vec<(String, [u8; 32])>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT m.community_id, d.digest FROM members m
+             JOIN communities c ON c.id = m.community_id
+             LEFT JOIN digests d ON d.community_id = m.community_id
+             WHERE m.key = ?1 AND m.role != 'removed'",
+        )?;
+        let rows = st.query_map([peer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (c, d) = row?;
+            let d = d.and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok()).unwrap_or([0; 32]);
+            out.push((c, d));
+        }
+        Ok(out)
+    }
+
+    /// A key's role in a community: "admin", "member", "removed", or None.
+    pub fn role(&self, community: &str, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT role FROM members WHERE community_id = ?1 AND key = ?2")?
+            .query_row(params![community, key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn is_member(&self, community: &str, key: &str) -> Result<bool> {
+        Ok(matches!(self.role(community, key)?.as_deref(), Some("admin" | "member")))
+    }
+
+    /// (key, role) of every current and removed member.
+    pub fn members(&self, community: &str) -> Result<Vec<(String, String)>> {
+        let mut st = self.conn.prepare_cached("SELECT key, role FROM members WHERE community_id = ?1")?;
+        let rows = st.query_map([community], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn digest(&self, community: &str) -> Result<[u8; 32]> {
+        digest(&self.conn, community)
+    }
+
+    pub fn checkpoint(&self, peer: &str, community: &str) -> Result<u64> {
+        let v: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT since FROM checkpoints WHERE peer = ?1 AND community_id = ?2")?
+            .query_row(params![peer, community], |r| r.get(0))
+            .optional()?;
+        Ok(v.unwrap_or(0).max(0) as u64)
+    }
+
+    pub fn set_checkpoint(&self, peer: &str, community: &str, since: u64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO checkpoints(peer, community_id, since) VALUES (?1, ?2, ?3)
+             ON CONFLICT(peer, community_id) DO UPDATE SET since = excluded.since",
+            params![peer, community, since as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Documents of `community` changed after `since` in this store's feed,
+    /// each once with its current heads, oldest change first; the feed
+    /// position reached; whether that is the end.
+    pub fn changed_in(&self, community: &str, since: u64, limit: usize) -> Result<(Vec<(String, Vec<[u8; 32]>)>, u64, bool)> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT MAX(f.seq) AS s, f.doc_id, d.heads FROM feed f JOIN docs d ON d.id = f.doc_id
+             WHERE f.community_id = ?1 AND f.seq > ?2 GROUP BY f.doc_id ORDER BY s LIMIT ?3",
+        )?;
+        let rows: Vec<(i64, String, Vec<u8>)> = st
+            .query_map(params![community, since as i64, limit as i64 + 1], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let last = rows.len() <= limit;
+        let mut out = Vec::with_capacity(rows.len().min(limit));
+        let mut up_to = since;
+        for (seq, id, heads) in rows.into_iter().take(limit) {
+            up_to = seq as u64;
+            let heads = decode_heads(&id, &heads)?.into_iter().map(|h| h.0).collect();
+            out.push((id, heads));
+        }
+        if last {
+            up_to = up_to.max(self.feed_head()?.max(0) as u64);
+        }
+        Ok((out, up_to, last))
+    }
+
+    /// Sorted heads of `doc` if it is held and belongs to `community`.
+    pub fn heads_in(&self, community: &str, doc: &str) -> Result<Option<Vec<[u8; 32]>>> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT heads FROM docs WHERE id = ?1 AND community_id = ?2")?
+            .query_row(params![doc, community], |r| r.get(0))
+            .optional()?;
+        match blob {
+            Some(b) => Ok(Some(decode_heads(doc, &b)?.into_iter().map(|h| h.0).collect())),
+            None => Ok(None),
+        }
+    }
+
+    /// `doc` if it is held and belongs to `community`.
+    pub fn load_in(&self, community: &str, doc: &str) -> Result<Option<AutoCommit>> {
+        let found: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1 AND community_id = ?2)")?
+            .query_row(params![doc, community], |r| r.get(0))?;
+        if !found {
+            return Ok(None);
+        }
+        Ok(Some(load_doc(&self.conn, doc, self.actor.as_ref())?.doc))
+    }
+
+    /// The community a document belongs to.
+    pub fn community_of(&self, doc: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT community_id FROM docs WHERE id = ?1")?
+            .query_row([doc], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn sync_state(&self, peer: &str, doc: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT state FROM sync_states WHERE peer = ?1 AND doc_id = ?2")?
+            .query_row(params![peer, doc], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_sync_state(&self, peer: &str, doc: &str, state: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_states(peer, doc_id, state) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(peer, doc_id) DO UPDATE SET state = excluded.state",
+            )?
+            .execute(params![peer, doc, state])?;
+        Ok(())
+    }
+
+    /// Another member holds `heads` of `doc`; if that is all of ours, the
+    /// item counts as synced.
+    pub fn peer_has(&self, doc: &str, sorted_heads: &[[u8; 32]]) -> Result<()> {
+        let blob: Vec<u8> = sorted_heads.iter().flatten().copied().collect();
+        self.conn
+            .prepare_cached("UPDATE docs SET synced_heads = ?2 WHERE id = ?1 AND heads = ?2")?
+            .execute(params![doc, blob])?;
+        Ok(())
+    }
+
+    /// Whether every change of `doc` held here has reached another member.
+    pub fn is_synced(&self, doc: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT COALESCE(synced_heads = heads, 0) FROM docs WHERE id = ?1")?
+            .query_row([doc], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    pub fn create_invite(&self, secret: &[u8; 32], community: &str, now: i64, expires_at: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO invites(secret, community_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![secret.to_vec(), community, now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    pub fn peer_seen(&self, peer: &str, addr: Option<&str>, now: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO peers(id, addr, last_seen) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, addr = COALESCE(excluded.addr, peers.addr)",
+            params![peer, addr, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn peer_synced(&self, peer: &str, now: i64) -> Result<()> {
+        self.conn.execute("UPDATE peers SET last_synced = ?2 WHERE id = ?1", params![peer, now])?;
+        Ok(())
+    }
+
+    pub fn peer_bytes(&self, peer: &str, bytes_in: u64, bytes_out: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE peers SET bytes_in = bytes_in + ?2, bytes_out = bytes_out + ?3 WHERE id = ?1",
+            params![peer, bytes_in as i64, bytes_out as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Known peers, with how many documents changed here since each one's
+    /// last completed pull (pending out).
+    pub fn peers(&self) -> Result<Vec<PeerRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT p.id, p.addr, p.last_seen, p.last_synced, p.bytes_in, p.bytes_out, p.pending_in FROM peers p
+             ORDER BY p.last_seen DESC",
+        )?;
+        let rows: Vec<PeerRow> = st
+            .query_map([], |r| {
+                Ok(PeerRow {
+                    id: r.get(0)?,
+                    addr: r.get(1)?,
+                    last_seen: r.get(2)?,
+                    last_synced: r.get(3)?,
+                    bytes_in: r.get(4)?,
+                    bytes_out: r.get(5)?,
+                    pending_in: r.get(6)?,
+                    pending_out: 0,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for mut p in rows {
+            p.pending_out = self.conn.query_row(
+                "SELECT COUNT(DISTINCT d.id) FROM docs d JOIN members m ON m.community_id = d.community_id AND m.key = ?1
+                   AND m.role != 'removed'
+                 WHERE d.synced_heads IS NULL OR d.synced_heads != d.heads",
+                [&p.id],
+                |r| r.get(0),
+            )?;
+            out.push(p);
+        }
+        Ok(out)
+    }
+
+    pub fn set_pending_in(&self, peer: &str, pending: usize) -> Result<()> {
+        self.conn.execute("UPDATE peers SET pending_in = ?2 WHERE id = ?1", params![peer, pending as i64])?;
+        Ok(())
+    }
+}
+
+impl Writer<'_> {
+    /// Marks a one-time invitation used by `peer`. Err(reason) if it is
+    /// unknown, for another community, expired or already used.
+    pub fn redeem_invite(
+        &mut self,
+        secret: &[u8; 32],
+        community: &str,
+        peer: &str,
+        now: i64,
+    ) -> Result<std::result::Result<(), String>> {
+        let row: Option<(String, i64, Option<String>)> = self
+            .tx
+            .query_row(
+                "SELECT community_id, expires_at, used_by FROM invites WHERE secret = ?1",
+                [secret.to_vec()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((c, expires_at, used_by)) = row else { return Ok(Err("unknown invitation".into())) };
+        if c != community {
+            return Ok(Err("unknown invitation".into()));
+        }
+        if let Some(u) = used_by {
+            if u == peer {
+                return Ok(Ok(()));
+            }
+            return Ok(Err("this invitation has already been used".into()));
+        }
+        if now > expires_at {
+            return Ok(Err("this invitation has expired".into()));
+        }
+        self.tx.execute(
+            "UPDATE invites SET used_by = ?2, used_at = ?3 WHERE secret = ?1",
+            params![secret.to_vec(), peer, now],
+        )?;
+        Ok(Ok(()))
+    }
+}
+
+impl From<membership::OpError> for StoreError {
+    fn from(e: membership::OpError) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
