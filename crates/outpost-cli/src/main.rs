@@ -96,6 +96,139 @@ enum Command {
     },
     /// Create (once) and open the demo community.
     Demo,
+    /// Invite someone to a community: prints a one-time ticket.
+    Invite {
+        #[arg(long)]
+        community: String,
+        /// How long the ticket stays valid (e.g. 30m, 2d, 7d).
+        #[arg(long, default_value = "7d")]
+        expires: String,
+    },
+    /// Join a community with an invitation ticket, and sync it.
+    Join {
+        ticket: String,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Community members: list, remove, change role.
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// Run as a long-lived peer (clinic server or district hub).
+    Serve {
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Sync with the given (or all known) peers, and exit once converged.
+    Sync {
+        /// Exit once converged (the only mode; `serve` syncs continuously).
+        #[arg(long)]
+        once: bool,
+        /// A node address ticket or invitation to sync with (repeatable).
+        #[arg(long = "peer", value_name = "TICKET")]
+        peers: Vec<String>,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Known peers: last seen, last synced, pending, bytes.
+    Peers,
+    /// This device, its communities and its peers.
+    Status,
+    /// Settings kept in this home.
+    Config {
+        /// A self-hosted relay for members on the WAN.
+        #[arg(long, value_name = "URL")]
+        relay_url: Option<String>,
+        /// Forget the relay URL.
+        #[arg(long, conflicts_with = "relay_url")]
+        clear_relay_url: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCmd {
+    List {
+        #[arg(long)]
+        community: String,
+    },
+    /// Remove a member (admins only). They keep what they already have.
+    Remove {
+        #[arg(long)]
+        community: String,
+        /// Member key (or a unique prefix of it) or display name.
+        member: String,
+    },
+    /// Make a member an admin, or an admin a member.
+    Role {
+        #[arg(long)]
+        community: String,
+        member: String,
+        role: String,
+    },
+}
+
+#[derive(Args, Clone)]
+struct NetArgs {
+    /// Socket address to listen on.
+    #[arg(long, default_value = "0.0.0.0:0")]
+    bind: std::net::SocketAddr,
+    /// Do not advertise or discover peers on the LAN (mDNS).
+    #[arg(long)]
+    no_mdns: bool,
+    /// A self-hosted relay URL (overrides `outpost config --relay-url`).
+    #[arg(long, value_name = "URL")]
+    relay_url: Option<String>,
+    /// Ask the router to map a port (UPnP / NAT-PMP).
+    #[arg(long)]
+    port_mapping: bool,
+}
+
+impl NetArgs {
+    fn config(&self, op: &Outpost) -> Result<outpost_core::net::NetConfig> {
+        let relay_url = match &self.relay_url {
+            Some(u) => Some(u.clone()),
+            None => op.store().meta("relay_url")?,
+        };
+        Ok(outpost_core::net::NetConfig {
+            bind: self.bind,
+            mdns: !self.no_mdns,
+            relay_url,
+            port_mapping: self.port_mapping,
+        })
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// Shows documents done / announced on a terminal while `fut` runs.
+async fn with_progress<T>(node: &outpost_core::net::Node, fut: impl std::future::Future<Output = T>) -> T {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return fut.await;
+    }
+    tokio::pin!(fut);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    let mut shown = false;
+    loop {
+        tokio::select! {
+            out = &mut fut => {
+                if shown {
+                    eprintln!();
+                }
+                return out;
+            }
+            _ = tick.tick() => {
+                let p = node.progress();
+                if p.total > 0 {
+                    shown = true;
+                    let width = 30;
+                    let filled = width * p.done / p.total.max(1);
+                    eprint!("\r[{}{}] {}/{} documents", "#".repeat(filled), "-".repeat(width - filled), p.done, p.total);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -418,5 +551,101 @@ fn run(cli: Cli) -> Result<()> {
             out.search(&op.search(&query, &filter.filter())?)
         }
         Command::Demo => out.demo(&op.demo()?),
+        Command::Invite { community, expires } => {
+            let ttl = humantime::parse_duration(&expires).map_err(|e| anyhow::anyhow!("expires: '{expires}': {e}"))?;
+            let ticket = op.invite(&community, ttl)?;
+            out.invite(&ticket)
+        }
+        Command::Member(MemberCmd::List { community }) => out.members(&op.members(&community)?),
+        Command::Member(MemberCmd::Remove { community, member }) => {
+            let key = op.member_remove(&community, &member)?;
+            out.member_changed(&key, "removed")
+        }
+        Command::Member(MemberCmd::Role { community, member, role }) => {
+            let role: outpost_core::model::Role = role.parse()?;
+            let key = op.member_role(&community, &member, role)?;
+            out.member_changed(&key, role.as_str())
+        }
+        Command::Peers => out.peers(&op.store().peers()?),
+        Command::Status => out.status(&op.status()?),
+        Command::Config { relay_url, clear_relay_url } => {
+            if let Some(url) = relay_url {
+                url.parse::<outpost_core::net::RelayUrl>().map_err(|e| anyhow::anyhow!("relay-url: '{url}': {e}"))?;
+                op.store().set_meta("relay_url", &url)?;
+            }
+            if clear_relay_url {
+                op.store().connection().execute("DELETE FROM meta WHERE key = 'relay_url'", [])?;
+            }
+            out.config(op.store().meta("relay_url")?.as_deref())
+        }
+        Command::Serve { net } => {
+            let config = net.config(&op)?;
+            let json = out.json;
+            runtime()?.block_on(op.serve(&config, |node| output::serving(node, json)))?;
+            Ok(())
+        }
+        Command::Sync { once: _, peers, net } => {
+            let mut targets = Vec::new();
+            for p in &peers {
+                let (addr, _) = outpost_core::net::parse_peer(p).map_err(|e| anyhow::anyhow!("peer: {e}"))?;
+                targets.push((addr, vec![]));
+            }
+            if targets.is_empty() {
+                targets = op.known_peer_addrs()?.into_iter().map(|a| (a, vec![])).collect();
+            }
+            if targets.is_empty() {
+                bail!("no known peers: pass --peer TICKET, or join a community first");
+            }
+            let config = net.config(&op)?;
+            let summary = runtime()?.block_on(async {
+                let node = op.node(&config).await?;
+                let s = with_progress(&node, outpost_core::sync_once(&node, targets.clone())).await;
+                node.shutdown().await;
+                anyhow::Ok(s)
+            })?;
+            for (addr, _) in &targets {
+                op.remember_peer(addr)?;
+            }
+            out.sync_summary(&summary)?;
+            if !summary.converged {
+                let reasons: Vec<String> = summary.peers.iter().filter_map(|p| p.error.clone()).collect();
+                bail!("sync did not complete: {}", reasons.join("; "));
+            }
+            Ok(())
+        }
+        Command::Join { ticket, net } => {
+            use outpost_core::net::Ticket;
+            let t = outpost_core::net::InviteTicket::decode_string(ticket.trim())
+                .map_err(|_| anyhow::anyhow!("ticket: this is not an Outpost invitation"))?;
+            if t.expires_at < outpost_core::now_ms() {
+                bail!("ticket: this invitation expired; ask for a new one");
+            }
+            let config = net.config(&op)?;
+            let rt = runtime()?;
+            let joins = vec![(t.community.clone(), t.secret)];
+            let summary = rt.block_on(async {
+                let node = op.node(&config).await?;
+                let s = with_progress(&node, outpost_core::sync_once(&node, vec![(t.inviter.clone(), joins)])).await;
+                node.shutdown().await;
+                anyhow::Ok(s)
+            })?;
+            if !summary.converged {
+                let reasons: Vec<String> = summary.peers.iter().filter_map(|p| p.error.clone()).collect();
+                bail!("could not join '{}': {}", t.name, reasons.join("; "));
+            }
+            op.remember_peer(&t.inviter)?;
+            // Introduce ourselves: publish our profile and send it back.
+            op.publish_profile(&t.community)?;
+            let pushed = rt.block_on(async {
+                let node = op.node(&config).await?;
+                let s = outpost_core::sync_once(&node, vec![(t.inviter.clone(), vec![])]).await;
+                node.shutdown().await;
+                anyhow::Ok(s)
+            })?;
+            if !pushed.converged {
+                tracing::warn!("joined, but the profile will reach the community at the next sync");
+            }
+            out.joined(&t.community, &t.name, &summary)
+        }
     }
 }

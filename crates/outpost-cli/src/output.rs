@@ -317,3 +317,121 @@ impl Out {
         Ok(())
     }
 }
+
+/// The first line `serve` prints once it is ready.
+pub fn serving(node: &outpost_core::net::Node, json_out: bool) {
+    use std::io::Write;
+    let addr = node.addr();
+    let ticket = outpost_core::net::addr_ticket(&addr);
+    let id = hex_id(node);
+    if json_out {
+        let v = serde_json::json!({ "id": id, "endpoint_id": addr.id.to_string(), "addr": addr, "ticket": ticket });
+        println!("{v}");
+    } else {
+        println!("Serving as {id}");
+        println!("Others can sync with: outpost sync --once --peer {ticket}");
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn hex_id(node: &outpost_core::net::Node) -> String {
+    node.id().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Out {
+    pub fn invite(&self, t: &outpost_core::net::InviteTicket) -> Result<()> {
+        use outpost_core::net::Ticket;
+        let ticket = t.encode_string();
+        if self.json {
+            return json(&serde_json::json!({ "ticket": ticket, "community": t.community, "name": t.name, "expires_at": t.expires_at }));
+        }
+        println!("Invitation to '{}' (valid until {}, one use):\n\n{ticket}\n", t.name, when(t.expires_at));
+        println!("The invitee runs: outpost join <ticket>");
+        if t.inviter.addrs.is_empty() {
+            println!("Keep `outpost serve` running so they can reach you (on a LAN it is found by mDNS).");
+        }
+        Ok(())
+    }
+
+    pub fn members(&self, ms: &[outpost_core::MemberInfo]) -> Result<()> {
+        if self.json {
+            return json(ms);
+        }
+        for m in ms {
+            let about: Vec<&str> = [m.member.profession.as_deref(), m.member.region.as_deref()].into_iter().flatten().collect();
+            let you = if m.you { " (you)" } else { "" };
+            println!("{}  {:<7} {}{you}  {}  {}", short(&m.member.id), m.member.role, m.member.name, about.join(", "), m.member.expertise.join(" "));
+        }
+        Ok(())
+    }
+
+    pub fn member_changed(&self, key: &str, what: &str) -> Result<()> {
+        if self.json {
+            return json(&serde_json::json!({ "id": key, "role": what }));
+        }
+        if what == "removed" {
+            println!("Removed {}. They keep what they already had, and receive nothing new.", short(key));
+        } else {
+            println!("{} is now {what}.", short(key));
+        }
+        Ok(())
+    }
+
+    pub fn peers(&self, ps: &[outpost_core::store::PeerRow]) -> Result<()> {
+        if self.json {
+            return json(ps);
+        }
+        if ps.is_empty() {
+            println!("No peers yet.");
+        }
+        let t = |v: Option<i64>| v.map_or("never".to_string(), when);
+        for p in ps {
+            println!(
+                "{}  seen {}  synced {}  pending in {} / out {}  bytes in {} / out {}",
+                short(&p.id), t(p.last_seen), t(p.last_synced), p.pending_in, p.pending_out, p.bytes_in, p.bytes_out
+            );
+        }
+        Ok(())
+    }
+
+    pub fn status(&self, s: &outpost_core::Status) -> Result<()> {
+        if self.json {
+            return json(s);
+        }
+        println!("Device {}", s.id);
+        println!("{} communities; {} items not yet shared with another member", s.communities.len(), s.unsynced_items);
+        self.peers(&s.peers)
+    }
+
+    pub fn config(&self, relay: Option<&str>) -> Result<()> {
+        if self.json {
+            return json(&serde_json::json!({ "relay_url": relay }));
+        }
+        println!("relay-url: {}", relay.unwrap_or("(none: LAN, tickets and hubs only)"));
+        Ok(())
+    }
+
+    pub fn sync_summary(&self, s: &outpost_core::SyncSummary) -> Result<()> {
+        if self.json {
+            return json(s);
+        }
+        for p in &s.peers {
+            match &p.error {
+                None => println!(
+                    "{}: {} documents in, {} out; {} bytes in, {} out",
+                    &p.peer, p.docs_in, p.docs_out, p.bytes_in, p.bytes_out
+                ),
+                Some(e) => println!("{}: {e}", p.peer),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn joined(&self, community: &str, name: &str, s: &outpost_core::SyncSummary) -> Result<()> {
+        if self.json {
+            return json(&serde_json::json!({ "community": community, "name": name, "sync": s }));
+        }
+        println!("Joined '{name}' ({community}).");
+        self.sync_summary(s)
+    }
+}

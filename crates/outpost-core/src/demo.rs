@@ -10,6 +10,7 @@ use outpost_model::{
     AgeBand, CaseStatus, ItemDoc, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol,
     NewQuestion, ProtocolStatus, Setting, Sex, new_community_doc, new_item_doc,
 };
+use outpost_sync::membership::{Op, OpKind, Role};
 use serde::Serialize;
 
 const DEMO_META: &str = "demo_community";
@@ -427,7 +428,10 @@ impl Outpost {
         let now = now_ms();
         let me = self.actor.clone();
         let my_profile = self.profile.clone();
-        let community_id = uuid::Uuid::new_v4().to_string();
+        let mut nonce = [0u8; 16];
+        nonce.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..]);
+        let (community_id, genesis) =
+            outpost_sync::membership::genesis(self.key.signing(), "Remote & Rural Emergency Care", nonce, now - 60 * DAY)?;
         let colleagues: Vec<(ActorId, MemberProfile)> = COLLEAGUES
             .iter()
             .enumerate()
@@ -436,6 +440,7 @@ impl Outpost {
         let mut community = new_community_doc(
             me.clone(),
             &community_id,
+            &genesis,
             &my_profile,
             now - 60 * DAY,
             &NewCommunity {
@@ -452,9 +457,23 @@ impl Outpost {
                 ),
             },
         )?;
+        // The founder (this device) adds each colleague with a signed op;
+        // each colleague then publishes a profile.
+        let mut deps = vec![outpost_sync::membership::op_hash(&genesis)];
         for (i, (actor, profile)) in colleagues.iter().enumerate() {
+            let at = now - (55 - i as i64) * DAY;
+            let mut key = [0u8; 32];
+            key.copy_from_slice(actor.to_bytes());
+            let role = if i == 2 { Role::Admin } else { Role::Member };
+            let op = outpost_sync::membership::sign(
+                self.key.signing(),
+                &Op { community: community_id.clone(), kind: OpKind::Add { member: key, role }, deps: deps.clone(), time: at },
+            )?;
+            deps = vec![outpost_sync::membership::op_hash(&op)];
+            community.automerge_mut().set_actor(me.clone());
+            community.add_op(&op, "add member", at)?;
             community.automerge_mut().set_actor(actor.clone());
-            community.set_own_profile(profile, now - (55 - i as i64) * DAY)?;
+            community.set_own_profile(profile, at)?;
         }
         let mut docs: Vec<(String, &'static str, ItemDoc)> = Vec::new();
         let colleague = |n: usize| &colleagues[n % colleagues.len()];

@@ -47,6 +47,10 @@ impl DeviceKey {
         hex::encode(self.public())
     }
 
+    pub fn signing(&self) -> &ed25519_dalek::SigningKey {
+        &self.signing
+    }
+
     pub fn secret_bytes(&self) -> [u8; 32] {
         self.signing.to_bytes()
     }

@@ -3,12 +3,16 @@
 //! and every write, goes through here.
 
 mod demo;
+mod node;
 mod home;
 
 pub use demo::{DemoSummary, generate_cases};
+pub use node::{DEFAULT_INVITE_TTL, MemberInfo, Status, SyncRepo, SyncSummary, sync_once, watch_feed};
 pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home};
 pub use outpost_model as model;
+pub use outpost_net as net;
 pub use outpost_store as store;
+pub use outpost_sync as sync;
 
 use automerge::ActorId;
 use outpost_model::{
@@ -19,6 +23,7 @@ use outpost_model::{
 use outpost_store::{
     CommunityRow, ItemRow, ListFilter, SearchHit, Store, StoreError, Target, Writer,
 };
+use outpost_sync::membership;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -48,6 +53,10 @@ pub enum CoreError {
     NotAllowed(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Net(#[from] outpost_net::NetError),
+    #[error("membership op: {0}")]
+    Op(#[from] membership::OpError),
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
@@ -61,6 +70,12 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+fn random_nonce() -> Result<[u8; 16]> {
+    let mut n = [0u8; 16];
+    getrandom::fill(&mut n).map_err(|e| CoreError::Home(format!("no system randomness: {e}")))?;
+    Ok(n)
 }
 
 fn new_id() -> String {
@@ -90,6 +105,8 @@ pub struct ItemDetail {
     pub item: Item,
     pub community_name: String,
     pub status: String,
+    /// Every change held here has reached at least one other member.
+    pub synced: bool,
 }
 
 /// A history entry with the author's display name resolved.
@@ -177,6 +194,14 @@ impl Outpost {
         &self.store
     }
 
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn profile(&self) -> &MemberProfile {
+        &self.profile
+    }
+
     pub fn device_key(&self) -> &DeviceKey {
         &self.key
     }
@@ -208,7 +233,7 @@ impl Outpost {
             for id in &ids {
                 let mut loaded = w.load(id)?;
                 let mut c = CommunityDoc::new(loaded.doc)?;
-                if c.read()?.members.iter().any(|m| m.id == me) {
+                if c.read()?.members.iter().any(|m| m.id == me) || w.is_member(id, &me)? {
                     c.set_own_profile(&profile, now_ms())?;
                 }
                 loaded.doc = c.into_automerge();
@@ -223,10 +248,13 @@ impl Outpost {
 
     // ------------------------------------------------------------ communities
 
+    /// Founds a community: a genesis op signed by this device (from which
+    /// the community id derives) makes it the first admin.
     pub fn create_community(&mut self, c: NewCommunity) -> Result<CommunityRow> {
         c.validate()?;
-        let id = new_id();
-        let mut doc = new_community_doc(self.actor.clone(), &id, &self.profile, now_ms(), &c)?;
+        let now = now_ms();
+        let (id, genesis) = membership::genesis(self.key.signing(), &c.name, random_nonce()?, now)?;
+        let mut doc = new_community_doc(self.actor.clone(), &id, &genesis, &self.profile, now, &c)?;
         self.store
             .write(|w| w.insert(&id, "community", doc.automerge_mut()))?;
         self.community_row(&id)
@@ -252,14 +280,39 @@ impl Outpost {
         }
     }
 
+    /// A community with its current members: who is a member (and with
+    /// which role) comes from the verified membership ops; names and
+    /// professions from the profiles members published.
     pub fn community(&self, id: &str) -> Result<Community> {
         let id = self.resolve_community(id)?;
-        Ok(CommunityDoc::new(self.store.load(&id)?)?.read()?)
+        let mut c = CommunityDoc::new(self.store.load(&id)?)?.read()?;
+        let profiles: std::collections::HashMap<String, outpost_model::Member> =
+            c.members.drain(..).map(|m| (m.id.clone(), m)).collect();
+        for (key, role) in self.store.members(&id)? {
+            let role = match role.as_str() {
+                "admin" => outpost_model::Role::Admin,
+                "member" => outpost_model::Role::Member,
+                _ => continue,
+            };
+            let mut m = profiles.get(&key).cloned().unwrap_or_else(|| outpost_model::Member {
+                id: key.clone(),
+                name: format!("member {}", &key[..8.min(key.len())]),
+                profession: None,
+                region: None,
+                expertise: vec![],
+                role,
+                joined_at: 0,
+            });
+            m.role = role;
+            c.members.push(m);
+        }
+        c.members.sort_by_key(|m| m.joined_at);
+        Ok(c)
     }
 
     fn check_member(&self, community: &Community) -> Result<()> {
         let me = self.key.public_hex();
-        if community.members.iter().any(|m| m.id == me) {
+        if self.store.is_member(&community.id, &me)? {
             Ok(())
         } else {
             Err(CoreError::NotAllowed(format!(
@@ -486,10 +539,12 @@ impl Outpost {
             .map(|c| c.name)
             .unwrap_or_default();
         let status = item.status().to_string();
+        let synced = self.store.is_synced(&id)?;
         Ok(ItemDetail {
             item,
             community_name,
             status,
+            synced,
         })
     }
 

@@ -14,7 +14,7 @@
 
 mod ticket;
 
-pub use iroh::{EndpointAddr, EndpointId};
+pub use iroh::{EndpointAddr, EndpointId, RelayUrl};
 pub use outpost_sync::ALPN;
 pub use ticket::{InviteTicket, addr_ticket, parse_peer};
 pub use iroh_tickets::Ticket;

@@ -331,6 +331,25 @@ impl Store {
         Ok(out)
     }
 
+    /// Items with changes that no other member is known to hold.
+    pub fn unsynced_items(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM items i JOIN docs d ON d.id = i.id
+             WHERE d.synced_heads IS NULL OR d.synced_heads != d.heads",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether `key` is a current member of any community held here.
+    pub fn shares_a_community(&self, key: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM members WHERE key = ?1 AND role != 'removed')",
+            [key],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn set_pending_in(&self, peer: &str, pending: usize) -> Result<()> {
         self.conn.execute("UPDATE peers SET pending_in = ?2 WHERE id = ?1", params![peer, pending as i64])?;
         Ok(())
@@ -379,5 +398,20 @@ impl Writer<'_> {
 impl From<membership::OpError> for StoreError {
     fn from(e: membership::OpError) -> Self {
         StoreError::Corrupt(e.to_string())
+    }
+}
+
+impl Writer<'_> {
+    /// Membership check inside a write transaction.
+    pub fn is_member(&self, community: &str, key: &str) -> Result<bool> {
+        let role: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT role FROM members WHERE community_id = ?1 AND key = ?2",
+                params![community, key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(matches!(role.as_deref(), Some("admin" | "member")))
     }
 }

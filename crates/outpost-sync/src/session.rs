@@ -107,6 +107,9 @@ pub struct Session {
     peer_synced: HashSet<String>,
     /// Documents whose Automerge sync this side has started this session.
     syncing: HashSet<String>,
+    /// What this side announced to the peer, per community: once the peer
+    /// says `Synced`, it holds at least these heads.
+    announced: BTreeMap<String, Vec<DocHeads>>,
     /// Messages dropped because the peer was not a member.
     pub refused: u64,
 }
@@ -127,6 +130,7 @@ impl Session {
             pulls: BTreeMap::new(),
             peer_synced: HashSet::new(),
             syncing: HashSet::new(),
+            announced: BTreeMap::new(),
             refused: 0,
         }
     }
@@ -269,6 +273,7 @@ impl Session {
                 let mut from = since;
                 loop {
                     let (docs, up_to, last) = repo.changed_since(&community, from, PAGE).map_err(repo_err)?;
+                    self.announced.entry(community.clone()).or_default().extend(docs.iter().cloned());
                     out.push(Msg::Changes { community: community.clone(), docs, up_to, last });
                     if last {
                         break;
@@ -363,6 +368,9 @@ impl Session {
             }
             Msg::Synced { community } => {
                 if self.shared.contains(&community) {
+                    for d in self.announced.remove(&community).unwrap_or_default() {
+                        repo.peer_has(&d.id, &d.heads).map_err(repo_err)?;
+                    }
                     self.peer_synced.insert(community);
                 }
             }
