@@ -136,3 +136,78 @@ pub fn id_of(v: &Value) -> String {
         .unwrap_or_else(|| panic!("no id in {v}"))
         .to_string()
 }
+
+/// An in-process peer: a real home (SQLite file) and, when asked, a real
+/// iroh endpoint on 127.0.0.1 with relays and mDNS off.
+pub struct Peer {
+    pub dir: tempfile::TempDir,
+    pub op: outpost_core::Outpost,
+}
+
+impl Peer {
+    pub fn new(name: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let profile = outpost_core::model::MemberProfile { name: name.into(), ..Default::default() };
+        let op = outpost_core::Outpost::init(dir.path(), profile).expect("init");
+        Self { dir, op }
+    }
+
+    pub async fn node(&self) -> outpost_core::net::Node {
+        let node = self.op.node(&outpost_core::net::NetConfig::loopback()).await.expect("node");
+        self.op.set_node_addr(&node.addr()).expect("record address");
+        node
+    }
+
+    pub fn key(&self) -> String {
+        self.op.device_key().public_hex()
+    }
+
+    pub fn community(&mut self, name: &str) -> String {
+        let c = self
+            .op
+            .create_community(outpost_core::model::NewCommunity {
+                name: name.into(),
+                domain: format!("{name}: shared concerns"),
+                charter: None,
+            })
+            .expect("community");
+        c.id
+    }
+
+    pub fn case(&mut self, community: &str, title: &str) -> String {
+        let item = outpost_core::model::NewItem::Case(outpost_core::model::NewCase {
+            title: title.into(),
+            presenting: format!("{title}: presenting problem"),
+            ask: "What would you do?".into(),
+            age_band: None,
+            sex: None,
+            setting: None,
+            history: None,
+            findings: None,
+            tags: vec![],
+        });
+        self.op.create_item(community, item).expect("case").id
+    }
+
+    pub fn titles(&self) -> Vec<String> {
+        let f = outpost_core::store::ListFilter { limit: Some(100_000), ..Default::default() };
+        let mut t: Vec<String> = self.op.list(&f).expect("list").into_iter().map(|r| r.title).collect();
+        t.sort();
+        t
+    }
+}
+
+/// `b` joins `a`'s community through an invitation, over a real connection.
+pub async fn join(a: &Peer, node_a: &outpost_core::net::Node, b: &Peer, node_b: &outpost_core::net::Node, community: &str) {
+    let _ = node_a;
+    let t = a.op.invite(community, std::time::Duration::from_secs(3600)).expect("invite");
+    let s = outpost_core::sync_once(node_b, vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])]).await;
+    assert!(s.converged, "join failed: {:?}", s.peers);
+}
+
+/// One `sync --once` from `from` to `to`'s node; asserts it converged.
+pub async fn sync(from: &outpost_core::net::Node, to: &outpost_core::net::Node) -> outpost_core::net::Report {
+    let s = outpost_core::sync_once(from, vec![(to.addr(), vec![])]).await;
+    assert!(s.converged, "sync did not converge: {:?}", s.peers);
+    s.peers.into_iter().next().expect("one report")
+}
