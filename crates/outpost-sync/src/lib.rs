@@ -7,6 +7,7 @@
 
 pub mod membership;
 pub mod session;
+pub mod testing;
 pub mod wire;
 
 /// ALPN of Outpost's sync protocol.

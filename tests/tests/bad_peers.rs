@@ -1,0 +1,125 @@
+//! Hostile or broken peers: malformed, truncated and oversized frames and
+//! garbage Automerge sync messages close that one session with a reason;
+//! the node never panics or stalls and keeps serving everyone else.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use iroh::endpoint::presets;
+use iroh::{Endpoint, EndpointAddr, RelayMode, SecretKey};
+use outpost_sync::wire::{Decoder, MAX_FRAME, Msg, PROTOCOL_VERSION, encode};
+use outpost_tests::{Peer, join, sync};
+use std::time::Duration;
+
+struct Raw {
+    _ep: Endpoint,
+    send: iroh::endpoint::SendStream,
+    recv: iroh::endpoint::RecvStream,
+}
+
+async fn raw(secret: [u8; 32], addr: EndpointAddr) -> Raw {
+    let ep = Endpoint::builder(presets::Minimal)
+        .secret_key(SecretKey::from_bytes(&secret))
+        .relay_mode(RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let conn = ep.connect(addr, outpost_sync::ALPN).await.unwrap();
+    let (send, recv) = conn.open_bi().await.unwrap();
+    Raw { _ep: ep, send, recv }
+}
+
+impl Raw {
+    /// Reads until the node ends the stream (or 10 s pass: a stall);
+    /// returns the messages received.
+    async fn drain(&mut self) -> (Vec<Msg>, bool) {
+        let mut d = Decoder::default();
+        let mut buf = vec![0u8; 65536];
+        let closed = loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.recv.read(&mut buf)).await {
+                Ok(Ok(Some(n))) => d.push(&buf[..n]),
+                Ok(_) => break true,
+                Err(_) => break false,
+            }
+        };
+        let mut msgs = Vec::new();
+        while let Ok(Some(m)) = d.next() {
+            msgs.push(m);
+        }
+        (msgs, closed)
+    }
+}
+
+fn bye(msgs: &[Msg]) -> String {
+    msgs.iter()
+        .find_map(|m| match m {
+            Msg::Bye { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn hello() -> Vec<u8> {
+    encode(&Msg::Hello { version: PROTOCOL_VERSION, offers: vec![] }).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_close_only_that_session() {
+    let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
+    let x = a.community("X");
+    let case = a.case(&x, "X case");
+    let (na, nb) = (a.node().await, b.node().await);
+    join(&a, &na, &b, &nb, &x).await;
+    let stranger = [3u8; 32];
+
+    // A peer that sends half a frame and then goes quiet holds its own
+    // session open, and nobody else's.
+    let mut stalled = raw(stranger, na.addr()).await;
+    stalled.send.write_all(&100u32.to_be_bytes()).await.unwrap();
+    stalled.send.write_all(&[1, 2, 3]).await.unwrap();
+
+    // Malformed body.
+    let mut r = raw(stranger, na.addr()).await;
+    let mut frame = 6u32.to_be_bytes().to_vec();
+    frame.extend_from_slice(&[0xff; 6]);
+    r.send.write_all(&frame).await.unwrap();
+    let (msgs, closed) = r.drain().await;
+    assert!(closed, "session with a malformed frame stalled");
+    assert!(bye(&msgs).contains("malformed"), "{msgs:?}");
+
+    // Oversized length prefix: refused before any body is read.
+    let mut r = raw(stranger, na.addr()).await;
+    r.send.write_all(&((MAX_FRAME as u32) + 1).to_be_bytes()).await.unwrap();
+    let (msgs, closed) = r.drain().await;
+    assert!(closed);
+    assert!(bye(&msgs).contains("exceeds"), "{msgs:?}");
+
+    // Truncated: the stream ends inside a frame.
+    let mut r = raw(stranger, na.addr()).await;
+    let mut h = hello();
+    h.truncate(h.len() - 1);
+    r.send.write_all(&h).await.unwrap();
+    r.send.finish().unwrap();
+    let (msgs, closed) = r.drain().await;
+    assert!(closed);
+    assert!(bye(&msgs).contains("inside a frame"), "{msgs:?}");
+
+    // A member (B's own key) sending a garbage Automerge sync message.
+    let mut r = raw(b.op.device_key().secret_bytes(), na.addr()).await;
+    r.send.write_all(&hello()).await.unwrap();
+    let garbage = Msg::Sync { community: x.clone(), id: case.clone(), msg: vec![0x42, 0x01, 0xff, 0x00, 0x13] };
+    r.send.write_all(&encode(&garbage).unwrap()).await.unwrap();
+    let (msgs, closed) = r.drain().await;
+    assert!(closed);
+    assert!(bye(&msgs).contains("bad Automerge sync message"), "{msgs:?}");
+
+    // Meanwhile the node keeps serving members, with the stalled peer
+    // still connected.
+    b.case(&x, "after the attacks");
+    sync(&nb, &na).await;
+    assert!(a.titles().contains(&"after the attacks".to_string()));
+    assert!(a.op.store().check().unwrap().is_empty(), "store damaged");
+    drop(stalled);
+}
