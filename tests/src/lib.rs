@@ -23,6 +23,22 @@ pub fn outpost_bin() -> &'static Path {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "--quiet", "-p", "outpost-cli", "--bin", "outpost"]);
+        // The test process carries the variables cargo sets for the test
+        // (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...). Build scripts that watch
+        // them would see a different environment than a plain
+        // `cargo build` and rebuild half the tree each time.
+        for (k, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+            let keep = matches!(
+                k.as_str(),
+                "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_TERM_COLOR"
+            ) || k.starts_with("CARGO_REGISTRIES")
+                || k.starts_with("CARGO_NET")
+                || k.starts_with("CARGO_BUILD")
+                || k.starts_with("CARGO_PROFILE");
+            if k.starts_with("CARGO_") && !keep {
+                cmd.env_remove(&k);
+            }
+        }
         if release {
             cmd.arg("--release");
         }
@@ -147,13 +163,20 @@ pub struct Peer {
 impl Peer {
     pub fn new(name: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let profile = outpost_core::model::MemberProfile { name: name.into(), ..Default::default() };
+        let profile = outpost_core::model::MemberProfile {
+            name: name.into(),
+            ..Default::default()
+        };
         let op = outpost_core::Outpost::init(dir.path(), profile).expect("init");
         Self { dir, op }
     }
 
     pub async fn node(&self) -> outpost_core::net::Node {
-        let node = self.op.node(&outpost_core::net::NetConfig::loopback()).await.expect("node");
+        let node = self
+            .op
+            .node(&outpost_core::net::NetConfig::loopback())
+            .await
+            .expect("node");
         self.op.set_node_addr(&node.addr()).expect("record address");
         node
     }
@@ -190,23 +213,41 @@ impl Peer {
     }
 
     pub fn titles(&self) -> Vec<String> {
-        let f = outpost_core::store::ListFilter { limit: Some(100_000), ..Default::default() };
-        let mut t: Vec<String> = self.op.list(&f).expect("list").into_iter().map(|r| r.title).collect();
+        let f = outpost_core::store::ListFilter {
+            limit: Some(100_000),
+            ..Default::default()
+        };
+        let mut t: Vec<String> = self
+            .op
+            .list(&f)
+            .expect("list")
+            .into_iter()
+            .map(|r| r.title)
+            .collect();
         t.sort();
         t
     }
 }
 
-/// `b` joins `a`'s community through an invitation, over a real connection.
-pub async fn join(a: &Peer, node_a: &outpost_core::net::Node, b: &Peer, node_b: &outpost_core::net::Node, community: &str) {
-    let _ = node_a;
-    let t = a.op.invite(community, std::time::Duration::from_secs(3600)).expect("invite");
-    let s = outpost_core::sync_once(node_b, vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])]).await;
+/// The peer behind `node_b` joins `a`'s community through an invitation,
+/// over a real connection (`a`'s node must be running).
+pub async fn join(a: &Peer, node_b: &outpost_core::net::Node, community: &str) {
+    let t =
+        a.op.invite(community, std::time::Duration::from_secs(3600))
+            .expect("invite");
+    let s = outpost_core::sync_once(
+        node_b,
+        vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])],
+    )
+    .await;
     assert!(s.converged, "join failed: {:?}", s.peers);
 }
 
 /// One `sync --once` from `from` to `to`'s node; asserts it converged.
-pub async fn sync(from: &outpost_core::net::Node, to: &outpost_core::net::Node) -> outpost_core::net::Report {
+pub async fn sync(
+    from: &outpost_core::net::Node,
+    to: &outpost_core::net::Node,
+) -> outpost_core::net::Report {
     let s = outpost_core::sync_once(from, vec![(to.addr(), vec![])]).await;
     assert!(s.converged, "sync did not converge: {:?}", s.peers);
     s.peers.into_iter().next().expect("one report")

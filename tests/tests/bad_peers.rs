@@ -28,7 +28,11 @@ async fn raw(secret: [u8; 32], addr: EndpointAddr) -> Raw {
         .unwrap();
     let conn = ep.connect(addr, outpost_sync::ALPN).await.unwrap();
     let (send, recv) = conn.open_bi().await.unwrap();
-    Raw { _ep: ep, send, recv }
+    Raw {
+        _ep: ep,
+        send,
+        recv,
+    }
 }
 
 impl Raw {
@@ -45,7 +49,7 @@ impl Raw {
             }
         };
         let mut msgs = Vec::new();
-        while let Ok(Some(m)) = d.next() {
+        while let Ok(Some(m)) = d.next_msg() {
             msgs.push(m);
         }
         (msgs, closed)
@@ -62,7 +66,11 @@ fn bye(msgs: &[Msg]) -> String {
 }
 
 fn hello() -> Vec<u8> {
-    encode(&Msg::Hello { version: PROTOCOL_VERSION, offers: vec![] }).unwrap()
+    encode(&Msg::Hello {
+        version: PROTOCOL_VERSION,
+        offers: vec![],
+    })
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +79,7 @@ async fn bad_frames_close_only_that_session() {
     let x = a.community("X");
     let case = a.case(&x, "X case");
     let (na, nb) = (a.node().await, b.node().await);
-    join(&a, &na, &b, &nb, &x).await;
+    join(&a, &nb, &x).await;
     let stranger = [3u8; 32];
 
     // A peer that sends half a frame and then goes quiet holds its own
@@ -91,7 +99,10 @@ async fn bad_frames_close_only_that_session() {
 
     // Oversized length prefix: refused before any body is read.
     let mut r = raw(stranger, na.addr()).await;
-    r.send.write_all(&((MAX_FRAME as u32) + 1).to_be_bytes()).await.unwrap();
+    r.send
+        .write_all(&((MAX_FRAME as u32) + 1).to_be_bytes())
+        .await
+        .unwrap();
     let (msgs, closed) = r.drain().await;
     assert!(closed);
     assert!(bye(&msgs).contains("exceeds"), "{msgs:?}");
@@ -109,11 +120,18 @@ async fn bad_frames_close_only_that_session() {
     // A member (B's own key) sending a garbage Automerge sync message.
     let mut r = raw(b.op.device_key().secret_bytes(), na.addr()).await;
     r.send.write_all(&hello()).await.unwrap();
-    let garbage = Msg::Sync { community: x.clone(), id: case.clone(), msg: vec![0x42, 0x01, 0xff, 0x00, 0x13] };
+    let garbage = Msg::Sync {
+        community: x.clone(),
+        id: case.clone(),
+        msg: vec![0x42, 0x01, 0xff, 0x00, 0x13],
+    };
     r.send.write_all(&encode(&garbage).unwrap()).await.unwrap();
     let (msgs, closed) = r.drain().await;
     assert!(closed);
-    assert!(bye(&msgs).contains("bad Automerge sync message"), "{msgs:?}");
+    assert!(
+        bye(&msgs).contains("bad Automerge sync message"),
+        "{msgs:?}"
+    );
 
     // Meanwhile the node keeps serving members, with the stalled peer
     // still connected.

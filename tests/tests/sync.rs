@@ -19,7 +19,12 @@ fn protocol(p: &mut Peer, community: &str, body: &str) -> String {
 }
 
 fn heads(p: &Peer, id: &str) -> Vec<[u8; 32]> {
-    p.op.store().heads(id).unwrap().into_iter().map(|h| h.0).collect()
+    p.op.store()
+        .heads(id)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.0)
+        .collect()
 }
 
 #[tokio::test]
@@ -29,16 +34,19 @@ async fn offline_edits_on_two_peers_converge_with_both_edits() {
     let body = "1. Oxygen\n2. Antibiotics\n3. Fluids\n";
     let pid = protocol(&mut a, &c, body);
     let (na, nb) = (a.node().await, b.node().await);
-    join(&a, &na, &b, &nb, &c).await;
+    join(&a, &nb, &c).await;
     assert_eq!(b.titles(), a.titles());
 
     // Offline: each adds items, and both edit the same protocol.
     a.case(&c, "A's febrile infant");
     b.case(&c, "B's snakebite");
     b.case(&c, "B's burns");
-    a.op.protocol_edit(&pid, "1. Oxygen 15 L/min\n2. Antibiotics\n3. Fluids\n").unwrap();
-    b.op.protocol_edit(&pid, "1. Oxygen\n2. Antibiotics\n3. Fluids 10 mL/kg\n").unwrap();
-    b.op.protocol_status(&pid, ProtocolStatus::Endorsed).unwrap();
+    a.op.protocol_edit(&pid, "1. Oxygen 15 L/min\n2. Antibiotics\n3. Fluids\n")
+        .unwrap();
+    b.op.protocol_edit(&pid, "1. Oxygen\n2. Antibiotics\n3. Fluids 10 mL/kg\n")
+        .unwrap();
+    b.op.protocol_status(&pid, ProtocolStatus::Endorsed)
+        .unwrap();
 
     sync(&nb, &na).await;
     assert_eq!(a.titles(), b.titles());
@@ -46,12 +54,27 @@ async fn offline_edits_on_two_peers_converge_with_both_edits() {
     assert_eq!(heads(&a, &pid), heads(&b, &pid), "identical heads");
     let (pa, pb) = (a.op.show(&pid).unwrap(), b.op.show(&pid).unwrap());
     let body_a = pa.item.protocol.as_ref().unwrap().body.clone();
-    assert_eq!(body_a, pb.item.protocol.as_ref().unwrap().body, "identical content");
-    assert_eq!(body_a, "1. Oxygen 15 L/min\n2. Antibiotics\n3. Fluids 10 mL/kg\n", "both edits kept");
+    assert_eq!(
+        body_a,
+        pb.item.protocol.as_ref().unwrap().body,
+        "identical content"
+    );
+    assert_eq!(
+        body_a, "1. Oxygen 15 L/min\n2. Antibiotics\n3. Fluids 10 mL/kg\n",
+        "both edits kept"
+    );
     assert_eq!(pa.status, "endorsed");
     // Items created and synced say so; both communities' digests agree.
-    assert!(a.op.list(&ListFilter::default()).unwrap().iter().all(|r| r.synced));
-    assert_eq!(a.op.store().digest(&c).unwrap(), b.op.store().digest(&c).unwrap());
+    assert!(
+        a.op.list(&ListFilter::default())
+            .unwrap()
+            .iter()
+            .all(|r| r.synced)
+    );
+    assert_eq!(
+        a.op.store().digest(&c).unwrap(),
+        b.op.store().digest(&c).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -59,21 +82,29 @@ async fn a_hub_forwards_between_members_who_never_meet() {
     let (mut a, hub, mut cc) = (Peer::new("Dr A"), Peer::new("Hub"), Peer::new("Dr C"));
     let c = a.community("District");
     let (na, nh, nc) = (a.node().await, hub.node().await, cc.node().await);
-    join(&a, &na, &hub, &nh, &c).await;
+    join(&a, &nh, &c).await;
     // The hub must be an admin to invite C itself.
-    a.op.member_role(&c, &hub.key(), outpost_core::model::Role::Admin).unwrap();
+    a.op.member_role(&c, &hub.key(), outpost_core::model::Role::Admin)
+        .unwrap();
     sync(&na, &nh).await;
-    join(&hub, &nh, &cc, &nc, &c).await;
+    join(&hub, &nc, &c).await;
 
     let case = a.case(&c, "A's chest pain");
     sync(&na, &nh).await;
     sync(&nc, &nh).await;
-    assert!(cc.titles().contains(&"A's chest pain".to_string()), "A's case reached C through the hub");
+    assert!(
+        cc.titles().contains(&"A's chest pain".to_string()),
+        "A's case reached C through the hub"
+    );
     let reply = cc.op.reply(&case, "Serial ECGs every 30 minutes").unwrap();
     sync(&nc, &nh).await;
     sync(&na, &nh).await;
     let shown = a.op.show(&case).unwrap();
-    assert_eq!(shown.item.replies.len(), 1, "C's reply reached A through the hub");
+    assert_eq!(
+        shown.item.replies.len(),
+        1,
+        "C's reply reached A through the hub"
+    );
     assert_eq!(shown.item.replies[0].id, reply.id);
     assert_eq!(a.op.community(&c).unwrap().members.len(), 3);
 }
@@ -86,12 +117,15 @@ async fn non_members_receive_nothing_and_communities_stay_apart() {
     a.case(&x, "X case");
     a.case(&y, "Y secret case");
     let (na, nb, ns) = (a.node().await, b.node().await, stranger.node().await);
-    join(&a, &na, &b, &nb, &x).await;
+    join(&a, &nb, &x).await;
 
     // A stranger connects: zero bytes of community data either way.
     let s = outpost_core::sync_once(&ns, vec![(na.addr(), vec![])]).await;
     let r = &s.peers[0];
-    assert_eq!(r.community_bytes_in, 0, "stranger received community data: {r:?}");
+    assert_eq!(
+        r.community_bytes_in, 0,
+        "stranger received community data: {r:?}"
+    );
     assert_eq!(r.docs_in, 0);
     assert!(stranger.titles().is_empty() && stranger.op.communities().unwrap().is_empty());
 
@@ -101,17 +135,30 @@ async fn non_members_receive_nothing_and_communities_stay_apart() {
     let r = sync(&nb, &na).await;
     assert_eq!(b.titles(), ["X case", "X case 2"]);
     assert_eq!(b.op.communities().unwrap().len(), 1);
-    assert!(b.op.store().load(&y).is_err(), "Y's community document reached a non-member");
-    assert!(r.community_bytes_in > 0 && r.docs_in > 0, "the wire counters count: {r:?}");
+    assert!(
+        b.op.store().load(&y).is_err(),
+        "Y's community document reached a non-member"
+    );
+    assert!(
+        r.community_bytes_in > 0 && r.docs_in > 0,
+        "the wire counters count: {r:?}"
+    );
 
     // Once A removes B, B receives nothing new from A.
     a.op.member_remove(&x, &b.key()).unwrap();
     a.case(&x, "after removal");
     b.case(&x, "B writes anyway");
     let s = outpost_core::sync_once(&nb, vec![(na.addr(), vec![])]).await;
-    assert_eq!(s.peers[0].community_bytes_in, 0, "a removed member received data: {:?}", s.peers[0]);
+    assert_eq!(
+        s.peers[0].community_bytes_in, 0,
+        "a removed member received data: {:?}",
+        s.peers[0]
+    );
     assert_eq!(b.titles(), ["B writes anyway", "X case", "X case 2"]);
-    assert!(!a.titles().contains(&"B writes anyway".to_string()), "a removed member's writes were accepted");
+    assert!(
+        !a.titles().contains(&"B writes anyway".to_string()),
+        "a removed member's writes were accepted"
+    );
 }
 
 #[tokio::test]
@@ -119,21 +166,45 @@ async fn used_and_expired_invitations_are_refused() {
     let (mut a, b, c2) = (Peer::new("Dr A"), Peer::new("Dr B"), Peer::new("Dr C"));
     let x = a.community("X");
     a.case(&x, "X case");
-    let (na, nb, nc) = (a.node().await, b.node().await, c2.node().await);
-    let t = a.op.invite(&x, std::time::Duration::from_secs(3600)).unwrap();
+    let (_na, nb, nc) = (a.node().await, b.node().await, c2.node().await);
+    let t =
+        a.op.invite(&x, std::time::Duration::from_secs(3600))
+            .unwrap();
     let joins = vec![(t.community.clone(), t.secret)];
     let s = outpost_core::sync_once(&nb, vec![(t.inviter.clone(), joins.clone())]).await;
     assert!(s.converged);
     // The same ticket, used again by someone else.
     let s = outpost_core::sync_once(&nc, vec![(t.inviter.clone(), joins)]).await;
     assert!(!s.converged);
-    assert!(s.peers[0].error.as_deref().unwrap_or("").contains("already been used"), "{:?}", s.peers[0]);
+    assert!(
+        s.peers[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("already been used"),
+        "{:?}",
+        s.peers[0]
+    );
     assert!(c2.titles().is_empty());
     // An expired ticket.
-    let t = a.op.invite(&x, std::time::Duration::from_millis(1)).unwrap();
+    let t =
+        a.op.invite(&x, std::time::Duration::from_millis(1))
+            .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let s = outpost_core::sync_once(&nc, vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])]).await;
-    assert!(s.peers[0].error.as_deref().unwrap_or("").contains("expired"), "{:?}", s.peers[0]);
+    let s = outpost_core::sync_once(
+        &nc,
+        vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])],
+    )
+    .await;
+    assert!(
+        s.peers[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("expired"),
+        "{:?}",
+        s.peers[0]
+    );
     assert!(c2.titles().is_empty());
     assert_eq!(a.op.community(&x).unwrap().members.len(), 2);
 }
@@ -144,7 +215,7 @@ async fn forged_membership_ops_from_a_member_are_ignored() {
     let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
     let x = a.community("X");
     let (na, nb) = (a.node().await, b.node().await);
-    join(&a, &na, &b, &nb, &x).await;
+    join(&a, &nb, &x).await;
     // B, a plain member, signs an Add making an outsider an admin, and
     // appends a tampered op, straight into its copy of the community doc.
     let outsider = [42u8; 32];
@@ -154,7 +225,15 @@ async fn forged_membership_ops_from_a_member_are_ignored() {
     };
     let forged = sign(
         b.op.device_key().signing(),
-        &Op { community: x.clone(), kind: OpKind::Add { member: outsider, role: Role::Admin }, deps: heads, time: 0 },
+        &Op {
+            community: x.clone(),
+            kind: OpKind::Add {
+                member: outsider,
+                role: Role::Admin,
+            },
+            deps: heads,
+            time: 0,
+        },
     )
     .unwrap();
     let mut tampered = forged.clone();

@@ -198,11 +198,16 @@ impl NetArgs {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Shows documents done / announced on a terminal while `fut` runs.
-async fn with_progress<T>(node: &outpost_core::net::Node, fut: impl std::future::Future<Output = T>) -> T {
+async fn with_progress<T>(
+    node: &outpost_core::net::Node,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return fut.await;
@@ -552,7 +557,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Demo => out.demo(&op.demo()?),
         Command::Invite { community, expires } => {
-            let ttl = humantime::parse_duration(&expires).map_err(|e| anyhow::anyhow!("expires: '{expires}': {e}"))?;
+            let ttl = humantime::parse_duration(&expires)
+                .map_err(|e| anyhow::anyhow!("expires: '{expires}': {e}"))?;
             let ticket = op.invite(&community, ttl)?;
             out.invite(&ticket)
         }
@@ -561,20 +567,30 @@ fn run(cli: Cli) -> Result<()> {
             let key = op.member_remove(&community, &member)?;
             out.member_changed(&key, "removed")
         }
-        Command::Member(MemberCmd::Role { community, member, role }) => {
+        Command::Member(MemberCmd::Role {
+            community,
+            member,
+            role,
+        }) => {
             let role: outpost_core::model::Role = role.parse()?;
             let key = op.member_role(&community, &member, role)?;
             out.member_changed(&key, role.as_str())
         }
         Command::Peers => out.peers(&op.store().peers()?),
         Command::Status => out.status(&op.status()?),
-        Command::Config { relay_url, clear_relay_url } => {
+        Command::Config {
+            relay_url,
+            clear_relay_url,
+        } => {
             if let Some(url) = relay_url {
-                url.parse::<outpost_core::net::RelayUrl>().map_err(|e| anyhow::anyhow!("relay-url: '{url}': {e}"))?;
+                url.parse::<outpost_core::net::RelayUrl>()
+                    .map_err(|e| anyhow::anyhow!("relay-url: '{url}': {e}"))?;
                 op.store().set_meta("relay_url", &url)?;
             }
             if clear_relay_url {
-                op.store().connection().execute("DELETE FROM meta WHERE key = 'relay_url'", [])?;
+                op.store()
+                    .connection()
+                    .execute("DELETE FROM meta WHERE key = 'relay_url'", [])?;
             }
             out.config(op.store().meta("relay_url")?.as_deref())
         }
@@ -584,14 +600,23 @@ fn run(cli: Cli) -> Result<()> {
             runtime()?.block_on(op.serve(&config, |node| output::serving(node, json)))?;
             Ok(())
         }
-        Command::Sync { once: _, peers, net } => {
+        Command::Sync {
+            once: _,
+            peers,
+            net,
+        } => {
             let mut targets = Vec::new();
             for p in &peers {
-                let (addr, _) = outpost_core::net::parse_peer(p).map_err(|e| anyhow::anyhow!("peer: {e}"))?;
+                let (addr, _) =
+                    outpost_core::net::parse_peer(p).map_err(|e| anyhow::anyhow!("peer: {e}"))?;
                 targets.push((addr, vec![]));
             }
             if targets.is_empty() {
-                targets = op.known_peer_addrs()?.into_iter().map(|a| (a, vec![])).collect();
+                targets = op
+                    .known_peer_addrs()?
+                    .into_iter()
+                    .map(|a| (a, vec![]))
+                    .collect();
             }
             if targets.is_empty() {
                 bail!("no known peers: pass --peer TICKET, or join a community first");
@@ -608,7 +633,11 @@ fn run(cli: Cli) -> Result<()> {
             }
             out.sync_summary(&summary)?;
             if !summary.converged {
-                let reasons: Vec<String> = summary.peers.iter().filter_map(|p| p.error.clone()).collect();
+                let reasons: Vec<String> = summary
+                    .peers
+                    .iter()
+                    .filter_map(|p| p.error.clone())
+                    .collect();
                 bail!("sync did not complete: {}", reasons.join("; "));
             }
             Ok(())
@@ -625,12 +654,20 @@ fn run(cli: Cli) -> Result<()> {
             let joins = vec![(t.community.clone(), t.secret)];
             let summary = rt.block_on(async {
                 let node = op.node(&config).await?;
-                let s = with_progress(&node, outpost_core::sync_once(&node, vec![(t.inviter.clone(), joins)])).await;
+                let s = with_progress(
+                    &node,
+                    outpost_core::sync_once(&node, vec![(t.inviter.clone(), joins)]),
+                )
+                .await;
                 node.shutdown().await;
                 anyhow::Ok(s)
             })?;
             if !summary.converged {
-                let reasons: Vec<String> = summary.peers.iter().filter_map(|p| p.error.clone()).collect();
+                let reasons: Vec<String> = summary
+                    .peers
+                    .iter()
+                    .filter_map(|p| p.error.clone())
+                    .collect();
                 bail!("could not join '{}': {}", t.name, reasons.join("; "));
             }
             op.remember_peer(&t.inviter)?;

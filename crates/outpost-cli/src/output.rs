@@ -335,7 +335,11 @@ pub fn serving(node: &outpost_core::net::Node, json_out: bool) {
 }
 
 fn hex_id(node: &outpost_core::net::Node) -> String {
-    node.id().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    node.id()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Out {
@@ -343,12 +347,20 @@ impl Out {
         use outpost_core::net::Ticket;
         let ticket = t.encode_string();
         if self.json {
-            return json(&serde_json::json!({ "ticket": ticket, "community": t.community, "name": t.name, "expires_at": t.expires_at }));
+            return json(
+                &serde_json::json!({ "ticket": ticket, "community": t.community, "name": t.name, "expires_at": t.expires_at }),
+            );
         }
-        println!("Invitation to '{}' (valid until {}, one use):\n\n{ticket}\n", t.name, when(t.expires_at));
+        println!(
+            "Invitation to '{}' (valid until {}, one use):\n\n{ticket}\n",
+            t.name,
+            when(t.expires_at)
+        );
         println!("The invitee runs: outpost join <ticket>");
         if t.inviter.addrs.is_empty() {
-            println!("Keep `outpost serve` running so they can reach you (on a LAN it is found by mDNS).");
+            println!(
+                "Keep `outpost serve` running so they can reach you (on a LAN it is found by mDNS)."
+            );
         }
         Ok(())
     }
@@ -358,9 +370,19 @@ impl Out {
             return json(ms);
         }
         for m in ms {
-            let about: Vec<&str> = [m.member.profession.as_deref(), m.member.region.as_deref()].into_iter().flatten().collect();
+            let about: Vec<&str> = [m.member.profession.as_deref(), m.member.region.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
             let you = if m.you { " (you)" } else { "" };
-            println!("{}  {:<7} {}{you}  {}  {}", short(&m.member.id), m.member.role, m.member.name, about.join(", "), m.member.expertise.join(" "));
+            println!(
+                "{}  {:<7} {}{you}  {}  {}",
+                short(&m.member.id),
+                m.member.role,
+                m.member.name,
+                about.join(", "),
+                m.member.expertise.join(" ")
+            );
         }
         Ok(())
     }
@@ -370,7 +392,10 @@ impl Out {
             return json(&serde_json::json!({ "id": key, "role": what }));
         }
         if what == "removed" {
-            println!("Removed {}. They keep what they already had, and receive nothing new.", short(key));
+            println!(
+                "Removed {}. They keep what they already had, and receive nothing new.",
+                short(key)
+            );
         } else {
             println!("{} is now {what}.", short(key));
         }
@@ -388,7 +413,13 @@ impl Out {
         for p in ps {
             println!(
                 "{}  seen {}  synced {}  pending in {} / out {}  bytes in {} / out {}",
-                short(&p.id), t(p.last_seen), t(p.last_synced), p.pending_in, p.pending_out, p.bytes_in, p.bytes_out
+                short(&p.id),
+                t(p.last_seen),
+                t(p.last_synced),
+                p.pending_in,
+                p.pending_out,
+                p.bytes_in,
+                p.bytes_out
             );
         }
         Ok(())
@@ -399,7 +430,11 @@ impl Out {
             return json(s);
         }
         println!("Device {}", s.id);
-        println!("{} communities; {} items not yet shared with another member", s.communities.len(), s.unsynced_items);
+        println!(
+            "{} communities; {} items not yet shared with another member",
+            s.communities.len(),
+            s.unsynced_items
+        );
         self.peers(&s.peers)
     }
 
@@ -407,7 +442,10 @@ impl Out {
         if self.json {
             return json(&serde_json::json!({ "relay_url": relay }));
         }
-        println!("relay-url: {}", relay.unwrap_or("(none: LAN, tickets and hubs only)"));
+        println!(
+            "relay-url: {}",
+            relay.unwrap_or("(none: LAN, tickets and hubs only)")
+        );
         Ok(())
     }
 

@@ -430,8 +430,12 @@ impl Outpost {
         let my_profile = self.profile.clone();
         let mut nonce = [0u8; 16];
         nonce.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..]);
-        let (community_id, genesis) =
-            outpost_sync::membership::genesis(self.key.signing(), "Remote & Rural Emergency Care", nonce, now - 60 * DAY)?;
+        let (community_id, genesis) = outpost_sync::membership::genesis(
+            self.key.signing(),
+            "Remote & Rural Emergency Care",
+            nonce,
+            now - 60 * DAY,
+        )?;
         let colleagues: Vec<(ActorId, MemberProfile)> = COLLEAGUES
             .iter()
             .enumerate()
@@ -467,7 +471,12 @@ impl Outpost {
             let role = if i == 2 { Role::Admin } else { Role::Member };
             let op = outpost_sync::membership::sign(
                 self.key.signing(),
-                &Op { community: community_id.clone(), kind: OpKind::Add { member: key, role }, deps: deps.clone(), time: at },
+                &Op {
+                    community: community_id.clone(),
+                    kind: OpKind::Add { member: key, role },
+                    deps: deps.clone(),
+                    time: at,
+                },
             )?;
             deps = vec![outpost_sync::membership::op_hash(&op)];
             community.automerge_mut().set_actor(me.clone());

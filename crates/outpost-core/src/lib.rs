@@ -3,12 +3,14 @@
 //! and every write, goes through here.
 
 mod demo;
-mod node;
 mod home;
+mod node;
 
 pub use demo::{DemoSummary, generate_cases};
-pub use node::{DEFAULT_INVITE_TTL, MemberInfo, Status, SyncRepo, SyncSummary, sync_once, watch_feed};
 pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home};
+pub use node::{
+    DEFAULT_INVITE_TTL, MemberInfo, Status, SyncRepo, SyncSummary, sync_once, watch_feed,
+};
 pub use outpost_model as model;
 pub use outpost_net as net;
 pub use outpost_store as store;
@@ -294,15 +296,18 @@ impl Outpost {
                 "member" => outpost_model::Role::Member,
                 _ => continue,
             };
-            let mut m = profiles.get(&key).cloned().unwrap_or_else(|| outpost_model::Member {
-                id: key.clone(),
-                name: format!("member {}", &key[..8.min(key.len())]),
-                profession: None,
-                region: None,
-                expertise: vec![],
-                role,
-                joined_at: 0,
-            });
+            let mut m = profiles
+                .get(&key)
+                .cloned()
+                .unwrap_or_else(|| outpost_model::Member {
+                    id: key.clone(),
+                    name: format!("member {}", &key[..8.min(key.len())]),
+                    profession: None,
+                    region: None,
+                    expertise: vec![],
+                    role,
+                    joined_at: 0,
+                });
             m.role = role;
             c.members.push(m);
         }

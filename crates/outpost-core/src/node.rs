@@ -5,7 +5,9 @@
 use crate::{CoreError, Outpost, Result, STORE_FILE, now_ms};
 use automerge::{ActorId, AutoCommit};
 use outpost_model::{CommunityDoc, actor_from_key};
-use outpost_net::{EndpointAddr, HandlerFactory, Mode, NetConfig, Node, PeerHandler, Report, Stats};
+use outpost_net::{
+    EndpointAddr, HandlerFactory, Mode, NetConfig, Node, PeerHandler, Report, Stats,
+};
 use outpost_store::Store;
 use outpost_sync::membership::{self, Op, OpKind, Role};
 use outpost_sync::session::{Progress, Repo, Session};
@@ -39,10 +41,20 @@ pub(crate) fn append_op(
     let mut c = CommunityDoc::new(loaded.doc)?;
     let m = membership::compute(community, &c.read()?.ops);
     if !m.is_admin(&key.verifying_key().to_bytes()) {
-        return Err(CoreError::NotAllowed("only an admin of this community can change its membership".into()));
+        return Err(CoreError::NotAllowed(
+            "only an admin of this community can change its membership".into(),
+        ));
     }
     let now = now_ms();
-    let op = membership::sign(key, &Op { community: community.to_string(), kind, deps: m.heads, time: now })?;
+    let op = membership::sign(
+        key,
+        &Op {
+            community: community.to_string(),
+            kind,
+            deps: m.heads,
+            time: now,
+        },
+    )?;
     c.add_op(&op, message, now)?;
     loaded.doc = c.into_automerge();
     w.save(community, &mut loaded)?;
@@ -53,7 +65,12 @@ impl Repo for SyncRepo<'_> {
     type Error = CoreError;
 
     fn offers_for(&mut self, peer: &[u8; 32]) -> Result<Vec<Offer>> {
-        Ok(self.store.offers_for(&hex(peer))?.into_iter().map(|(community, digest)| Offer { community, digest }).collect())
+        Ok(self
+            .store
+            .offers_for(&hex(peer))?
+            .into_iter()
+            .map(|(community, digest)| Offer { community, digest })
+            .collect())
     }
 
     fn is_member(&mut self, community: &str, peer: &[u8; 32]) -> Result<bool> {
@@ -68,9 +85,20 @@ impl Repo for SyncRepo<'_> {
         Ok(self.store.set_checkpoint(&hex(peer), community, up_to)?)
     }
 
-    fn changed_since(&mut self, community: &str, since: u64, limit: usize) -> Result<(Vec<DocHeads>, u64, bool)> {
+    fn changed_since(
+        &mut self,
+        community: &str,
+        since: u64,
+        limit: usize,
+    ) -> Result<(Vec<DocHeads>, u64, bool)> {
         let (docs, up_to, last) = self.store.changed_in(community, since, limit)?;
-        Ok((docs.into_iter().map(|(id, heads)| DocHeads { id, heads }).collect(), up_to, last))
+        Ok((
+            docs.into_iter()
+                .map(|(id, heads)| DocHeads { id, heads })
+                .collect(),
+            up_to,
+            last,
+        ))
     }
 
     fn heads(&mut self, community: &str, doc: &str) -> Result<Option<Vec<Hash>>> {
@@ -81,7 +109,13 @@ impl Repo for SyncRepo<'_> {
         Ok(self.store.load_in(community, doc)?)
     }
 
-    fn merge(&mut self, _peer: &[u8; 32], community: &str, doc: &str, bytes: &[u8]) -> Result<bool> {
+    fn merge(
+        &mut self,
+        _peer: &[u8; 32],
+        community: &str,
+        doc: &str,
+        bytes: &[u8],
+    ) -> Result<bool> {
         let r = self.store.write(|w| -> Result<bool> {
             if w.merge_remote(community, doc, bytes)? {
                 Ok(true)
@@ -113,14 +147,28 @@ impl Repo for SyncRepo<'_> {
         Ok(self.store.peer_has(doc, heads)?)
     }
 
-    fn redeem_invite(&mut self, community: &str, peer: &[u8; 32], secret: &Hash) -> Result<Result<(), String>> {
+    fn redeem_invite(
+        &mut self,
+        community: &str,
+        peer: &[u8; 32],
+        secret: &Hash,
+    ) -> Result<Result<(), String>> {
         let key = self.key;
         let peer_hex = hex(peer);
         let r = self.store.write(|w| -> Result<Result<(), String>> {
             if let Err(reason) = w.redeem_invite(secret, community, &peer_hex, now_ms())? {
                 return Ok(Err(reason));
             }
-            match append_op(w, key, community, OpKind::Add { member: *peer, role: Role::Member }, "add member") {
+            match append_op(
+                w,
+                key,
+                community,
+                OpKind::Add {
+                    member: *peer,
+                    role: Role::Member,
+                },
+                "add member",
+            ) {
                 Ok(()) => Ok(Ok(())),
                 Err(CoreError::NotAllowed(reason)) => Err(CoreError::NotAllowed(reason)),
                 Err(e) => Err(e),
@@ -145,7 +193,11 @@ struct CoreHandler {
 
 impl CoreHandler {
     fn repo(&mut self) -> SyncRepo<'_> {
-        SyncRepo { store: &mut self.store, key: &self.key, actor: self.actor.clone() }
+        SyncRepo {
+            store: &mut self.store,
+            key: &self.key,
+            actor: self.actor.clone(),
+        }
     }
 }
 
@@ -154,21 +206,27 @@ impl PeerHandler for CoreHandler {
         let _ = self.store.peer_seen(&self.peer_hex, None, now_ms());
         let joins = self.joins.clone();
         let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
-        let r = session.start(&mut self.repo(), &joins).map_err(|e| e.to_string());
+        let r = session
+            .start(&mut self.repo(), &joins)
+            .map_err(|e| e.to_string());
         self.session = session;
         r
     }
 
     fn on_message(&mut self, msg: Msg) -> Result<Vec<Msg>, String> {
         let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
-        let r = session.handle(&mut self.repo(), msg).map_err(|e| e.to_string());
+        let r = session
+            .handle(&mut self.repo(), msg)
+            .map_err(|e| e.to_string());
         self.session = session;
         r
     }
 
     fn on_local_change(&mut self, community: &str, doc: &str) -> Result<Vec<Msg>, String> {
         let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
-        let r = session.local_change(&mut self.repo(), community, doc).map_err(|e| e.to_string());
+        let r = session
+            .local_change(&mut self.repo(), community, doc)
+            .map_err(|e| e.to_string());
         self.session = session;
         r
     }
@@ -203,7 +261,11 @@ struct Factory {
 }
 
 impl HandlerFactory for Factory {
-    fn handler(&self, peer: [u8; 32], joins: Vec<(String, [u8; 32])>) -> Result<Box<dyn PeerHandler>, String> {
+    fn handler(
+        &self,
+        peer: [u8; 32],
+        joins: Vec<(String, [u8; 32])>,
+    ) -> Result<Box<dyn PeerHandler>, String> {
         let key = ed25519_dalek::SigningKey::from_bytes(&self.secret);
         if peer == key.verifying_key().to_bytes() {
             return Err("refusing a connection from this device itself".into());
@@ -227,7 +289,10 @@ const NODE_ADDR: &str = "node_addr";
 impl Outpost {
     /// Starts this home's network node.
     pub async fn node(&self, config: &NetConfig) -> Result<Node> {
-        let factory = Arc::new(Factory { db: self.home().join(STORE_FILE), secret: self.device_key().secret_bytes() });
+        let factory = Arc::new(Factory {
+            db: self.home().join(STORE_FILE),
+            secret: self.device_key().secret_bytes(),
+        });
         Ok(Node::spawn(&self.device_key().secret_bytes(), config, factory).await?)
     }
 
@@ -251,7 +316,9 @@ impl Outpost {
 
     pub fn remember_peer(&self, addr: &EndpointAddr) -> Result<()> {
         let json = serde_json::to_string(addr).map_err(|e| CoreError::Home(e.to_string()))?;
-        Ok(self.store().peer_seen(&hex::encode(addr.id.as_bytes()), Some(&json), now_ms())?)
+        Ok(self
+            .store()
+            .peer_seen(&hex::encode(addr.id.as_bytes()), Some(&json), now_ms())?)
     }
 
     /// Known peers with an address to dial.
@@ -260,13 +327,19 @@ impl Outpost {
             .store()
             .peers()?
             .into_iter()
-            .filter_map(|p| p.addr.and_then(|a| serde_json::from_str::<EndpointAddr>(&a).ok()))
+            .filter_map(|p| {
+                p.addr
+                    .and_then(|a| serde_json::from_str::<EndpointAddr>(&a).ok())
+            })
             .collect())
     }
 }
 
 pub(crate) fn iroh_id(key: &[u8; 32]) -> Result<outpost_net::EndpointId> {
-    outpost_net::EndpointId::from_bytes(key).map_err(|e| CoreError::Key { path: PathBuf::new(), msg: e.to_string() })
+    outpost_net::EndpointId::from_bytes(key).map_err(|e| CoreError::Key {
+        path: PathBuf::new(),
+        msg: e.to_string(),
+    })
 }
 
 /// Result of `sync --once` or `join`.
@@ -276,18 +349,28 @@ pub struct SyncSummary {
     pub converged: bool,
 }
 
+/// Invitations to redeem in a session: (community, one-time secret).
+pub type Joins = Vec<(String, [u8; 32])>;
+
 /// Runs one session with each peer in turn until reconciled.
-pub async fn sync_once(node: &Node, peers: Vec<(EndpointAddr, Vec<(String, [u8; 32])>)>) -> SyncSummary {
+pub async fn sync_once(node: &Node, peers: Vec<(EndpointAddr, Joins)>) -> SyncSummary {
     let mut reports = Vec::new();
     for (addr, joins) in peers {
         let id = addr.id;
         match node.sync_with(addr, joins, Mode::Once).await {
             Ok(r) => reports.push(r),
-            Err(e) => reports.push(Report { peer: id.to_string(), error: Some(e.to_string()), ..Report::default() }),
+            Err(e) => reports.push(Report {
+                peer: id.to_string(),
+                error: Some(e.to_string()),
+                ..Report::default()
+            }),
         }
     }
     let converged = !reports.is_empty() && reports.iter().all(|r| r.converged && r.error.is_none());
-    SyncSummary { peers: reports, converged }
+    SyncSummary {
+        peers: reports,
+        converged,
+    }
 }
 
 /// Polls the store's change feed and tells live sessions about every
@@ -298,7 +381,9 @@ pub async fn watch_feed(db: PathBuf, node: Arc<Node>, every: std::time::Duration
     let mut seen = store.feed_head().unwrap_or(0);
     loop {
         tokio::time::sleep(every).await;
-        let Ok(head) = store.feed_head() else { continue };
+        let Ok(head) = store.feed_head() else {
+            continue;
+        };
         if head == seen {
             continue;
         }
@@ -341,17 +426,37 @@ pub struct Status {
 impl Outpost {
     /// Creates a one-time invitation to `community`, valid for `ttl`.
     /// Only admins can invite (they sign the invitee's `Add`).
-    pub fn invite(&self, community: &str, ttl: std::time::Duration) -> Result<outpost_net::InviteTicket> {
+    pub fn invite(
+        &self,
+        community: &str,
+        ttl: std::time::Duration,
+    ) -> Result<outpost_net::InviteTicket> {
         let c = self.community(community)?;
-        if self.store().role(&c.id, &self.device_key().public_hex())?.as_deref() != Some("admin") {
-            return Err(CoreError::NotAllowed(format!("only an admin of '{}' can invite", c.name)));
+        if self
+            .store()
+            .role(&c.id, &self.device_key().public_hex())?
+            .as_deref()
+            != Some("admin")
+        {
+            return Err(CoreError::NotAllowed(format!(
+                "only an admin of '{}' can invite",
+                c.name
+            )));
         }
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| CoreError::Home(format!("no system randomness: {e}")))?;
+        getrandom::fill(&mut secret)
+            .map_err(|e| CoreError::Home(format!("no system randomness: {e}")))?;
         let now = now_ms();
         let expires_at = now + ttl.as_millis() as i64;
-        self.store().create_invite(&secret, &c.id, now, expires_at)?;
-        Ok(outpost_net::InviteTicket { community: c.id, name: c.name, inviter: self.node_addr()?, secret, expires_at })
+        self.store()
+            .create_invite(&secret, &c.id, now, expires_at)?;
+        Ok(outpost_net::InviteTicket {
+            community: c.id,
+            name: c.name,
+            inviter: self.node_addr()?,
+            secret,
+            expires_at,
+        })
     }
 
     pub fn members(&self, community: &str) -> Result<Vec<MemberInfo>> {
@@ -360,7 +465,10 @@ impl Outpost {
             .community(community)?
             .members
             .into_iter()
-            .map(|m| MemberInfo { you: m.id == me, member: m })
+            .map(|m| MemberInfo {
+                you: m.id == me,
+                member: m,
+            })
             .collect())
     }
 
@@ -375,16 +483,27 @@ impl Outpost {
             .map(|(k, _)| k)
             .filter(|k| {
                 k.starts_with(&wanted) && wanted.len() >= 4
-                    || profiles.iter().any(|p| &p.id == *k && p.name.to_lowercase() == wanted)
+                    || profiles
+                        .iter()
+                        .any(|p| &p.id == *k && p.name.to_lowercase() == wanted)
             })
             .collect();
         match found.as_slice() {
             [k] => {
-                let bytes = hex::decode(k).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
-                bytes.map(|b| (c.clone(), b)).ok_or_else(|| CoreError::Home(format!("bad member key {k}")))
+                let bytes = hex::decode(k)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok());
+                bytes
+                    .map(|b| (c.clone(), b))
+                    .ok_or_else(|| CoreError::Home(format!("bad member key {k}")))
             }
-            [] => Err(CoreError::NotAllowed(format!("no member '{who}' in this community"))),
-            more => Err(CoreError::NotAllowed(format!("'{who}' matches {} members; give more of the key", more.len()))),
+            [] => Err(CoreError::NotAllowed(format!(
+                "no member '{who}' in this community"
+            ))),
+            more => Err(CoreError::NotAllowed(format!(
+                "'{who}' matches {} members; give more of the key",
+                more.len()
+            ))),
         }
     }
 
@@ -393,18 +512,25 @@ impl Outpost {
     pub fn member_remove(&mut self, community: &str, who: &str) -> Result<String> {
         let (c, member) = self.resolve_member(community, who)?;
         let key = self.device_key().signing().clone();
-        self.store_mut().write(|w| append_op(w, &key, &c, OpKind::Remove { member }, "remove member"))?;
+        self.store_mut()
+            .write(|w| append_op(w, &key, &c, OpKind::Remove { member }, "remove member"))?;
         Ok(hex::encode(member))
     }
 
-    pub fn member_role(&mut self, community: &str, who: &str, role: outpost_model::Role) -> Result<String> {
+    pub fn member_role(
+        &mut self,
+        community: &str,
+        who: &str,
+        role: outpost_model::Role,
+    ) -> Result<String> {
         let (c, member) = self.resolve_member(community, who)?;
         let role = match role {
             outpost_model::Role::Admin => Role::Admin,
             outpost_model::Role::Member => Role::Member,
         };
         let key = self.device_key().signing().clone();
-        self.store_mut().write(|w| append_op(w, &key, &c, OpKind::SetRole { member, role }, "change role"))?;
+        self.store_mut()
+            .write(|w| append_op(w, &key, &c, OpKind::SetRole { member, role }, "change role"))?;
         Ok(hex::encode(member))
     }
 
@@ -441,7 +567,11 @@ impl Outpost {
         self.set_node_addr(&node.addr())?;
         on_ready(&node);
         let db = self.home().join(STORE_FILE);
-        let watcher = tokio::spawn(watch_feed(db.clone(), node.clone(), std::time::Duration::from_millis(150)));
+        let watcher = tokio::spawn(watch_feed(
+            db.clone(),
+            node.clone(),
+            std::time::Duration::from_millis(150),
+        ));
         let dialer = tokio::spawn(dial_members(db, node.clone()));
         shutdown_signal().await;
         watcher.abort();
@@ -456,13 +586,14 @@ impl Outpost {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -478,31 +609,45 @@ async fn shutdown_signal() {
 async fn dial_members(db: PathBuf, node: Arc<Node>) {
     use n0_future::StreamExt;
     let Ok(store) = Store::open(&db) else { return };
-    let lan: Arc<std::sync::Mutex<std::collections::HashMap<outpost_net::EndpointId, EndpointAddr>>> = Arc::default();
+    let lan: Arc<
+        std::sync::Mutex<std::collections::HashMap<outpost_net::EndpointId, EndpointAddr>>,
+    > = Arc::default();
     if let Some(mut events) = node.lan_peers().await {
         let lan = lan.clone();
         tokio::spawn(async move {
             while let Some(ev) = events.next().await {
-                if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered { endpoint_info, .. } = ev
+                if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered {
+                    endpoint_info, ..
+                } = ev
                     && let Ok(mut m) = lan.lock()
                 {
-                    m.insert(endpoint_info.endpoint_id, EndpointAddr::new(endpoint_info.endpoint_id));
+                    m.insert(
+                        endpoint_info.endpoint_id,
+                        EndpointAddr::new(endpoint_info.endpoint_id),
+                    );
                 }
             }
         });
     }
-    let mut backoff: std::collections::HashMap<outpost_net::EndpointId, (std::time::Instant, u64)> = Default::default();
-    let in_flight: Arc<std::sync::Mutex<std::collections::HashSet<outpost_net::EndpointId>>> = Arc::default();
+    let mut backoff: std::collections::HashMap<outpost_net::EndpointId, (std::time::Instant, u64)> =
+        Default::default();
+    let in_flight: Arc<std::sync::Mutex<std::collections::HashSet<outpost_net::EndpointId>>> =
+        Arc::default();
     loop {
         let mut targets: Vec<EndpointAddr> = store
             .peers()
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|p| p.addr.and_then(|a| serde_json::from_str::<EndpointAddr>(&a).ok()))
+            .filter_map(|p| {
+                p.addr
+                    .and_then(|a| serde_json::from_str::<EndpointAddr>(&a).ok())
+            })
             .collect();
         if let Ok(m) = lan.lock() {
             for (id, addr) in m.iter() {
-                let is_member = store.shares_a_community(&hex::encode(id.as_bytes())).unwrap_or(false);
+                let is_member = store
+                    .shares_a_community(&hex::encode(id.as_bytes()))
+                    .unwrap_or(false);
                 if is_member && !targets.iter().any(|t| t.id == *id) {
                     targets.push(addr.clone());
                 }
@@ -521,7 +666,13 @@ async fn dial_members(db: PathBuf, node: Arc<Node>) {
                 continue;
             }
             let delay = backoff.get(&id).map_or(1, |(_, d)| (*d * 2).min(60));
-            backoff.insert(id, (std::time::Instant::now() + std::time::Duration::from_secs(delay), delay));
+            backoff.insert(
+                id,
+                (
+                    std::time::Instant::now() + std::time::Duration::from_secs(delay),
+                    delay,
+                ),
+            );
             if let Ok(mut s) = in_flight.lock() {
                 s.insert(id);
             }
@@ -529,7 +680,9 @@ async fn dial_members(db: PathBuf, node: Arc<Node>) {
             let in_flight = in_flight.clone();
             tokio::spawn(async move {
                 match node.sync_with(addr, vec![], Mode::Live).await {
-                    Ok(r) => tracing::info!(peer = %id.fmt_short(), error = ?r.error, "session ended"),
+                    Ok(r) => {
+                        tracing::info!(peer = %id.fmt_short(), error = ?r.error, "session ended")
+                    }
                     Err(e) => tracing::debug!("dial: {e}"),
                 }
                 if let Ok(mut s) = in_flight.lock() {

@@ -15,9 +15,9 @@
 mod ticket;
 
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};
+pub use iroh_tickets::Ticket;
 pub use outpost_sync::ALPN;
 pub use ticket::{InviteTicket, addr_ticket, parse_peer};
-pub use iroh_tickets::Ticket;
 
 use iroh::endpoint::{Connection, RecvStream, SendStream, presets};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
@@ -51,7 +51,11 @@ pub trait PeerHandler: Send + 'static {
 /// Makes a handler for each connection (incoming, or dialed with `joins`:
 /// invitations to redeem).
 pub trait HandlerFactory: Send + Sync + 'static {
-    fn handler(&self, peer: Key, joins: Vec<(String, [u8; 32])>) -> Result<Box<dyn PeerHandler>, String>;
+    fn handler(
+        &self,
+        peer: Key,
+        joins: Vec<(String, [u8; 32])>,
+    ) -> Result<Box<dyn PeerHandler>, String>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,14 +128,24 @@ pub struct NetConfig {
 
 impl Default for NetConfig {
     fn default() -> Self {
-        Self { bind: SocketAddr::from(([0, 0, 0, 0], 0)), mdns: true, relay_url: None, port_mapping: false }
+        Self {
+            bind: SocketAddr::from(([0, 0, 0, 0], 0)),
+            mdns: true,
+            relay_url: None,
+            port_mapping: false,
+        }
     }
 }
 
 impl NetConfig {
     /// For tests on one machine: loopback only, no mDNS, no relay.
     pub fn loopback() -> Self {
-        Self { bind: SocketAddr::from(([127, 0, 0, 1], 0)), mdns: false, relay_url: None, port_mapping: false }
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            mdns: false,
+            relay_url: None,
+            port_mapping: false,
+        }
     }
 }
 
@@ -168,10 +182,13 @@ impl ProtocolHandler for Shared {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id();
         let (send, recv) = conn.accept_bi().await?;
-        let handler = self.factory.handler(*peer.as_bytes(), vec![]).map_err(|e| {
-            tracing::warn!(%peer, "refusing connection: {e}");
-            AcceptError::from_err(std::io::Error::other(e))
-        })?;
+        let handler = self
+            .factory
+            .handler(*peer.as_bytes(), vec![])
+            .map_err(|e| {
+                tracing::warn!(%peer, "refusing connection: {e}");
+                AcceptError::from_err(std::io::Error::other(e))
+            })?;
         let report = drive(self.clone(), conn, send, recv, handler, Mode::Live).await;
         if let Some(e) = &report.error {
             tracing::info!(%peer, "session ended: {e}");
@@ -190,12 +207,18 @@ pub struct Node {
 
 impl Node {
     /// Binds the endpoint with the device's secret key and starts accepting.
-    pub async fn spawn(secret: &[u8; 32], config: &NetConfig, factory: Arc<dyn HandlerFactory>) -> Result<Self, NetError> {
+    pub async fn spawn(
+        secret: &[u8; 32],
+        config: &NetConfig,
+        factory: Arc<dyn HandlerFactory>,
+    ) -> Result<Self, NetError> {
         let bind = |e: String| NetError::Bind(e);
         let relay_mode = match &config.relay_url {
             None => RelayMode::Disabled,
             Some(url) => {
-                let url: iroh::RelayUrl = url.parse().map_err(|e| NetError::Config(format!("relay URL {url}: {e}")))?;
+                let url: iroh::RelayUrl = url
+                    .parse()
+                    .map_err(|e| NetError::Config(format!("relay URL {url}: {e}")))?;
                 RelayMode::Custom(iroh::RelayMap::from(url))
             }
         };
@@ -226,9 +249,20 @@ impl Node {
         } else {
             None
         };
-        let shared = Shared { factory, live: Arc::default(), progress: Arc::default() };
-        let router = Router::builder(endpoint.clone()).accept(ALPN, shared.clone()).spawn();
-        Ok(Self { endpoint, router, shared, mdns })
+        let shared = Shared {
+            factory,
+            live: Arc::default(),
+            progress: Arc::default(),
+        };
+        let router = Router::builder(endpoint.clone())
+            .accept(ALPN, shared.clone())
+            .spawn();
+        Ok(Self {
+            endpoint,
+            router,
+            shared,
+            mdns,
+        })
     }
 
     pub fn id(&self) -> EndpointId {
@@ -246,14 +280,24 @@ impl Node {
 
     /// Peers with a live session now.
     pub fn connected(&self) -> Vec<EndpointId> {
-        self.shared.live.lock().map(|m| m.keys().copied().collect()).unwrap_or_default()
+        self.shared
+            .live
+            .lock()
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Progress of sessions in flight (documents reconciled / announced).
     pub fn progress(&self) -> Progress {
-        self.shared.progress.lock().map_or(Progress::default(), |m| {
-            m.values().fold(Progress::default(), |a, p| Progress { done: a.done + p.done, total: a.total + p.total })
-        })
+        self.shared
+            .progress
+            .lock()
+            .map_or(Progress::default(), |m| {
+                m.values().fold(Progress::default(), |a, p| Progress {
+                    done: a.done + p.done,
+                    total: a.total + p.total,
+                })
+            })
     }
 
     /// Tells every live session that `doc` of `community` changed.
@@ -266,7 +310,11 @@ impl Node {
     }
 
     /// Endpoints found on the LAN by mDNS, as they appear.
-    pub async fn lan_peers(&self) -> Option<impl n0_future::Stream<Item = iroh_mdns_address_lookup::DiscoveryEvent> + Unpin + use<>> {
+    pub async fn lan_peers(
+        &self,
+    ) -> Option<
+        impl n0_future::Stream<Item = iroh_mdns_address_lookup::DiscoveryEvent> + Unpin + use<>,
+    > {
         match &self.mdns {
             Some(m) => Some(m.subscribe().await),
             None => None,
@@ -274,12 +322,28 @@ impl Node {
     }
 
     /// Dials `addr` and runs a session; `joins` are invitations to redeem.
-    pub async fn sync_with(&self, addr: EndpointAddr, joins: Vec<(String, [u8; 32])>, mode: Mode) -> Result<Report, NetError> {
+    pub async fn sync_with(
+        &self,
+        addr: EndpointAddr,
+        joins: Vec<(String, [u8; 32])>,
+        mode: Mode,
+    ) -> Result<Report, NetError> {
         let peer = addr.id;
-        let conn_err = |reason: String| NetError::Connect { peer: peer.fmt_short().to_string(), reason };
-        let conn = self.endpoint.connect(addr, ALPN).await.map_err(|e| conn_err(e.to_string()))?;
+        let conn_err = |reason: String| NetError::Connect {
+            peer: peer.fmt_short().to_string(),
+            reason,
+        };
+        let conn = self
+            .endpoint
+            .connect(addr, ALPN)
+            .await
+            .map_err(|e| conn_err(e.to_string()))?;
         let (send, recv) = conn.open_bi().await.map_err(|e| conn_err(e.to_string()))?;
-        let handler = self.shared.factory.handler(*peer.as_bytes(), joins).map_err(conn_err)?;
+        let handler = self
+            .shared
+            .factory
+            .handler(*peer.as_bytes(), joins)
+            .map_err(conn_err)?;
         Ok(drive(self.shared.clone(), conn, send, recv, handler, mode).await)
     }
 
@@ -324,7 +388,7 @@ async fn drive(
                     decoder.push(&buf[..n]);
                     loop {
                         let frame_len = decoder.wanted();
-                        match decoder.next() {
+                        match decoder.next_msg() {
                             Ok(Some(msg)) => {
                                 let len = frame_len.ok().flatten().unwrap_or(0) + 4;
                                 if reader_tx.send(Input::Msg(msg, len)).is_err() {
@@ -341,7 +405,8 @@ async fn drive(
                 }
                 Ok(None) => {
                     if decoder.pending() > 0 {
-                        let _ = reader_tx.send(Input::Abort("connection ended inside a frame".into()));
+                        let _ =
+                            reader_tx.send(Input::Abort("connection ended inside a frame".into()));
                     } else {
                         let _ = reader_tx.send(Input::Eof);
                     }
@@ -363,7 +428,9 @@ async fn drive(
             if send.write_all(&frame).await.is_err() {
                 break;
             }
-            writer_stats.bytes_out.fetch_add(frame.len() as u64, Ordering::Relaxed);
+            writer_stats
+                .bytes_out
+                .fetch_add(frame.len() as u64, Ordering::Relaxed);
         }
         let _ = send.finish();
         // Let the peer read what was sent before the connection goes.
@@ -376,7 +443,9 @@ async fn drive(
     let worker = tokio::task::spawn_blocking(move || {
         worker(handler, in_rx, out_tx, worker_stats, mode, peer, progress)
     });
-    let (converged, error) = worker.await.unwrap_or((false, Some("session worker failed".into())));
+    let (converged, error) = worker
+        .await
+        .unwrap_or((false, Some("session worker failed".into())));
     let _ = writer.await;
     reader.abort();
     if let Ok(mut m) = shared.live.lock() {
@@ -402,7 +471,9 @@ fn worker(
         for m in msgs {
             let frame = encode(&m).map_err(|e| e.to_string())?;
             if m.community().is_some() {
-                stats.community_bytes_out.fetch_add(frame.len() as u64, Ordering::Relaxed);
+                stats
+                    .community_bytes_out
+                    .fetch_add(frame.len() as u64, Ordering::Relaxed);
             }
             if matches!(m, Msg::Doc { .. }) {
                 stats.docs_out.fetch_add(1, Ordering::Relaxed);
@@ -414,14 +485,13 @@ fn worker(
         Ok(())
     };
     let bye = |reason: &str| {
-        if let Ok(frame) = encode(&Msg::Bye { reason: reason.to_string() }) {
+        if let Ok(frame) = encode(&Msg::Bye {
+            reason: reason.to_string(),
+        }) {
             let _ = output.send(frame);
         }
     };
-    let mut error = match handler.start().and_then(&send) {
-        Ok(()) => None,
-        Err(e) => Some(e),
-    };
+    let mut error = handler.start().and_then(&send).err();
     let mut converged = false;
     while error.is_none() {
         if mode == Mode::Once && handler.converged() {
@@ -429,7 +499,9 @@ fn worker(
             bye("done");
             break;
         }
-        let Some(next) = input.blocking_recv() else { break };
+        let Some(next) = input.blocking_recv() else {
+            break;
+        };
         let step = match next {
             Input::Msg(Msg::Bye { reason }, _) => {
                 converged = handler.converged();
@@ -440,7 +512,9 @@ fn worker(
             }
             Input::Msg(msg, len) => {
                 if msg.community().is_some() {
-                    stats.community_bytes_in.fetch_add(len as u64, Ordering::Relaxed);
+                    stats
+                        .community_bytes_in
+                        .fetch_add(len as u64, Ordering::Relaxed);
                 }
                 if matches!(msg, Msg::Doc { .. }) {
                     stats.docs_in.fetch_add(1, Ordering::Relaxed);

@@ -26,7 +26,8 @@ impl Ticket for InviteTicket {
     }
 
     fn decode_bytes(bytes: &[u8]) -> Result<Self, ParseError> {
-        postcard::from_bytes(bytes).map_err(|_| ParseError::verification_failed("not an Outpost invitation"))
+        postcard::from_bytes(bytes)
+            .map_err(|_| ParseError::verification_failed("not an Outpost invitation"))
     }
 }
 
@@ -39,7 +40,10 @@ pub fn parse_peer(text: &str) -> Result<(EndpointAddr, Option<InviteTicket>), St
     if let Ok(t) = iroh_tickets::endpoint::EndpointTicket::decode_string(text) {
         return Ok((t.endpoint_addr().clone(), None));
     }
-    Err(format!("'{}' is not an Outpost invitation or a node address ticket", text.chars().take(24).collect::<String>()))
+    Err(format!(
+        "'{}' is not an Outpost invitation or a node address ticket",
+        text.chars().take(24).collect::<String>()
+    ))
 }
 
 /// A node's address as a ticket string others can paste.

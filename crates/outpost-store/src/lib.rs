@@ -340,7 +340,9 @@ impl Writer<'_> {
         let chunk = loaded.doc.save_after(&loaded.base);
         let (kind, old_heads): (String, Vec<u8>) =
             self.tx
-                .query_row("SELECT kind, heads FROM docs WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                .query_row("SELECT kind, heads FROM docs WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
         let heads = encode_heads(&new_heads);
         let chunks: i64 = self.tx.query_row(
             "UPDATE docs SET chunks = chunks + 1, heads = ?2 WHERE id = ?1 RETURNING chunks",
@@ -396,7 +398,11 @@ impl Writer<'_> {
     pub fn merge_remote(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
         let existing: Option<(String, String)> = self
             .tx
-            .query_row("SELECT kind, community_id FROM docs WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT kind, community_id FROM docs WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         match existing {
             Some((kind, c)) => {
@@ -418,7 +424,9 @@ impl Writer<'_> {
                 if doc.load_incremental(bytes).is_err() {
                     return Ok(false);
                 }
-                let Some(kind) = index::kind_of(&doc) else { return Ok(false) };
+                let Some(kind) = index::kind_of(&doc) else {
+                    return Ok(false);
+                };
                 if !index::belongs(&doc, id, &kind, community) {
                     return Ok(false);
                 }
@@ -427,8 +435,6 @@ impl Writer<'_> {
             }
         }
     }
-
-
 }
 
 fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Loaded> {

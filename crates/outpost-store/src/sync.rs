@@ -20,9 +20,14 @@ fn entry(doc_id: &str, heads_blob: &[u8]) -> [u8; 32] {
 
 fn digest(conn: &Connection, community: &str) -> Result<[u8; 32]> {
     let d: Option<Vec<u8>> = conn
-        .query_row("SELECT digest FROM digests WHERE community_id = ?1", [community], |r| r.get(0))
+        .query_row(
+            "SELECT digest FROM digests WHERE community_id = ?1",
+            [community],
+            |r| r.get(0),
+        )
         .optional()?;
-    Ok(d.and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok()).unwrap_or([0; 32]))
+    Ok(d.and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok())
+        .unwrap_or([0; 32]))
 }
 
 /// Called by every write: keeps the digest, the document's community and
@@ -44,7 +49,10 @@ pub(crate) fn after_change(
          ON CONFLICT(community_id) DO UPDATE SET digest = excluded.digest",
         params![community, d.to_vec()],
     )?;
-    tx.execute("UPDATE docs SET community_id = ?2 WHERE id = ?1", params![id, community])?;
+    tx.execute(
+        "UPDATE docs SET community_id = ?2 WHERE id = ?1",
+        params![id, community],
+    )?;
     tx.execute(
         "INSERT INTO feed(doc_id, heads, at, community_id) VALUES (?1, ?2, unixepoch('subsec') * 1000, ?3)",
         params![id, heads, community],
@@ -56,14 +64,18 @@ pub(crate) fn after_change(
 pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
     tx.execute("DELETE FROM digests", [])?;
     let mut st = tx.prepare("SELECT id, community_id, heads FROM docs")?;
-    let rows: Vec<(String, String, Vec<u8>)> =
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let rows: Vec<(String, String, Vec<u8>)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
     let mut by: std::collections::HashMap<String, [u8; 32]> = Default::default();
     for (id, c, heads) in rows {
         xor(by.entry(c).or_insert([0; 32]), &entry(&id, &heads));
     }
     for (c, d) in by {
-        tx.execute("INSERT INTO digests(community_id, digest) VALUES (?1, ?2)", params![c, d.to_vec()])?;
+        tx.execute(
+            "INSERT INTO digests(community_id, digest) VALUES (?1, ?2)",
+            params![c, d.to_vec()],
+        )?;
     }
     Ok(())
 }
@@ -72,7 +84,8 @@ pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
 pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -> Result<()> {
     let m = membership::compute(community, ops);
     tx.execute("DELETE FROM members WHERE community_id = ?1", [community])?;
-    let mut st = tx.prepare_cached("INSERT INTO members(community_id, key, role) VALUES (?1, ?2, ?3)")?;
+    let mut st =
+        tx.prepare_cached("INSERT INTO members(community_id, key, role) VALUES (?1, ?2, ?3)")?;
     for (key, role) in &m.members {
         let role = match role {
             Role::Admin => "admin",
@@ -83,9 +96,16 @@ pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -
     for key in &m.removed {
         st.execute(params![community, hex::encode(key), "removed"])?;
     }
-    tx.execute("UPDATE communities SET members = ?2 WHERE id = ?1", params![community, m.members.len() as i64])?;
+    tx.execute(
+        "UPDATE communities SET members = ?2 WHERE id = ?1",
+        params![community, m.members.len() as i64],
+    )?;
     Ok(())
 }
+
+/// Documents changed since a checkpoint, each with its current heads; the
+/// feed position reached; and whether that is the end of the feed.
+pub type FeedPage = (Vec<(String, Vec<[u8; 32]>)>, u64, bool);
 
 /// A known peer, for `outpost peers` / `status`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -117,11 +137,15 @@ impl Store {
              LEFT JOIN digests d ON d.community_id = m.community_id
              WHERE m.key = ?1 AND m.role != 'removed'",
         )?;
-        let rows = st.query_map([peer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?)))?;
+        let rows = st.query_map([peer], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (c, d) = row?;
-            let d = d.and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok()).unwrap_or([0; 32]);
+            let d = d
+                .and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok())
+                .unwrap_or([0; 32]);
             out.push((c, d));
         }
         Ok(out)
@@ -137,12 +161,17 @@ impl Store {
     }
 
     pub fn is_member(&self, community: &str, key: &str) -> Result<bool> {
-        Ok(matches!(self.role(community, key)?.as_deref(), Some("admin" | "member")))
+        Ok(matches!(
+            self.role(community, key)?.as_deref(),
+            Some("admin" | "member")
+        ))
     }
 
     /// (key, role) of every current and removed member.
     pub fn members(&self, community: &str) -> Result<Vec<(String, String)>> {
-        let mut st = self.conn.prepare_cached("SELECT key, role FROM members WHERE community_id = ?1")?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT key, role FROM members WHERE community_id = ?1")?;
         let rows = st.query_map([community], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -172,20 +201,25 @@ impl Store {
     /// Documents of `community` changed after `since` in this store's feed,
     /// each once with its current heads, oldest change first; the feed
     /// position reached; whether that is the end.
-    pub fn changed_in(&self, community: &str, since: u64, limit: usize) -> Result<(Vec<(String, Vec<[u8; 32]>)>, u64, bool)> {
+    pub fn changed_in(&self, community: &str, since: u64, limit: usize) -> Result<FeedPage> {
         let mut st = self.conn.prepare_cached(
             "SELECT MAX(f.seq) AS s, f.doc_id, d.heads FROM feed f JOIN docs d ON d.id = f.doc_id
              WHERE f.community_id = ?1 AND f.seq > ?2 GROUP BY f.doc_id ORDER BY s LIMIT ?3",
         )?;
         let rows: Vec<(i64, String, Vec<u8>)> = st
-            .query_map(params![community, since as i64, limit as i64 + 1], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map(params![community, since as i64, limit as i64 + 1], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<Result<_, _>>()?;
         let last = rows.len() <= limit;
         let mut out = Vec::with_capacity(rows.len().min(limit));
         let mut up_to = since;
         for (seq, id, heads) in rows.into_iter().take(limit) {
             up_to = seq as u64;
-            let heads = decode_heads(&id, &heads)?.into_iter().map(|h| h.0).collect();
+            let heads = decode_heads(&id, &heads)?
+                .into_iter()
+                .map(|h| h.0)
+                .collect();
             out.push((id, heads));
         }
         if last {
@@ -202,7 +236,9 @@ impl Store {
             .query_row(params![doc, community], |r| r.get(0))
             .optional()?;
         match blob {
-            Some(b) => Ok(Some(decode_heads(doc, &b)?.into_iter().map(|h| h.0).collect())),
+            Some(b) => Ok(Some(
+                decode_heads(doc, &b)?.into_iter().map(|h| h.0).collect(),
+            )),
             None => Ok(None),
         }
     }
@@ -211,7 +247,9 @@ impl Store {
     pub fn load_in(&self, community: &str, doc: &str) -> Result<Option<AutoCommit>> {
         let found: bool = self
             .conn
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1 AND community_id = ?2)")?
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1 AND community_id = ?2)",
+            )?
             .query_row(params![doc, community], |r| r.get(0))?;
         if !found {
             return Ok(None);
@@ -266,7 +304,13 @@ impl Store {
             .unwrap_or(false))
     }
 
-    pub fn create_invite(&self, secret: &[u8; 32], community: &str, now: i64, expires_at: i64) -> Result<()> {
+    pub fn create_invite(
+        &self,
+        secret: &[u8; 32],
+        community: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO invites(secret, community_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![secret.to_vec(), community, now, expires_at],
@@ -284,7 +328,10 @@ impl Store {
     }
 
     pub fn peer_synced(&self, peer: &str, now: i64) -> Result<()> {
-        self.conn.execute("UPDATE peers SET last_synced = ?2 WHERE id = ?1", params![peer, now])?;
+        self.conn.execute(
+            "UPDATE peers SET last_synced = ?2 WHERE id = ?1",
+            params![peer, now],
+        )?;
         Ok(())
     }
 
@@ -351,7 +398,10 @@ impl Store {
     }
 
     pub fn set_pending_in(&self, peer: &str, pending: usize) -> Result<()> {
-        self.conn.execute("UPDATE peers SET pending_in = ?2 WHERE id = ?1", params![peer, pending as i64])?;
+        self.conn.execute(
+            "UPDATE peers SET pending_in = ?2 WHERE id = ?1",
+            params![peer, pending as i64],
+        )?;
         Ok(())
     }
 }
@@ -374,7 +424,9 @@ impl Writer<'_> {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((c, expires_at, used_by)) = row else { return Ok(Err("unknown invitation".into())) };
+        let Some((c, expires_at, used_by)) = row else {
+            return Ok(Err("unknown invitation".into()));
+        };
         if c != community {
             return Ok(Err("unknown invitation".into()));
         }

@@ -27,10 +27,21 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpKind {
     /// Founds the community; `nonce` makes every genesis unique.
-    Genesis { name: String, nonce: [u8; 16] },
-    Add { member: Key, role: Role },
-    Remove { member: Key },
-    SetRole { member: Key, role: Role },
+    Genesis {
+        name: String,
+        nonce: [u8; 16],
+    },
+    Add {
+        member: Key,
+        role: Role,
+    },
+    Remove {
+        member: Key,
+    },
+    SetRole {
+        member: Key,
+        role: Role,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +73,11 @@ pub enum OpError {
 pub fn sign(key: &SigningKey, op: &Op) -> Result<Vec<u8>, OpError> {
     let op = postcard::to_allocvec(op).map_err(|e| OpError::Encode(e.to_string()))?;
     let sig = key.sign(&op).to_bytes().to_vec();
-    let signed = SignedOp { op, signer: key.verifying_key().to_bytes(), sig };
+    let signed = SignedOp {
+        op,
+        signer: key.verifying_key().to_bytes(),
+        sig,
+    };
     postcard::to_allocvec(&signed).map_err(|e| OpError::Encode(e.to_string()))
 }
 
@@ -75,12 +90,32 @@ pub fn op_hash(bytes: &[u8]) -> Hash {
 pub fn community_id(genesis: &[u8]) -> String {
     let h = op_hash(genesis);
     let x = hex::encode(&h[..16]);
-    format!("{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }
 
 /// Makes a signed genesis op and the community id it founds.
-pub fn genesis(key: &SigningKey, name: &str, nonce: [u8; 16], time: i64) -> Result<(String, Vec<u8>), OpError> {
-    let op = Op { community: String::new(), kind: OpKind::Genesis { name: name.into(), nonce }, deps: vec![], time };
+pub fn genesis(
+    key: &SigningKey,
+    name: &str,
+    nonce: [u8; 16],
+    time: i64,
+) -> Result<(String, Vec<u8>), OpError> {
+    let op = Op {
+        community: String::new(),
+        kind: OpKind::Genesis {
+            name: name.into(),
+            nonce,
+        },
+        deps: vec![],
+        time,
+    };
     let bytes = sign(key, &op)?;
     Ok((community_id(&bytes), bytes))
 }
@@ -148,8 +183,17 @@ fn state(nodes: &[Node], valid: &BTreeSet<usize>, founder: Key) -> BTreeMap<Key,
     }
     let mut out = BTreeMap::new();
     for (member, ops) in by_member {
-        let removes: Vec<usize> = ops.iter().filter(|(_, r)| r.is_none()).map(|(i, _)| *i).collect();
-        let is_add = |i: usize| matches!(nodes[i].op.kind, OpKind::Add { .. } | OpKind::Genesis { .. });
+        let removes: Vec<usize> = ops
+            .iter()
+            .filter(|(_, r)| r.is_none())
+            .map(|(i, _)| *i)
+            .collect();
+        let is_add = |i: usize| {
+            matches!(
+                nodes[i].op.kind,
+                OpKind::Add { .. } | OpKind::Genesis { .. }
+            )
+        };
         // Role-setting ops that come after every removal of the key (a
         // removal concurrent with an add wins).
         let after_removes: Vec<(usize, Role)> = ops
@@ -163,7 +207,11 @@ fn state(nodes: &[Node], valid: &BTreeSet<usize>, founder: Key) -> BTreeMap<Key,
         // The latest of them decide the role; concurrent ones, the lesser.
         let role = after_removes
             .iter()
-            .filter(|(i, _)| !after_removes.iter().any(|(j, _)| nodes[*j].past.contains(i)))
+            .filter(|(i, _)| {
+                !after_removes
+                    .iter()
+                    .any(|(j, _)| nodes[*j].past.contains(i))
+            })
             .map(|(_, r)| *r)
             .min()
             .unwrap_or(Role::Member);
@@ -184,7 +232,9 @@ pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
         if index.contains_key(&hash) {
             continue;
         }
-        let Some((op, signer)) = verify(bytes) else { continue };
+        let Some((op, signer)) = verify(bytes) else {
+            continue;
+        };
         match &op.kind {
             OpKind::Genesis { .. } => {
                 if community_id(bytes) != community || !op.deps.is_empty() {
@@ -196,9 +246,16 @@ pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
             _ => {}
         }
         index.insert(hash, nodes.len());
-        nodes.push(Node { hash, op, signer, past: BTreeSet::new() });
+        nodes.push(Node {
+            hash,
+            op,
+            signer,
+            past: BTreeSet::new(),
+        });
     }
-    let Some((genesis, founder)) = founder else { return Membership::default() };
+    let Some((genesis, founder)) = founder else {
+        return Membership::default();
+    };
 
     // Causal pasts, in an order where deps come first; ops with missing
     // deps (or cycles) are left out.
@@ -211,7 +268,12 @@ pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
             if done[i] {
                 continue;
             }
-            let deps: Option<Vec<usize>> = nodes[i].op.deps.iter().map(|d| index.get(d).copied()).collect();
+            let deps: Option<Vec<usize>> = nodes[i]
+                .op
+                .deps
+                .iter()
+                .map(|d| index.get(d).copied())
+                .collect();
             let Some(deps) = deps else { continue };
             if deps.iter().all(|&d| done[d]) {
                 let mut past = BTreeSet::new();
@@ -257,7 +319,11 @@ pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
         .filter(|&i| !valid.iter().any(|&j| nodes[j].past.contains(&i)))
         .map(|i| nodes[i].hash)
         .collect();
-    Membership { members, removed, heads }
+    Membership {
+        members,
+        removed,
+        heads,
+    }
 }
 
 #[cfg(test)]
@@ -273,16 +339,38 @@ mod tests {
     }
 
     fn op(signer: u8, community: &str, kind: OpKind, deps: Vec<Hash>) -> Vec<u8> {
-        sign(&key(signer), &Op { community: community.into(), kind, deps, time: 0 }).unwrap()
+        sign(
+            &key(signer),
+            &Op {
+                community: community.into(),
+                kind,
+                deps,
+                time: 0,
+            },
+        )
+        .unwrap()
     }
 
     #[test]
     fn founder_adds_and_removes() {
         let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
-        let add = op(1, &id, OpKind::Add { member: pk(2), role: Role::Member }, vec![op_hash(&g)]);
+        let add = op(
+            1,
+            &id,
+            OpKind::Add {
+                member: pk(2),
+                role: Role::Member,
+            },
+            vec![op_hash(&g)],
+        );
         let m = compute(&id, &[g.clone(), add.clone()]);
         assert!(m.is_admin(&pk(1)) && m.is_member(&pk(2)) && !m.is_admin(&pk(2)));
-        let rm = op(1, &id, OpKind::Remove { member: pk(2) }, vec![op_hash(&add)]);
+        let rm = op(
+            1,
+            &id,
+            OpKind::Remove { member: pk(2) },
+            vec![op_hash(&add)],
+        );
         let m = compute(&id, &[rm.clone(), add.clone(), g.clone()]);
         assert!(!m.is_member(&pk(2)) && m.removed.contains(&pk(2)));
         assert_eq!(m.heads, vec![op_hash(&rm)]);
@@ -291,11 +379,40 @@ mod tests {
     #[test]
     fn concurrent_add_and_remove_resolve_to_removed() {
         let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
-        let add_b = op(1, &id, OpKind::Add { member: pk(2), role: Role::Admin }, vec![op_hash(&g)]);
-        let add_c = op(1, &id, OpKind::Add { member: pk(3), role: Role::Member }, vec![op_hash(&add_b)]);
+        let add_b = op(
+            1,
+            &id,
+            OpKind::Add {
+                member: pk(2),
+                role: Role::Admin,
+            },
+            vec![op_hash(&g)],
+        );
+        let add_c = op(
+            1,
+            &id,
+            OpKind::Add {
+                member: pk(3),
+                role: Role::Member,
+            },
+            vec![op_hash(&add_b)],
+        );
         // Admin 1 removes C while admin 2 (re-)adds C, neither seeing the other.
-        let rm = op(1, &id, OpKind::Remove { member: pk(3) }, vec![op_hash(&add_c)]);
-        let re_add = op(2, &id, OpKind::Add { member: pk(3), role: Role::Member }, vec![op_hash(&add_c)]);
+        let rm = op(
+            1,
+            &id,
+            OpKind::Remove { member: pk(3) },
+            vec![op_hash(&add_c)],
+        );
+        let re_add = op(
+            2,
+            &id,
+            OpKind::Add {
+                member: pk(3),
+                role: Role::Member,
+            },
+            vec![op_hash(&add_c)],
+        );
         let m = compute(&id, &[g, add_b, add_c, rm, re_add]);
         assert!(!m.is_member(&pk(3)));
     }
@@ -303,24 +420,82 @@ mod tests {
     #[test]
     fn forged_unauthorized_and_tampered_ops_are_ignored() {
         let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
-        let add_member = op(1, &id, OpKind::Add { member: pk(2), role: Role::Member }, vec![op_hash(&g)]);
+        let add_member = op(
+            1,
+            &id,
+            OpKind::Add {
+                member: pk(2),
+                role: Role::Member,
+            },
+            vec![op_hash(&g)],
+        );
         // Non-admin member 2 tries to add 3.
-        let by_member = op(2, &id, OpKind::Add { member: pk(3), role: Role::Admin }, vec![op_hash(&add_member)]);
+        let by_member = op(
+            2,
+            &id,
+            OpKind::Add {
+                member: pk(3),
+                role: Role::Admin,
+            },
+            vec![op_hash(&add_member)],
+        );
         // Outsider 4 tries to add itself.
-        let by_outsider = op(4, &id, OpKind::Add { member: pk(4), role: Role::Admin }, vec![op_hash(&g)]);
+        let by_outsider = op(
+            4,
+            &id,
+            OpKind::Add {
+                member: pk(4),
+                role: Role::Admin,
+            },
+            vec![op_hash(&g)],
+        );
         // Wrong signer: signed by 4, claims to be 1.
         let mut forged: SignedOp = postcard::from_bytes(&by_outsider).unwrap();
         forged.signer = pk(1);
         let forged = postcard::to_allocvec(&forged).unwrap();
         // Tampered bytes: a valid op with one byte flipped.
-        let mut tampered = op(1, &id, OpKind::Add { member: pk(5), role: Role::Member }, vec![op_hash(&g)]);
+        let mut tampered = op(
+            1,
+            &id,
+            OpKind::Add {
+                member: pk(5),
+                role: Role::Member,
+            },
+            vec![op_hash(&g)],
+        );
         let n = tampered.len() - 70;
         tampered[n] ^= 1;
         // An op for another community, and a second genesis.
-        let other = op(1, "other", OpKind::Add { member: pk(6), role: Role::Member }, vec![op_hash(&g)]);
+        let other = op(
+            1,
+            "other",
+            OpKind::Add {
+                member: pk(6),
+                role: Role::Member,
+            },
+            vec![op_hash(&g)],
+        );
         let (_, g2) = genesis(&key(7), "C", [1; 16], 0).unwrap();
-        let m = compute(&id, &[g, add_member, by_member, by_outsider, forged, tampered, other, g2, vec![1, 2, 3]]);
-        assert_eq!(m.members.keys().copied().collect::<Vec<_>>().len(), 2, "{:?}", m.members);
+        let m = compute(
+            &id,
+            &[
+                g,
+                add_member,
+                by_member,
+                by_outsider,
+                forged,
+                tampered,
+                other,
+                g2,
+                vec![1, 2, 3],
+            ],
+        );
+        assert_eq!(
+            m.members.keys().copied().collect::<Vec<_>>().len(),
+            2,
+            "{:?}",
+            m.members
+        );
         assert!(m.is_admin(&pk(1)) && m.is_member(&pk(2)));
     }
 
@@ -333,9 +508,30 @@ mod tests {
     #[test]
     fn removed_admin_cannot_act_afterwards() {
         let (id, g) = genesis(&key(1), "C", [0; 16], 0).unwrap();
-        let add2 = op(1, &id, OpKind::Add { member: pk(2), role: Role::Admin }, vec![op_hash(&g)]);
-        let rm2 = op(1, &id, OpKind::Remove { member: pk(2) }, vec![op_hash(&add2)]);
-        let late = op(2, &id, OpKind::Add { member: pk(3), role: Role::Member }, vec![op_hash(&rm2)]);
+        let add2 = op(
+            1,
+            &id,
+            OpKind::Add {
+                member: pk(2),
+                role: Role::Admin,
+            },
+            vec![op_hash(&g)],
+        );
+        let rm2 = op(
+            1,
+            &id,
+            OpKind::Remove { member: pk(2) },
+            vec![op_hash(&add2)],
+        );
+        let late = op(
+            2,
+            &id,
+            OpKind::Add {
+                member: pk(3),
+                role: Role::Member,
+            },
+            vec![op_hash(&rm2)],
+        );
         let m = compute(&id, &[g, add2, rm2, late]);
         assert!(!m.is_member(&pk(3)) && !m.is_member(&pk(2)));
     }

@@ -35,7 +35,12 @@ pub trait Repo {
     fn is_member(&mut self, community: &str, peer: &Key) -> Result<bool, Self::Error>;
     /// This side's checkpoint in `peer`'s feed for `community`.
     fn checkpoint(&mut self, peer: &Key, community: &str) -> Result<u64, Self::Error>;
-    fn set_checkpoint(&mut self, peer: &Key, community: &str, up_to: u64) -> Result<(), Self::Error>;
+    fn set_checkpoint(
+        &mut self,
+        peer: &Key,
+        community: &str,
+        up_to: u64,
+    ) -> Result<(), Self::Error>;
     /// Documents of `community` changed after `since` in the local feed:
     /// at most `limit`, with the feed position they reach and whether that
     /// is the end of the feed.
@@ -52,14 +57,25 @@ pub trait Repo {
     /// Merges Automerge bytes (a whole document or changes) into a document
     /// of `community` received from `peer`. Must refuse anything that is not
     /// a well-formed document of that community. Returns false if refused.
-    fn merge(&mut self, peer: &Key, community: &str, doc: &str, bytes: &[u8]) -> Result<bool, Self::Error>;
+    fn merge(
+        &mut self,
+        peer: &Key,
+        community: &str,
+        doc: &str,
+        bytes: &[u8],
+    ) -> Result<bool, Self::Error>;
     fn sync_state(&mut self, peer: &Key, doc: &str) -> Result<Option<Vec<u8>>, Self::Error>;
     fn set_sync_state(&mut self, peer: &Key, doc: &str, state: &[u8]) -> Result<(), Self::Error>;
     /// The peer holds `heads` of `doc`: record that the item reached another member.
     fn peer_has(&mut self, doc: &str, heads: &[Hash]) -> Result<(), Self::Error>;
     /// Redeems a one-time invite secret for `peer`: on success the peer is
     /// now a member (an admin here signed its `Add`).
-    fn redeem_invite(&mut self, community: &str, peer: &Key, secret: &Hash) -> Result<Result<(), String>, Self::Error>;
+    fn redeem_invite(
+        &mut self,
+        community: &str,
+        peer: &Key,
+        secret: &Hash,
+    ) -> Result<Result<(), String>, Self::Error>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,12 +156,22 @@ impl Session {
     }
 
     /// The opening messages: `Hello`, and `Join` for each invite being redeemed.
-    pub fn start<R: Repo>(&mut self, repo: &mut R, joins: &[(String, Hash)]) -> Result<Vec<Msg>, SessionError> {
+    pub fn start<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        joins: &[(String, Hash)],
+    ) -> Result<Vec<Msg>, SessionError> {
         let offers = repo.offers_for(&self.peer).map_err(repo_err)?;
-        let mut out = vec![Msg::Hello { version: PROTOCOL_VERSION, offers }];
+        let mut out = vec![Msg::Hello {
+            version: PROTOCOL_VERSION,
+            offers,
+        }];
         for (community, secret) in joins {
             self.joining.insert(community.clone(), *secret);
-            out.push(Msg::Join { community: community.clone(), secret: *secret });
+            out.push(Msg::Join {
+                community: community.clone(),
+                secret: *secret,
+            });
         }
         Ok(out)
     }
@@ -159,14 +185,19 @@ impl Session {
     pub fn converged(&self) -> bool {
         self.hello_received
             && self.joining.is_empty()
-            && self.shared.iter().all(|c| self.peer_synced.contains(c) && self.pulls.get(c).is_none_or(|p| p.done))
+            && self
+                .shared
+                .iter()
+                .all(|c| self.peer_synced.contains(c) && self.pulls.get(c).is_none_or(|p| p.done))
     }
 
     pub fn progress(&self) -> Progress {
-        self.pulls.values().fold(Progress::default(), |p, pull| Progress {
-            done: p.done + pull.total - pull.pending.len(),
-            total: p.total + pull.total,
-        })
+        self.pulls
+            .values()
+            .fold(Progress::default(), |p, pull| Progress {
+                done: p.done + pull.total - pull.pending.len(),
+                total: p.total + pull.total,
+            })
     }
 
     /// May this peer receive, or send us, data of `community` right now?
@@ -183,20 +214,43 @@ impl Session {
     }
 
     /// A local change to `doc`: push it to the peer if it may have it.
-    pub fn local_change<R: Repo>(&mut self, repo: &mut R, community: &str, doc: &str) -> Result<Vec<Msg>, SessionError> {
-        if !self.hello_received || !self.shared.contains(community) || !self.allowed(repo, community)? {
+    pub fn local_change<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+        doc: &str,
+    ) -> Result<Vec<Msg>, SessionError> {
+        if !self.hello_received
+            || !self.shared.contains(community)
+            || !self.allowed(repo, community)?
+        {
             return Ok(vec![]);
         }
-        Ok(self.sync_message(repo, community, doc)?.into_iter().collect())
+        Ok(self
+            .sync_message(repo, community, doc)?
+            .into_iter()
+            .collect())
     }
 
-    fn sync_message<R: Repo>(&mut self, repo: &mut R, community: &str, doc: &str) -> Result<Option<Msg>, SessionError> {
-        let Some(mut d) = repo.load(community, doc).map_err(repo_err)? else { return Ok(None) };
+    fn sync_message<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+        doc: &str,
+    ) -> Result<Option<Msg>, SessionError> {
+        let Some(mut d) = repo.load(community, doc).map_err(repo_err)? else {
+            return Ok(None);
+        };
         let mut state = self.load_state(repo, doc)?;
         let msg = d.sync().generate_sync_message(&mut state);
-        repo.set_sync_state(&self.peer, doc, &state.encode()).map_err(repo_err)?;
+        repo.set_sync_state(&self.peer, doc, &state.encode())
+            .map_err(repo_err)?;
         self.syncing.insert(doc.to_string());
-        Ok(msg.map(|m| Msg::Sync { community: community.to_string(), id: doc.to_string(), msg: m.encode() }))
+        Ok(msg.map(|m| Msg::Sync {
+            community: community.to_string(),
+            id: doc.to_string(),
+            msg: m.encode(),
+        }))
     }
 
     /// The persisted sync state for (peer, doc). Only its encoded form is
@@ -228,42 +282,76 @@ impl Session {
                     .map(|o| (o.community, o.digest))
                     .collect();
                 for offer in offers {
-                    let Some(digest) = mine.get(&offer.community) else { continue };
+                    let Some(digest) = mine.get(&offer.community) else {
+                        continue;
+                    };
                     self.shared.insert(offer.community.clone());
                     if *digest == offer.digest {
                         self.peer_synced.insert(offer.community.clone());
-                        self.pulls.insert(offer.community, Pull { done: true, ..Pull::default() });
+                        self.pulls.insert(
+                            offer.community,
+                            Pull {
+                                done: true,
+                                ..Pull::default()
+                            },
+                        );
                     } else {
-                        let since = repo.checkpoint(&self.peer, &offer.community).map_err(repo_err)?;
+                        let since = repo
+                            .checkpoint(&self.peer, &offer.community)
+                            .map_err(repo_err)?;
                         self.pulls.insert(offer.community.clone(), Pull::default());
-                        out.push(Msg::Since { community: offer.community, since });
+                        out.push(Msg::Since {
+                            community: offer.community,
+                            since,
+                        });
                     }
                 }
             }
             Msg::Join { community, secret } => {
-                let result = repo.redeem_invite(&community, &self.peer, &secret).map_err(repo_err)?;
+                let result = repo
+                    .redeem_invite(&community, &self.peer, &secret)
+                    .map_err(repo_err)?;
                 let (ok, reason) = match result {
                     Ok(()) => (true, String::new()),
                     Err(reason) => (false, reason),
                 };
                 if ok {
                     self.shared.insert(community.clone());
-                    self.pulls.insert(community.clone(), Pull { done: true, ..Pull::default() });
+                    self.pulls.insert(
+                        community.clone(),
+                        Pull {
+                            done: true,
+                            ..Pull::default()
+                        },
+                    );
                 }
-                out.push(Msg::Joined { community, ok, reason });
+                out.push(Msg::Joined {
+                    community,
+                    ok,
+                    reason,
+                });
             }
-            Msg::Joined { community, ok, reason } => {
+            Msg::Joined {
+                community,
+                ok,
+                reason,
+            } => {
                 if !self.joining.contains_key(&community) {
                     return Ok(out);
                 }
                 if !ok {
                     self.joining.remove(&community);
-                    return Err(SessionError::PeerBye(format!("invitation refused: {reason}")));
+                    return Err(SessionError::PeerBye(format!(
+                        "invitation refused: {reason}"
+                    )));
                 }
                 self.shared.insert(community.clone());
                 self.pulls.insert(community.clone(), Pull::default());
                 self.peer_synced.insert(community.clone());
-                out.push(Msg::Since { community, since: 0 });
+                out.push(Msg::Since {
+                    community,
+                    since: 0,
+                });
             }
             Msg::Since { community, since } => {
                 if !self.allowed(repo, &community)? {
@@ -272,16 +360,31 @@ impl Session {
                 self.shared.insert(community.clone());
                 let mut from = since;
                 loop {
-                    let (docs, up_to, last) = repo.changed_since(&community, from, PAGE).map_err(repo_err)?;
-                    self.announced.entry(community.clone()).or_default().extend(docs.iter().cloned());
-                    out.push(Msg::Changes { community: community.clone(), docs, up_to, last });
+                    let (docs, up_to, last) = repo
+                        .changed_since(&community, from, PAGE)
+                        .map_err(repo_err)?;
+                    self.announced
+                        .entry(community.clone())
+                        .or_default()
+                        .extend(docs.iter().cloned());
+                    out.push(Msg::Changes {
+                        community: community.clone(),
+                        docs,
+                        up_to,
+                        last,
+                    });
                     if last {
                         break;
                     }
                     from = up_to;
                 }
             }
-            Msg::Changes { community, docs, up_to, last } => {
+            Msg::Changes {
+                community,
+                docs,
+                up_to,
+                last,
+            } => {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
@@ -299,7 +402,9 @@ impl Session {
                                 out.push(m);
                             }
                             let d = repo.load(&community, &id).map_err(repo_err)?;
-                            if d.is_some_and(|d| heads.iter().all(|h| d.get_change_meta_by_hash_ref(h))) {
+                            if d.is_some_and(|d| {
+                                heads.iter().all(|h| d.get_change_meta_by_hash_ref(h))
+                            }) {
                                 continue;
                             }
                         }
@@ -310,7 +415,10 @@ impl Session {
                     pull.pending.insert(id, heads);
                 }
                 for chunk in fetch.chunks(PAGE) {
-                    out.push(Msg::Fetch { community: community.clone(), docs: chunk.to_vec() });
+                    out.push(Msg::Fetch {
+                        community: community.clone(),
+                        docs: chunk.to_vec(),
+                    });
                 }
                 let pull = self.pulls.entry(community.clone()).or_default();
                 if last {
@@ -324,15 +432,26 @@ impl Session {
                 }
                 for id in docs {
                     if let Some(mut d) = repo.load(&community, &id).map_err(repo_err)? {
-                        out.push(Msg::Doc { community: community.clone(), id, bytes: d.save() });
+                        out.push(Msg::Doc {
+                            community: community.clone(),
+                            id,
+                            bytes: d.save(),
+                        });
                     }
                 }
             }
-            Msg::Doc { community, id, bytes } => {
+            Msg::Doc {
+                community,
+                id,
+                bytes,
+            } => {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
-                if !repo.merge(&self.peer, &community, &id, &bytes).map_err(repo_err)? {
+                if !repo
+                    .merge(&self.peer, &community, &id, &bytes)
+                    .map_err(repo_err)?
+                {
                     return Err(SessionError::BadDoc { community, doc: id });
                 }
                 self.reconciled(repo, &community, &id)?;
@@ -342,27 +461,48 @@ impl Session {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
-                let bad = |reason: String| SessionError::BadSync { doc: id.clone(), reason };
+                let bad = |reason: String| SessionError::BadSync {
+                    doc: id.clone(),
+                    reason,
+                };
                 let message = SyncMessage::decode(&msg).map_err(|e| bad(e.to_string()))?;
-                let mut doc = repo.load(&community, &id).map_err(repo_err)?.unwrap_or_default();
+                let mut doc = repo
+                    .load(&community, &id)
+                    .map_err(repo_err)?
+                    .unwrap_or_default();
                 let before = doc.get_heads();
                 let mut state = self.load_state(repo, &id)?;
-                doc.sync().receive_sync_message(&mut state, message).map_err(|e| bad(e.to_string()))?;
+                doc.sync()
+                    .receive_sync_message(&mut state, message)
+                    .map_err(|e| bad(e.to_string()))?;
                 let after = doc.get_heads();
                 if after != before {
                     let changes = doc.save_after(&before);
-                    if !repo.merge(&self.peer, &community, &id, &changes).map_err(repo_err)? {
+                    if !repo
+                        .merge(&self.peer, &community, &id, &changes)
+                        .map_err(repo_err)?
+                    {
                         return Err(SessionError::BadDoc { community, doc: id });
                     }
                 }
-                if !after.is_empty() && state.their_heads.as_deref().is_some_and(|t| to_hashes(t) == to_hashes(&after)) {
+                if !after.is_empty()
+                    && state
+                        .their_heads
+                        .as_deref()
+                        .is_some_and(|t| to_hashes(t) == to_hashes(&after))
+                {
                     repo.peer_has(&id, &to_hashes(&after)).map_err(repo_err)?;
                 }
                 self.syncing.insert(id.clone());
                 if let Some(reply) = doc.sync().generate_sync_message(&mut state) {
-                    out.push(Msg::Sync { community: community.clone(), id: id.clone(), msg: reply.encode() });
+                    out.push(Msg::Sync {
+                        community: community.clone(),
+                        id: id.clone(),
+                        msg: reply.encode(),
+                    });
                 }
-                repo.set_sync_state(&self.peer, &id, &state.encode()).map_err(repo_err)?;
+                repo.set_sync_state(&self.peer, &id, &state.encode())
+                    .map_err(repo_err)?;
                 self.reconciled(repo, &community, &id)?;
                 out.extend(self.maybe_finish(repo, &community)?);
             }
@@ -381,10 +521,21 @@ impl Session {
 
     /// After new data for `doc`: drop it from the pending set once it holds
     /// every head the peer announced.
-    fn reconciled<R: Repo>(&mut self, repo: &mut R, community: &str, doc: &str) -> Result<(), SessionError> {
-        let Some(pull) = self.pulls.get_mut(community) else { return Ok(()) };
-        let Some(wanted) = pull.pending.get(doc) else { return Ok(()) };
-        let Some(d) = repo.load(community, doc).map_err(repo_err)? else { return Ok(()) };
+    fn reconciled<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+        doc: &str,
+    ) -> Result<(), SessionError> {
+        let Some(pull) = self.pulls.get_mut(community) else {
+            return Ok(());
+        };
+        let Some(wanted) = pull.pending.get(doc) else {
+            return Ok(());
+        };
+        let Some(d) = repo.load(community, doc).map_err(repo_err)? else {
+            return Ok(());
+        };
         let have_all = wanted.iter().all(|h| d.get_change_meta_by_hash_ref(h));
         if have_all {
             let heads = wanted.clone();
@@ -395,16 +546,27 @@ impl Session {
     }
 
     /// Once everything announced is in: advance the checkpoint, say Synced.
-    fn maybe_finish<R: Repo>(&mut self, repo: &mut R, community: &str) -> Result<Vec<Msg>, SessionError> {
-        let Some(pull) = self.pulls.get_mut(community) else { return Ok(vec![]) };
-        let Some(up_to) = pull.up_to else { return Ok(vec![]) };
+    fn maybe_finish<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+    ) -> Result<Vec<Msg>, SessionError> {
+        let Some(pull) = self.pulls.get_mut(community) else {
+            return Ok(vec![]);
+        };
+        let Some(up_to) = pull.up_to else {
+            return Ok(vec![]);
+        };
         if pull.done || !pull.pending.is_empty() {
             return Ok(vec![]);
         }
         pull.done = true;
         self.joining.remove(community);
-        repo.set_checkpoint(&self.peer, community, up_to).map_err(repo_err)?;
-        Ok(vec![Msg::Synced { community: community.to_string() }])
+        repo.set_checkpoint(&self.peer, community, up_to)
+            .map_err(repo_err)?;
+        Ok(vec![Msg::Synced {
+            community: community.to_string(),
+        }])
     }
 }
 

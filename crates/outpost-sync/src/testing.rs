@@ -44,24 +44,48 @@ impl Repo for MemRepo {
     type Error = String;
 
     fn offers_for(&mut self, peer: &Key) -> Result<Vec<Offer>, String> {
-        let cs: Vec<String> = self.members.iter().filter(|(_, m)| m.contains(peer)).map(|(c, _)| c.clone()).collect();
-        Ok(cs.into_iter().map(|c| Offer { digest: self.digest(&c), community: c }).collect())
+        let cs: Vec<String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.contains(peer))
+            .map(|(c, _)| c.clone())
+            .collect();
+        Ok(cs
+            .into_iter()
+            .map(|c| Offer {
+                digest: self.digest(&c),
+                community: c,
+            })
+            .collect())
     }
 
     fn is_member(&mut self, community: &str, peer: &Key) -> Result<bool, String> {
-        Ok(self.members.get(community).is_some_and(|m| m.contains(peer)))
+        Ok(self
+            .members
+            .get(community)
+            .is_some_and(|m| m.contains(peer)))
     }
 
     fn checkpoint(&mut self, peer: &Key, community: &str) -> Result<u64, String> {
-        Ok(self.checkpoints.get(&(*peer, community.to_string())).copied().unwrap_or(0))
+        Ok(self
+            .checkpoints
+            .get(&(*peer, community.to_string()))
+            .copied()
+            .unwrap_or(0))
     }
 
     fn set_checkpoint(&mut self, peer: &Key, community: &str, up_to: u64) -> Result<(), String> {
-        self.checkpoints.insert((*peer, community.to_string()), up_to);
+        self.checkpoints
+            .insert((*peer, community.to_string()), up_to);
         Ok(())
     }
 
-    fn changed_since(&mut self, community: &str, since: u64, limit: usize) -> Result<(Vec<DocHeads>, u64, bool), String> {
+    fn changed_since(
+        &mut self,
+        community: &str,
+        since: u64,
+        limit: usize,
+    ) -> Result<(Vec<DocHeads>, u64, bool), String> {
         let mut seen = BTreeMap::new();
         for (seq, c, id) in &self.feed {
             if c == community && *seq > since {
@@ -75,7 +99,11 @@ impl Repo for MemRepo {
         let mut up_to = since;
         for (s, id) in ids.into_iter().take(limit) {
             up_to = s;
-            let heads = self.docs.get_mut(&(community.to_string(), id.clone())).map(|d| sorted(d.get_heads())).unwrap_or_default();
+            let heads = self
+                .docs
+                .get_mut(&(community.to_string(), id.clone()))
+                .map(|d| sorted(d.get_heads()))
+                .unwrap_or_default();
             out.push(DocHeads { id, heads });
         }
         if last {
@@ -85,15 +113,31 @@ impl Repo for MemRepo {
     }
 
     fn heads(&mut self, community: &str, doc: &str) -> Result<Option<Vec<Hash>>, String> {
-        Ok(self.docs.get_mut(&(community.to_string(), doc.to_string())).map(|d| sorted(d.get_heads())))
+        Ok(self
+            .docs
+            .get_mut(&(community.to_string(), doc.to_string()))
+            .map(|d| sorted(d.get_heads())))
     }
 
     fn load(&mut self, community: &str, doc: &str) -> Result<Option<AutoCommit>, String> {
-        Ok(self.docs.get(&(community.to_string(), doc.to_string())).cloned())
+        Ok(self
+            .docs
+            .get(&(community.to_string(), doc.to_string()))
+            .cloned())
     }
 
-    fn merge(&mut self, _peer: &Key, community: &str, doc: &str, bytes: &[u8]) -> Result<bool, String> {
-        let mut d = self.docs.get(&(community.to_string(), doc.to_string())).cloned().unwrap_or_default();
+    fn merge(
+        &mut self,
+        _peer: &Key,
+        community: &str,
+        doc: &str,
+        bytes: &[u8],
+    ) -> Result<bool, String> {
+        let mut d = self
+            .docs
+            .get(&(community.to_string(), doc.to_string()))
+            .cloned()
+            .unwrap_or_default();
         if d.load_incremental(bytes).is_err() {
             return Ok(false);
         }
@@ -114,7 +158,12 @@ impl Repo for MemRepo {
         Ok(())
     }
 
-    fn redeem_invite(&mut self, _c: &str, _p: &Key, _s: &Hash) -> Result<Result<(), String>, String> {
+    fn redeem_invite(
+        &mut self,
+        _c: &str,
+        _p: &Key,
+        _s: &Hash,
+    ) -> Result<Result<(), String>, String> {
         Ok(Err("unknown invitation".into()))
     }
 }
@@ -127,7 +176,8 @@ pub const FUZZ_PEER: Key = [1; 32];
 pub fn fuzz_repo() -> MemRepo {
     use automerge::transaction::Transactable;
     let mut repo = MemRepo::default();
-    repo.members.insert("c".into(), [FUZZ_PEER].into_iter().collect());
+    repo.members
+        .insert("c".into(), [FUZZ_PEER].into_iter().collect());
     let mut doc = AutoCommit::new();
     let _ = doc.put(automerge::ROOT, "title", "hello");
     doc.commit();
@@ -146,11 +196,20 @@ pub fn fuzz_one(data: &[u8]) {
     d.push(data);
     let mut first = true;
     loop {
-        match d.next() {
+        match d.next_msg() {
             Ok(Some(msg)) => {
                 // Let the fuzzer skip the handshake half the time.
-                if first && !matches!(msg, Msg::Hello { .. }) && data.first().is_some_and(|b| b & 1 == 1) {
-                    let _ = session.handle(&mut repo, Msg::Hello { version: crate::wire::PROTOCOL_VERSION, offers: vec![] });
+                if first
+                    && !matches!(msg, Msg::Hello { .. })
+                    && data.first().is_some_and(|b| b & 1 == 1)
+                {
+                    let _ = session.handle(
+                        &mut repo,
+                        Msg::Hello {
+                            version: crate::wire::PROTOCOL_VERSION,
+                            offers: vec![],
+                        },
+                    );
                 }
                 first = false;
                 if session.handle(&mut repo, msg).is_err() {

@@ -37,18 +37,38 @@ pub enum Msg {
     /// Invitee → inviter: the one-time secret from a ticket.
     Join { community: String, secret: Hash },
     /// Inviter → invitee: the outcome of `Join`.
-    Joined { community: String, ok: bool, reason: String },
+    Joined {
+        community: String,
+        ok: bool,
+        reason: String,
+    },
     /// "Tell me which of your documents changed after `since` in your feed."
     Since { community: String, since: u64 },
     /// One page of the answer to `Since`. `up_to` is the feed position the
     /// whole answer covers; `last` marks the final page.
-    Changes { community: String, docs: Vec<DocHeads>, up_to: u64, last: bool },
+    Changes {
+        community: String,
+        docs: Vec<DocHeads>,
+        up_to: u64,
+        last: bool,
+    },
     /// "Send me these documents whole" (ones I do not have at all).
-    Fetch { community: String, docs: Vec<String> },
+    Fetch {
+        community: String,
+        docs: Vec<String>,
+    },
     /// A whole document (Automerge `save()` bytes).
-    Doc { community: String, id: String, bytes: Vec<u8> },
+    Doc {
+        community: String,
+        id: String,
+        bytes: Vec<u8>,
+    },
     /// An Automerge sync message for one document.
-    Sync { community: String, id: String, msg: Vec<u8> },
+    Sync {
+        community: String,
+        id: String,
+        msg: Vec<u8>,
+    },
     /// The sender holds everything the receiver announced for `community`.
     Synced { community: String },
     /// The sender is closing the session, with a reason.
@@ -116,12 +136,15 @@ impl Decoder {
     }
 
     /// The next complete message, if one has arrived.
-    pub fn next(&mut self) -> Result<Option<Msg>, FrameError> {
-        let Some(len) = self.wanted()? else { return Ok(None) };
+    pub fn next_msg(&mut self) -> Result<Option<Msg>, FrameError> {
+        let Some(len) = self.wanted()? else {
+            return Ok(None);
+        };
         if self.buf.len() < 4 + len {
             return Ok(None);
         }
-        let msg = postcard::from_bytes(&self.buf[4..4 + len]).map_err(|e| FrameError::Malformed(e.to_string()));
+        let msg = postcard::from_bytes(&self.buf[4..4 + len])
+            .map_err(|e| FrameError::Malformed(e.to_string()));
         self.buf.drain(..4 + len);
         msg.map(Some)
     }
@@ -137,11 +160,14 @@ pub fn decode_all(bytes: &[u8]) -> Result<Vec<Msg>, FrameError> {
     let mut d = Decoder::default();
     d.push(bytes);
     let mut out = Vec::new();
-    while let Some(m) = d.next()? {
+    while let Some(m) = d.next_msg()? {
         out.push(m);
     }
     if d.pending() > 0 {
-        return Err(FrameError::Malformed(format!("{} trailing bytes", d.pending())));
+        return Err(FrameError::Malformed(format!(
+            "{} trailing bytes",
+            d.pending()
+        )));
     }
     Ok(out)
 }
@@ -153,19 +179,29 @@ mod tests {
     #[test]
     fn round_trip_split_anywhere() {
         let msgs = vec![
-            Msg::Hello { version: PROTOCOL_VERSION, offers: vec![Offer { community: "c".into(), digest: [7; 32] }] },
-            Msg::Sync { community: "c".into(), id: "d".into(), msg: vec![1, 2, 3] },
+            Msg::Hello {
+                version: PROTOCOL_VERSION,
+                offers: vec![Offer {
+                    community: "c".into(),
+                    digest: [7; 32],
+                }],
+            },
+            Msg::Sync {
+                community: "c".into(),
+                id: "d".into(),
+                msg: vec![1, 2, 3],
+            },
         ];
         let bytes: Vec<u8> = msgs.iter().flat_map(|m| encode(m).unwrap()).collect();
         for split in 0..bytes.len() {
             let mut d = Decoder::default();
             d.push(&bytes[..split]);
             let mut got = Vec::new();
-            while let Some(m) = d.next().unwrap() {
+            while let Some(m) = d.next_msg().unwrap() {
                 got.push(m);
             }
             d.push(&bytes[split..]);
-            while let Some(m) = d.next().unwrap() {
+            while let Some(m) = d.next_msg().unwrap() {
                 got.push(m);
             }
             assert_eq!(got, msgs);
@@ -176,7 +212,7 @@ mod tests {
     fn refuses_oversized_prefix_before_buffering() {
         let mut d = Decoder::default();
         d.push(&u32::MAX.to_be_bytes());
-        assert!(matches!(d.next(), Err(FrameError::Oversized(_))));
+        assert!(matches!(d.next_msg(), Err(FrameError::Oversized(_))));
     }
 
     #[test]

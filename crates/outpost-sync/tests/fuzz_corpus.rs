@@ -7,29 +7,97 @@ use outpost_sync::testing::fuzz_one;
 use outpost_sync::wire::{DocHeads, MAX_FRAME, Msg, Offer, PROTOCOL_VERSION, encode};
 
 fn frames(msgs: &[Msg]) -> Vec<u8> {
-    msgs.iter().flat_map(|m| encode(m).expect("encodes")).collect()
+    msgs.iter()
+        .flat_map(|m| encode(m).expect("encodes"))
+        .collect()
 }
 
 /// Seeds: valid sessions and their mutilations.
 fn seeds() -> Vec<Vec<u8>> {
-    let hello = Msg::Hello { version: PROTOCOL_VERSION, offers: vec![Offer { community: "c".into(), digest: [9; 32] }] };
+    let hello = Msg::Hello {
+        version: PROTOCOL_VERSION,
+        offers: vec![Offer {
+            community: "c".into(),
+            digest: [9; 32],
+        }],
+    };
     let mut doc = automerge::AutoCommit::new();
-    automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "title", "x").expect("put");
+    automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "title", "x")
+        .expect("put");
     let mut state = automerge::sync::State::new();
-    let sync_msg = doc.sync().generate_sync_message(&mut state).map(|m| m.encode()).unwrap_or_default();
+    let sync_msg = doc
+        .sync()
+        .generate_sync_message(&mut state)
+        .map(|m| m.encode())
+        .unwrap_or_default();
     let valid = vec![
-        frames(&[hello.clone(), Msg::Since { community: "c".into(), since: 0 }]),
         frames(&[
             hello.clone(),
-            Msg::Changes { community: "c".into(), docs: vec![DocHeads { id: "d".into(), heads: vec![[7; 32]] }], up_to: 5, last: true },
+            Msg::Since {
+                community: "c".into(),
+                since: 0,
+            },
         ]),
-        frames(&[hello.clone(), Msg::Fetch { community: "c".into(), docs: vec!["d".into(), "nope".into()] }]),
-        frames(&[hello.clone(), Msg::Sync { community: "c".into(), id: "d".into(), msg: sync_msg.clone() }]),
-        frames(&[hello.clone(), Msg::Sync { community: "c".into(), id: "new".into(), msg: sync_msg }]),
-        frames(&[hello.clone(), Msg::Doc { community: "c".into(), id: "d".into(), bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3] }]),
-        frames(&[hello.clone(), Msg::Synced { community: "c".into() }, Msg::Bye { reason: "done".into() }]),
-        frames(&[Msg::Hello { version: 99, offers: vec![] }]),
-        frames(&[Msg::Since { community: "c".into(), since: 0 }]),
+        frames(&[
+            hello.clone(),
+            Msg::Changes {
+                community: "c".into(),
+                docs: vec![DocHeads {
+                    id: "d".into(),
+                    heads: vec![[7; 32]],
+                }],
+                up_to: 5,
+                last: true,
+            },
+        ]),
+        frames(&[
+            hello.clone(),
+            Msg::Fetch {
+                community: "c".into(),
+                docs: vec!["d".into(), "nope".into()],
+            },
+        ]),
+        frames(&[
+            hello.clone(),
+            Msg::Sync {
+                community: "c".into(),
+                id: "d".into(),
+                msg: sync_msg.clone(),
+            },
+        ]),
+        frames(&[
+            hello.clone(),
+            Msg::Sync {
+                community: "c".into(),
+                id: "new".into(),
+                msg: sync_msg,
+            },
+        ]),
+        frames(&[
+            hello.clone(),
+            Msg::Doc {
+                community: "c".into(),
+                id: "d".into(),
+                bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
+            },
+        ]),
+        frames(&[
+            hello.clone(),
+            Msg::Synced {
+                community: "c".into(),
+            },
+            Msg::Bye {
+                reason: "done".into(),
+            },
+        ]),
+        frames(&[Msg::Hello {
+            version: 99,
+            offers: vec![],
+        }]),
+        frames(&[Msg::Since {
+            community: "c".into(),
+            since: 0,
+        }]),
     ];
     let mut out = valid.clone();
     for v in &valid {

@@ -1,0 +1,233 @@
+//! The sync workflow through the real `outpost` binary: two homes,
+//! `community create`, `invite`, `serve`, `join`, `sync --once`, live push
+//! between two `serve`s, and a sync killed mid-way then resumed.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use outpost_tests::{Home, id_of};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const NET: [&str; 3] = ["--bind", "127.0.0.1:0", "--no-mdns"];
+
+struct Serve {
+    child: Child,
+    first_line: Value,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(home: &Home) -> Serve {
+    let mut args = vec!["--json", "serve"];
+    args.extend(NET);
+    let mut child = home
+        .command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let first_line: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("serve printed {line:?}: {e}"));
+    Serve { child, first_line }
+}
+
+fn titles(home: &Home) -> Vec<String> {
+    let v = home.json(&["list", "--limit", "100000"]);
+    let mut t: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_string())
+        .collect();
+    t.sort();
+    t
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn add_case(home: &Home, community: &str, title: &str) -> String {
+    id_of(&home.json(&[
+        "case",
+        "add",
+        "--community",
+        community,
+        "--title",
+        title,
+        "--presenting",
+        "p",
+        "--ask",
+        "a",
+    ]))
+}
+
+#[test]
+fn invite_serve_join_sync_and_live_push() {
+    let (a, b) = (Home::new(), Home::new());
+    let community = a.init_with_community("Dr A");
+    add_case(&a, &community, "A1 chest pain");
+    let sa = serve(&a);
+    assert_eq!(sa.first_line["id"].as_str().unwrap().len(), 64);
+    let addr_ticket = sa.first_line["ticket"].as_str().unwrap().to_string();
+
+    let invite = a.json(&["invite", "--community", &community, "--expires", "1h"]);
+    let ticket = invite["ticket"].as_str().unwrap().to_string();
+    b.json(&["init", "--name", "Dr B", "--profession", "Nurse"]);
+    let mut join = vec!["join", ticket.as_str()];
+    join.extend(NET);
+    let joined = b.json(&join);
+    assert_eq!(joined["community"], community.as_str());
+    assert_eq!(titles(&b), ["A1 chest pain"]);
+    // The same ticket cannot be used twice.
+    let c = Home::new();
+    c.json(&["init", "--name", "Dr C"]);
+    let out = c.run(&join);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already been used"));
+
+    // B writes, syncs with its known peer; A (still serving) has it, and the
+    // CLI works on A's home while serve runs.
+    add_case(&b, &community, "B1 snakebite");
+    let mut sync = vec!["--json", "sync", "--once"];
+    sync.extend(NET);
+    let summary = b.json(&sync[1..]);
+    assert_eq!(summary["converged"], true);
+    assert_eq!(titles(&a), ["A1 chest pain", "B1 snakebite"]);
+    let members = a.json(&["member", "list", "--community", &community]);
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Dr B"),
+        "B's profile reached A: {members}"
+    );
+    let listed = b.json(&["list"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["synced"] == true),
+        "{listed}"
+    );
+    let shown = b.json(&["show", listed[0]["id"].as_str().unwrap()]);
+    assert_eq!(shown["synced"], true);
+
+    // Syncing by address ticket works too.
+    add_case(&a, &community, "A2 burns");
+    let mut by_ticket = vec!["sync", "--once", "--peer", addr_ticket.as_str()];
+    by_ticket.extend(NET);
+    b.json(&by_ticket);
+    assert_eq!(titles(&b), ["A1 chest pain", "A2 burns", "B1 snakebite"]);
+    let peers = b.json(&["peers"]);
+    assert_eq!(peers[0]["id"], sa.first_line["id"]);
+    assert!(peers[0]["bytes_in"].as_i64().unwrap() > 0);
+    let status = b.json(&["status"]);
+    assert_eq!(status["unsynced_items"], 0);
+
+    // Both serving: B dials A (a known peer) and keeps a live session; a
+    // case added on A appears on B with no command run on B.
+    let _sb = serve(&b);
+    std::thread::sleep(Duration::from_millis(500));
+    add_case(&a, &community, "A3 live");
+    wait_for("A's new case to reach B live", || {
+        titles(&b).contains(&"A3 live".to_string())
+    });
+    add_case(&b, &community, "B2 live");
+    wait_for("B's new case to reach A live", || {
+        titles(&a).contains(&"B2 live".to_string())
+    });
+}
+
+#[test]
+fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
+    let (a, b) = (Home::new(), Home::new());
+    let community = a.init_with_community("Dr A");
+    let sa = serve(&a);
+    let ticket = a.json(&["invite", "--community", &community])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.json(&["init", "--name", "Dr B"]);
+    let mut join = vec!["join", ticket.as_str()];
+    join.extend(NET);
+    b.json(&join);
+    // A gains many cases; B's sync is killed part-way, several times.
+    {
+        let mut op = outpost_core::Outpost::open(a.path()).unwrap();
+        op.import_items(&community, outpost_core::generate_cases(3000, 5))
+            .unwrap();
+    }
+    let peer = sa.first_line["ticket"].as_str().unwrap().to_string();
+    let mut args = vec!["sync", "--once", "--peer", peer.as_str()];
+    args.extend(NET);
+    let count = || -> i64 {
+        outpost_core::store::Store::open(b.path().join("outpost.db"))
+            .and_then(|s| s.item_count())
+            .unwrap_or(0)
+    };
+    let mut kills = 0;
+    for threshold in [200, 1200, 2200] {
+        let mut child = b
+            .command(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while count() < threshold
+            && child.try_wait().unwrap().is_none()
+            && start.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        let store = outpost_core::store::Store::open(b.path().join("outpost.db")).unwrap();
+        assert!(
+            store.check().unwrap().is_empty(),
+            "B's store damaged by the kill"
+        );
+    }
+    assert!(kills >= 2, "the sync finished before it could be killed");
+    let partial = titles(&b).len();
+    let out = b.run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ta, tb) = (titles(&a), titles(&b));
+    assert_eq!(ta.len(), 3000);
+    assert_eq!(ta, tb, "converged, nothing lost");
+    let mut unique = tb.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), tb.len(), "no duplicates");
+    assert!(
+        (2200..3000).contains(&partial),
+        "B held {partial} of 3000 after the kills"
+    );
+}
