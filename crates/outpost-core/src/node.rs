@@ -69,7 +69,11 @@ impl Repo for SyncRepo<'_> {
             .store
             .offers_for(&hex(peer))?
             .into_iter()
-            .map(|(community, digest)| Offer { community, digest })
+            .map(|(community, digest, feed)| Offer {
+                community,
+                digest,
+                feed,
+            })
             .collect())
     }
 
@@ -189,6 +193,9 @@ struct CoreHandler {
     session: Session,
     joins: Vec<(String, Hash)>,
     peer_hex: String,
+    /// Whether this session wrote anything (then the WAL is checkpointed
+    /// at the end).
+    received: bool,
 }
 
 impl CoreHandler {
@@ -222,6 +229,37 @@ impl PeerHandler for CoreHandler {
         r
     }
 
+    /// A burst of messages in one store transaction: one fsync for many
+    /// received documents. On error the whole burst is rolled back (the
+    /// session closes; checkpoints never ran ahead of the data).
+    fn on_messages(&mut self, msgs: Vec<Msg>) -> Result<Vec<Msg>, String> {
+        self.store.begin_batch().map_err(|e| e.to_string())?;
+        let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
+        let mut out = Vec::new();
+        let mut result = Ok(());
+        for m in msgs {
+            match session.handle(&mut self.repo(), m) {
+                Ok(o) => out.extend(o),
+                Err(e) => {
+                    result = Err(e.to_string());
+                    break;
+                }
+            }
+        }
+        self.session = session;
+        match result {
+            Ok(()) => {
+                self.store.commit_batch().map_err(|e| e.to_string())?;
+                self.received = true;
+                Ok(out)
+            }
+            Err(e) => {
+                let _ = self.store.rollback_batch();
+                Err(e)
+            }
+        }
+    }
+
     fn on_local_change(&mut self, community: &str, doc: &str) -> Result<Vec<Msg>, String> {
         let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
         let r = session
@@ -250,6 +288,9 @@ impl PeerHandler for CoreHandler {
         let _ = self.store.set_pending_in(&self.peer_hex, p.total - p.done);
         if error.is_none() || self.session.converged() {
             let _ = self.store.peer_synced(&self.peer_hex, now);
+        }
+        if self.received {
+            let _ = self.store.checkpoint_wal();
         }
     }
 }
@@ -280,6 +321,7 @@ impl HandlerFactory for Factory {
             session: Session::new(peer),
             joins,
             peer_hex: hex::encode(peer),
+            received: false,
         }))
     }
 }

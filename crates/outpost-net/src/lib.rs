@@ -39,6 +39,15 @@ pub trait PeerHandler: Send + 'static {
     fn start(&mut self) -> Result<Vec<Msg>, String>;
     /// A message from the peer; an error closes this session (logged).
     fn on_message(&mut self, msg: Msg) -> Result<Vec<Msg>, String>;
+    /// A burst of messages that arrived together (handlers may apply them
+    /// in one transaction). Replies are sent only after this returns.
+    fn on_messages(&mut self, msgs: Vec<Msg>) -> Result<Vec<Msg>, String> {
+        let mut out = Vec::new();
+        for m in msgs {
+            out.extend(self.on_message(m)?);
+        }
+        Ok(out)
+    }
     /// A document changed locally (or arrived from another peer).
     fn on_local_change(&mut self, community: &str, doc: &str) -> Result<Vec<Msg>, String>;
     /// Everything shared is reconciled both ways.
@@ -162,6 +171,9 @@ enum Input {
     Abort(String),
     Eof,
 }
+
+/// Messages applied together at most (one transaction on the handler side).
+const MAX_BURST: usize = 256;
 
 type Registry = Arc<Mutex<HashMap<EndpointId, mpsc::UnboundedSender<Input>>>>;
 
@@ -493,14 +505,19 @@ fn worker(
     };
     let mut error = handler.start().and_then(&send).err();
     let mut converged = false;
+    let mut pending: Option<Input> = None;
     while error.is_none() {
         if mode == Mode::Once && handler.converged() {
             converged = true;
             bye("done");
             break;
         }
-        let Some(next) = input.blocking_recv() else {
-            break;
+        let next = match pending.take() {
+            Some(i) => i,
+            None => match input.blocking_recv() {
+                Some(i) => i,
+                None => break,
+            },
         };
         let step = match next {
             Input::Msg(Msg::Bye { reason }, _) => {
@@ -511,15 +528,30 @@ fn worker(
                 break;
             }
             Input::Msg(msg, len) => {
-                if msg.community().is_some() {
-                    stats
-                        .community_bytes_in
-                        .fetch_add(len as u64, Ordering::Relaxed);
+                // Take whatever else has already arrived, up to a bound,
+                // and hand it over as one burst.
+                let mut burst = vec![(msg, len)];
+                while burst.len() < MAX_BURST {
+                    match input.try_recv() {
+                        Ok(Input::Msg(m, l)) if !matches!(m, Msg::Bye { .. }) => burst.push((m, l)),
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
-                if matches!(msg, Msg::Doc { .. }) {
-                    stats.docs_in.fetch_add(1, Ordering::Relaxed);
+                for (m, l) in &burst {
+                    if m.community().is_some() {
+                        stats
+                            .community_bytes_in
+                            .fetch_add(*l as u64, Ordering::Relaxed);
+                    }
+                    if matches!(m, Msg::Doc { .. }) {
+                        stats.docs_in.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
-                handler.on_message(msg)
+                handler.on_messages(burst.into_iter().map(|(m, _)| m).collect())
             }
             Input::Local(community, doc) => handler.on_local_change(&community, &doc),
             Input::Abort(reason) => Err(reason),

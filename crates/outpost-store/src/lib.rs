@@ -138,17 +138,56 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let mut w = Writer {
-            tx,
-            actor: self.actor.clone(),
+        let actor = self.actor.clone();
+        // Inside a batch (see `begin_batch`) a write is a savepoint of the
+        // batch's transaction; otherwise its own immediate transaction.
+        let guard = if self.conn.is_autocommit() {
+            Guard::Tx(
+                self.conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(StoreError::from)?,
+            )
+        } else {
+            Guard::Sp(self.conn.savepoint().map_err(StoreError::from)?)
         };
+        let mut w = Writer { guard, actor };
         let out = f(&mut w)?;
-        w.tx.commit().map_err(StoreError::from)?;
+        match w.guard {
+            Guard::Tx(tx) => tx.commit().map_err(StoreError::from)?,
+            Guard::Sp(sp) => sp.commit().map_err(StoreError::from)?,
+        }
         Ok(out)
+    }
+
+    /// Opens one transaction for many writes (sync applies a burst of
+    /// received documents this way, with one fsync). Writes inside it are
+    /// savepoints; nothing is durable until `commit_batch`.
+    pub fn begin_batch(&mut self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        Ok(())
+    }
+
+    pub fn commit_batch(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    pub fn rollback_batch(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
+    /// Moves the write-ahead log into the database file (after a large sync).
+    pub fn checkpoint_wal(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Loads a document read-only (no write lock).
@@ -294,26 +333,38 @@ impl Store {
 
 /// A write transaction in progress.
 pub struct Writer<'a> {
-    tx: rusqlite::Transaction<'a>,
+    guard: Guard<'a>,
     actor: Option<ActorId>,
 }
 
+enum Guard<'a> {
+    Tx(rusqlite::Transaction<'a>),
+    Sp(rusqlite::Savepoint<'a>),
+}
+
 impl Writer<'_> {
+    pub(crate) fn c(&self) -> &Connection {
+        match &self.guard {
+            Guard::Tx(t) => t,
+            Guard::Sp(s) => s,
+        }
+    }
+
     /// Loads a document for editing, inside the transaction.
     pub fn load(&self, id: &str) -> Result<Loaded> {
-        load_doc(&self.tx, id, self.actor.as_ref())
+        load_doc(self.c(), id, self.actor.as_ref())
     }
 
     pub fn resolve_kind(&self, id: &str) -> Result<Option<String>> {
         Ok(self
-            .tx
+            .c()
             .query_row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))
             .optional()?)
     }
 
     /// Stores a brand-new document and indexes it.
     pub fn insert(&mut self, id: &str, kind: &str, doc: &mut AutoCommit) -> Result<()> {
-        let exists: bool = self.tx.query_row(
+        let exists: bool = self.c().query_row(
             "SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1)",
             [id],
             |r| r.get(0),
@@ -323,7 +374,7 @@ impl Writer<'_> {
         }
         let snapshot = doc.save();
         let heads = encode_heads(&doc.get_heads());
-        self.tx.execute(
+        self.c().execute(
             "INSERT INTO docs(id, kind, snapshot, chunks, heads) VALUES (?1, ?2, ?3, 0, ?4)",
             params![id, kind, snapshot, heads],
         )?;
@@ -339,12 +390,12 @@ impl Writer<'_> {
         }
         let chunk = loaded.doc.save_after(&loaded.base);
         let (kind, old_heads): (String, Vec<u8>) =
-            self.tx
+            self.c()
                 .query_row("SELECT kind, heads FROM docs WHERE id = ?1", [id], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
         let heads = encode_heads(&new_heads);
-        let chunks: i64 = self.tx.query_row(
+        let chunks: i64 = self.c().query_row(
             "UPDATE docs SET chunks = chunks + 1, heads = ?2 WHERE id = ?1 RETURNING chunks",
             params![id, heads],
             |r| r.get(0),
@@ -352,7 +403,7 @@ impl Writer<'_> {
         if chunks >= COMPACT_AFTER_CHUNKS {
             self.write_snapshot(id, &mut loaded.doc)?;
         } else {
-            self.tx.execute(
+            self.c().execute(
                 "INSERT INTO chunks(doc_id, n, data) VALUES (?1, ?2, ?3)",
                 params![id, chunks, chunk],
             )?;
@@ -364,9 +415,9 @@ impl Writer<'_> {
 
     fn write_snapshot(&mut self, id: &str, doc: &mut AutoCommit) -> Result<()> {
         let snapshot = doc.save();
-        self.tx
+        self.c()
             .execute("DELETE FROM chunks WHERE doc_id = ?1", [id])?;
-        self.tx.execute(
+        self.c().execute(
             "UPDATE docs SET snapshot = ?2, chunks = 0 WHERE id = ?1",
             params![id, snapshot],
         )?;
@@ -387,8 +438,8 @@ impl Writer<'_> {
         old_heads: Option<&[u8]>,
         heads: &[u8],
     ) -> Result<()> {
-        let community = index::reindex(&self.tx, id, kind, doc)?;
-        sync::after_change(&self.tx, id, &community, old_heads, heads)
+        let community = index::reindex(self.c(), id, kind, doc)?;
+        sync::after_change(self.c(), id, &community, old_heads, heads)
     }
 
     /// Merges Automerge bytes (a whole document or changes) received from a
@@ -397,7 +448,7 @@ impl Writer<'_> {
     /// community (the caller should roll back).
     pub fn merge_remote(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
         let existing: Option<(String, String)> = self
-            .tx
+            .c()
             .query_row(
                 "SELECT kind, community_id FROM docs WHERE id = ?1",
                 [id],

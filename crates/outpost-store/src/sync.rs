@@ -129,24 +129,31 @@ pub struct PendingInvite {
 }
 
 impl Store {
-    /// Communities held here that `peer` (hex key) is a member of, with digests.
-    pub fn offers_for(&self, peer: &str) -> Result<Vec<(String, [u8; 32])>> {
+    /// Communities held here that `peer` (hex key) is a member of, with
+    /// their digests and feed positions (read in one snapshot).
+    pub fn offers_for(&self, peer: &str) -> Result<Vec<(String, [u8; 32], u64)>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT m.community_id, d.digest FROM members m
+            "SELECT m.community_id, d.digest,
+                    (SELECT COALESCE(MAX(f.seq), 0) FROM feed f WHERE f.community_id = m.community_id)
+             FROM members m
              JOIN communities c ON c.id = m.community_id
              LEFT JOIN digests d ON d.community_id = m.community_id
              WHERE m.key = ?1 AND m.role != 'removed'",
         )?;
         let rows = st.query_map([peer], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<Vec<u8>>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (c, d) = row?;
+            let (c, d, feed) = row?;
             let d = d
                 .and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok())
                 .unwrap_or([0; 32]);
-            out.push((c, d));
+            out.push((c, d, feed.max(0) as u64));
         }
         Ok(out)
     }
@@ -417,7 +424,7 @@ impl Writer<'_> {
         now: i64,
     ) -> Result<std::result::Result<(), String>> {
         let row: Option<(String, i64, Option<String>)> = self
-            .tx
+            .c()
             .query_row(
                 "SELECT community_id, expires_at, used_by FROM invites WHERE secret = ?1",
                 [secret.to_vec()],
@@ -439,7 +446,7 @@ impl Writer<'_> {
         if now > expires_at {
             return Ok(Err("this invitation has expired".into()));
         }
-        self.tx.execute(
+        self.c().execute(
             "UPDATE invites SET used_by = ?2, used_at = ?3 WHERE secret = ?1",
             params![secret.to_vec(), peer, now],
         )?;
@@ -457,7 +464,7 @@ impl Writer<'_> {
     /// Membership check inside a write transaction.
     pub fn is_member(&self, community: &str, key: &str) -> Result<bool> {
         let role: Option<String> = self
-            .tx
+            .c()
             .query_row(
                 "SELECT role FROM members WHERE community_id = ?1 AND key = ?2",
                 params![community, key],

@@ -287,6 +287,15 @@ impl Session {
                     };
                     self.shared.insert(offer.community.clone());
                     if *digest == offer.digest {
+                        // Equal digests: everything the peer had at its feed
+                        // position `offer.feed` is here too.
+                        let at = repo
+                            .checkpoint(&self.peer, &offer.community)
+                            .map_err(repo_err)?;
+                        if offer.feed > at {
+                            repo.set_checkpoint(&self.peer, &offer.community, offer.feed)
+                                .map_err(repo_err)?;
+                        }
                         self.peer_synced.insert(offer.community.clone());
                         self.pulls.insert(
                             offer.community,

@@ -50,11 +50,13 @@ impl Repo for MemRepo {
             .filter(|(_, m)| m.contains(peer))
             .map(|(c, _)| c.clone())
             .collect();
+        let feed = self.feed.len() as u64;
         Ok(cs
             .into_iter()
             .map(|c| Offer {
                 digest: self.digest(&c),
                 community: c,
+                feed,
             })
             .collect())
     }

@@ -21,6 +21,10 @@ pub type Hash = [u8; 32];
 pub struct Offer {
     pub community: String,
     pub digest: Hash,
+    /// The sender's feed position for this community, read in the same
+    /// snapshot as the digest: with equal digests, the receiver holds
+    /// everything up to here and can move its checkpoint.
+    pub feed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +188,7 @@ mod tests {
                 offers: vec![Offer {
                     community: "c".into(),
                     digest: [7; 32],
+                    feed: 3,
                 }],
             },
             Msg::Sync {

@@ -19,6 +19,7 @@ fn seeds() -> Vec<Vec<u8>> {
         offers: vec![Offer {
             community: "c".into(),
             digest: [9; 32],
+            feed: 2,
         }],
     };
     let mut doc = automerge::AutoCommit::new();

@@ -37,8 +37,27 @@ fn root() -> Result<PathBuf> {
         .to_path_buf())
 }
 
+/// A cargo command with the variables cargo set for xtask itself removed
+/// (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...): build scripts that watch them
+/// would otherwise rebuild half the tree between `cargo build` and here.
 fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (k, _) in std::env::vars_os() {
+        let Some(k) = k.to_str() else { continue };
+        let keep = matches!(k, "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_TERM_COLOR")
+            || [
+                "CARGO_REGISTRIES",
+                "CARGO_NET",
+                "CARGO_BUILD",
+                "CARGO_PROFILE",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p));
+        if k.starts_with("CARGO_") && !keep {
+            c.env_remove(k);
+        }
+    }
+    c
 }
 
 fn step(name: &str, cmd: &mut Command) -> Result<()> {
