@@ -257,3 +257,41 @@ async fn forged_membership_ops_from_a_member_are_ignored() {
         assert!(members.iter().all(|m| m.id != hex::encode(outsider)));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_reach_each_other_through_a_self_hosted_relay() {
+    let relay = outpost_core::net::Relay::spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = relay.url().unwrap();
+    let config = outpost_core::net::NetConfig {
+        relay_url: Some(url.clone()),
+        ..outpost_core::net::NetConfig::loopback()
+    };
+    let (mut a, b) = (Peer::new("Dr A"), Peer::new("Dr B"));
+    let x = a.community("X");
+    a.case(&x, "over the relay");
+    let na = a.op.node(&config).await.unwrap();
+    let nb = b.op.node(&config).await.unwrap();
+    // B knows only A's id and the relay: no direct address at all.
+    let relay_url: iroh::RelayUrl = url.parse().unwrap();
+    let only_relay = iroh::EndpointAddr::new(na.id()).with_relay_url(relay_url);
+    a.op.set_node_addr(&only_relay).unwrap();
+    let t =
+        a.op.invite(&x, std::time::Duration::from_secs(600))
+            .unwrap();
+    assert!(t.inviter.ip_addrs().next().is_none());
+    let s = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        outpost_core::sync_once(
+            &nb,
+            vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])],
+        ),
+    )
+    .await
+    .expect("sync through the relay timed out");
+    assert!(s.converged, "{:?}", s.peers);
+    assert_eq!(b.titles(), ["over the relay"]);
+    drop((na, nb));
+    relay.shutdown().await;
+}

@@ -117,6 +117,10 @@ enum Command {
     Serve {
         #[command(flatten)]
         net: NetArgs,
+        /// Also run an embedded relay on this address (e.g. 0.0.0.0:3340)
+        /// for members on the WAN; they set its URL with `outpost config --relay-url`.
+        #[arg(long, value_name = "ADDR")]
+        relay: Option<std::net::SocketAddr>,
     },
     /// Sync with the given (or all known) peers, and exit once converged.
     Sync {
@@ -594,10 +598,12 @@ fn run(cli: Cli) -> Result<()> {
             }
             out.config(op.store().meta("relay_url")?.as_deref())
         }
-        Command::Serve { net } => {
+        Command::Serve { net, relay } => {
             let config = net.config(&op)?;
             let json = out.json;
-            runtime()?.block_on(op.serve(&config, |node| output::serving(node, json)))?;
+            runtime()?.block_on(op.serve(&config, relay, |node, relay_url| {
+                output::serving(node, relay_url, json)
+            }))?;
             Ok(())
         }
         Command::Sync {

@@ -319,17 +319,22 @@ impl Out {
 }
 
 /// The first line `serve` prints once it is ready.
-pub fn serving(node: &outpost_core::net::Node, json_out: bool) {
+pub fn serving(node: &outpost_core::net::Node, relay_url: Option<&str>, json_out: bool) {
     use std::io::Write;
     let addr = node.addr();
     let ticket = outpost_core::net::addr_ticket(&addr);
     let id = hex_id(node);
     if json_out {
-        let v = serde_json::json!({ "id": id, "endpoint_id": addr.id.to_string(), "addr": addr, "ticket": ticket });
+        let v = serde_json::json!({
+            "id": id, "endpoint_id": addr.id.to_string(), "addr": addr, "ticket": ticket, "relay_url": relay_url,
+        });
         println!("{v}");
     } else {
         println!("Serving as {id}");
         println!("Others can sync with: outpost sync --once --peer {ticket}");
+        if let Some(url) = relay_url {
+            println!("Relay for members on the WAN: outpost config --relay-url {url}");
+        }
     }
     let _ = std::io::stdout().flush();
 }

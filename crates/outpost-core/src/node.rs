@@ -604,10 +604,26 @@ impl Outpost {
     /// Runs as a long-lived peer until Ctrl-C / SIGTERM: accepts members,
     /// dials known and LAN-discovered members (with backoff), and pushes
     /// every change (local or forwarded) to live sessions.
-    pub async fn serve(&self, config: &NetConfig, on_ready: impl FnOnce(&Node)) -> Result<()> {
-        let node = Arc::new(self.node(config).await?);
+    /// With `relay`, also runs an embedded iroh relay on that address for
+    /// members on the WAN, and uses it itself.
+    pub async fn serve(
+        &self,
+        config: &NetConfig,
+        relay: Option<std::net::SocketAddr>,
+        on_ready: impl FnOnce(&Node, Option<&str>),
+    ) -> Result<()> {
+        let relay = match relay {
+            Some(bind) => Some(outpost_net::Relay::spawn(bind).await?),
+            None => None,
+        };
+        let relay_url = relay.as_ref().and_then(|r| r.url());
+        let mut config = config.clone();
+        if config.relay_url.is_none() {
+            config.relay_url = relay_url.clone();
+        }
+        let node = Arc::new(self.node(&config).await?);
         self.set_node_addr(&node.addr())?;
-        on_ready(&node);
+        on_ready(&node, relay_url.as_deref());
         let db = self.home().join(STORE_FILE);
         let watcher = tokio::spawn(watch_feed(
             db.clone(),
@@ -618,8 +634,9 @@ impl Outpost {
         shutdown_signal().await;
         watcher.abort();
         dialer.abort();
-        if let Ok(node) = Arc::try_unwrap(node) {
-            node.shutdown().await;
+        node.shutdown().await;
+        if let Some(r) = relay {
+            r.shutdown().await;
         }
         Ok(())
     }

@@ -12,11 +12,13 @@
 //! (`outpost-core`) supplies per connection. Each session runs on its own
 //! blocking worker, so a slow, hostile or broken peer never stalls another.
 
+mod relay;
 mod ticket;
 
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};
 pub use iroh_tickets::Ticket;
 pub use outpost_sync::ALPN;
+pub use relay::Relay;
 pub use ticket::{InviteTicket, addr_ticket, parse_peer};
 
 use iroh::endpoint::{Connection, RecvStream, SendStream, presets};
@@ -359,7 +361,8 @@ impl Node {
         Ok(drive(self.shared.clone(), conn, send, recv, handler, mode).await)
     }
 
-    pub async fn shutdown(self) {
+    /// Closes the endpoint gracefully (peers see the connection end).
+    pub async fn shutdown(&self) {
         if let Err(e) = self.router.shutdown().await {
             tracing::debug!("router shutdown: {e}");
         }
