@@ -216,6 +216,7 @@ fn main() {
                 b.findings.unwrap_or_default(),
                 c.findings.unwrap_or_default()
             ));
+            a.ask = format!("{} {} {}", a.ask, b.ask, c.ask);
             a.history = Some(format!(
                 "{} {} {} {} {}",
                 a.history.unwrap_or_default(),
