@@ -201,6 +201,32 @@ impl NetArgs {
     }
 }
 
+/// Starts a node, runs one session with each target until reconciled, and
+/// closes the node.
+fn run_sync(
+    op: &Outpost,
+    config: &outpost_core::net::NetConfig,
+    targets: Vec<(outpost_core::net::EndpointAddr, outpost_core::Joins)>,
+    progress: bool,
+) -> Result<outpost_core::SyncSummary> {
+    runtime()?.block_on(async {
+        let node = op.node(config).await?;
+        let sync = outpost_core::sync_once(&node, targets);
+        let summary = if progress {
+            with_progress(&node, sync).await
+        } else {
+            sync.await
+        };
+        node.shutdown().await;
+        anyhow::Ok(summary)
+    })
+}
+
+fn failures(s: &outpost_core::SyncSummary) -> String {
+    let reasons: Vec<String> = s.peers.iter().filter_map(|p| p.error.clone()).collect();
+    reasons.join("; ")
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -627,24 +653,13 @@ fn run(cli: Cli) -> Result<()> {
             if targets.is_empty() {
                 bail!("no known peers: pass --peer TICKET, or join a community first");
             }
-            let config = net.config(&op)?;
-            let summary = runtime()?.block_on(async {
-                let node = op.node(&config).await?;
-                let s = with_progress(&node, outpost_core::sync_once(&node, targets.clone())).await;
-                node.shutdown().await;
-                anyhow::Ok(s)
-            })?;
+            let summary = run_sync(&op, &net.config(&op)?, targets.clone(), true)?;
             for (addr, _) in &targets {
                 op.remember_peer(addr)?;
             }
             out.sync_summary(&summary)?;
             if !summary.converged {
-                let reasons: Vec<String> = summary
-                    .peers
-                    .iter()
-                    .filter_map(|p| p.error.clone())
-                    .collect();
-                bail!("sync did not complete: {}", reasons.join("; "));
+                bail!("sync did not complete: {}", failures(&summary));
             }
             Ok(())
         }
@@ -656,35 +671,15 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("ticket: this invitation expired; ask for a new one");
             }
             let config = net.config(&op)?;
-            let rt = runtime()?;
             let joins = vec![(t.community.clone(), t.secret)];
-            let summary = rt.block_on(async {
-                let node = op.node(&config).await?;
-                let s = with_progress(
-                    &node,
-                    outpost_core::sync_once(&node, vec![(t.inviter.clone(), joins)]),
-                )
-                .await;
-                node.shutdown().await;
-                anyhow::Ok(s)
-            })?;
+            let summary = run_sync(&op, &config, vec![(t.inviter.clone(), joins)], true)?;
             if !summary.converged {
-                let reasons: Vec<String> = summary
-                    .peers
-                    .iter()
-                    .filter_map(|p| p.error.clone())
-                    .collect();
-                bail!("could not join '{}': {}", t.name, reasons.join("; "));
+                bail!("could not join '{}': {}", t.name, failures(&summary));
             }
             op.remember_peer(&t.inviter)?;
             // Introduce ourselves: publish our profile and send it back.
             op.publish_profile(&t.community)?;
-            let pushed = rt.block_on(async {
-                let node = op.node(&config).await?;
-                let s = outpost_core::sync_once(&node, vec![(t.inviter.clone(), vec![])]).await;
-                node.shutdown().await;
-                anyhow::Ok(s)
-            })?;
+            let pushed = run_sync(&op, &config, vec![(t.inviter.clone(), vec![])], false)?;
             if !pushed.converged {
                 tracing::warn!("joined, but the profile will reach the community at the next sync");
             }

@@ -9,7 +9,7 @@ mod node;
 pub use demo::{DemoSummary, generate_cases};
 pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home};
 pub use node::{
-    DEFAULT_INVITE_TTL, MemberInfo, Status, SyncRepo, SyncSummary, sync_once, watch_feed,
+    DEFAULT_INVITE_TTL, Joins, MemberInfo, Status, SyncRepo, SyncSummary, sync_once, watch_feed,
 };
 pub use outpost_model as model;
 pub use outpost_net as net;

@@ -224,22 +224,26 @@ fn test() -> Result<()> {
 
 fn bench(root: &Path) -> Result<()> {
     ensure_system_packages()?;
-    let out = root.join("target/bench-report.md");
-    step(
-        "store benchmarks",
-        cargo()
-            .args([
-                "bench",
-                "--locked",
-                "-p",
-                "outpost-core",
-                "--bench",
-                "store",
-                "--",
-            ])
-            .arg(&out),
-    )?;
-    let report = std::fs::read_to_string(&out)?;
+    let mut report = String::new();
+    for bench in ["store", "sync"] {
+        let out = root.join(format!("target/bench-{bench}.md"));
+        step(
+            &format!("{bench} benchmarks"),
+            cargo()
+                .args([
+                    "bench",
+                    "--locked",
+                    "-p",
+                    "outpost-core",
+                    "--bench",
+                    bench,
+                    "--",
+                ])
+                .arg(&out),
+        )?;
+        report.push_str(&std::fs::read_to_string(&out)?);
+        report.push('\n');
+    }
     let machine = machine();
     let doc = format!(
         "# Benchmarks\n\nRecorded by `cargo xtask bench` (release build). Targets come from the issues; \
