@@ -253,7 +253,7 @@ async fn main() {
     let _ = &big.community;
 
     let report = format!(
-        "## Sync (issue 3)\n\nReal stores and iroh endpoints on 127.0.0.1 in one process (both peers share the 2 cores).\n\n| what | target | measured |\n|---|---|---|\n{r}"
+        "## Sync (issue 3)\n\nReal stores and iroh endpoints on 127.0.0.1 in one process (both peers share the 2 cores). Reconnects are measured 2 s after the initial sync finished (its WAL checkpoint and peer bookkeeping done), as a real reconnect would be.\n\n| what | target | measured |\n|---|---|---|\n{r}"
     );
     if let Some(p) = out_path {
         std::fs::write(p, report).expect("write report");
