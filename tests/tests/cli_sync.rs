@@ -142,8 +142,14 @@ fn invite_serve_join_sync_and_live_push() {
     let peers = b.json(&["peers"]);
     assert_eq!(peers[0]["id"], sa.first_line["id"]);
     assert!(peers[0]["bytes_in"].as_i64().unwrap() > 0);
+    assert_eq!(peers[0]["pending_out"], 0, "{peers}");
+    assert_eq!(peers[0]["pending_in"], 0, "{peers}");
     let status = b.json(&["status"]);
     assert_eq!(status["unsynced_items"], 0);
+    add_case(&b, &community, "B3 not yet shared");
+    let peers = b.json(&["peers"]);
+    assert_eq!(peers[0]["pending_out"], 1, "{peers}");
+    assert_eq!(b.json(&["status"])["unsynced_items"], 1);
 
     // Both serving: B dials A (a known peer) and keeps a live session; a
     // case added on A appears on B with no command run on B.

@@ -105,6 +105,10 @@ impl Repo for SyncRepo<'_> {
         ))
     }
 
+    fn set_ack(&mut self, peer: &[u8; 32], community: &str, up_to: u64) -> Result<()> {
+        Ok(self.store.set_ack(&hex(peer), community, up_to)?)
+    }
+
     fn heads(&mut self, community: &str, doc: &str) -> Result<Option<Vec<Hash>>> {
         Ok(self.store.heads_in(community, doc)?)
     }
@@ -113,15 +117,10 @@ impl Repo for SyncRepo<'_> {
         Ok(self.store.load_in(community, doc)?)
     }
 
-    fn merge(
-        &mut self,
-        _peer: &[u8; 32],
-        community: &str,
-        doc: &str,
-        bytes: &[u8],
-    ) -> Result<bool> {
+    fn merge(&mut self, peer: &[u8; 32], community: &str, doc: &str, bytes: &[u8]) -> Result<bool> {
+        let from = hex(peer);
         let r = self.store.write(|w| -> Result<bool> {
-            if w.merge_remote(community, doc, bytes)? {
+            if w.merge_remote(community, doc, bytes, &from)? {
                 Ok(true)
             } else {
                 // Roll the transaction back.

@@ -150,7 +150,11 @@ impl Store {
         } else {
             Guard::Sp(self.conn.savepoint().map_err(StoreError::from)?)
         };
-        let mut w = Writer { guard, actor };
+        let mut w = Writer {
+            guard,
+            actor,
+            origin: None,
+        };
         let out = f(&mut w)?;
         match w.guard {
             Guard::Tx(tx) => tx.commit().map_err(StoreError::from)?,
@@ -335,6 +339,8 @@ impl Store {
 pub struct Writer<'a> {
     guard: Guard<'a>,
     actor: Option<ActorId>,
+    /// The peer whose data is being merged (recorded in the feed), if any.
+    origin: Option<String>,
 }
 
 enum Guard<'a> {
@@ -439,14 +445,34 @@ impl Writer<'_> {
         heads: &[u8],
     ) -> Result<()> {
         let community = index::reindex(self.c(), id, kind, doc)?;
-        sync::after_change(self.c(), id, &community, old_heads, heads)
+        sync::after_change(
+            self.c(),
+            id,
+            &community,
+            old_heads,
+            heads,
+            self.origin.as_deref(),
+        )
     }
 
     /// Merges Automerge bytes (a whole document or changes) received from a
     /// peer into document `id` of `community`. Returns false, writing
     /// nothing, when the result is not a well-formed document of that
     /// community (the caller should roll back).
-    pub fn merge_remote(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
+    pub fn merge_remote(
+        &mut self,
+        community: &str,
+        id: &str,
+        bytes: &[u8],
+        from: &str,
+    ) -> Result<bool> {
+        self.origin = Some(from.to_string());
+        let r = self.merge_remote_inner(community, id, bytes);
+        self.origin = None;
+        r
+    }
+
+    fn merge_remote_inner(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
         let existing: Option<(String, String)> = self
             .c()
             .query_row(

@@ -140,6 +140,18 @@ const MIGRATIONS: &[&str] = &[
         used_at INTEGER
     ) WITHOUT ROWID;
     "#,
+    // 3: how far each peer is known to hold this store's feed, per
+    // community, and which peer a feed entry's data came from (for
+    // "pending out").
+    r#"
+    ALTER TABLE feed ADD COLUMN origin TEXT;
+    CREATE TABLE acks(
+        peer TEXT NOT NULL,
+        community_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY(peer, community_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -38,6 +38,7 @@ pub(crate) fn after_change(
     community: &str,
     old_heads: Option<&[u8]>,
     heads: &[u8],
+    origin: Option<&str>,
 ) -> Result<()> {
     let mut d = digest(tx, community)?;
     if let Some(old) = old_heads {
@@ -54,8 +55,8 @@ pub(crate) fn after_change(
         params![id, community],
     )?;
     tx.execute(
-        "INSERT INTO feed(doc_id, heads, at, community_id) VALUES (?1, ?2, unixepoch('subsec') * 1000, ?3)",
-        params![id, heads, community],
+        "INSERT INTO feed(doc_id, heads, at, community_id, origin) VALUES (?1, ?2, unixepoch('subsec') * 1000, ?3, ?4)",
+        params![id, heads, community, origin],
     )?;
     Ok(())
 }
@@ -118,7 +119,8 @@ pub struct PeerRow {
     pub bytes_out: i64,
     /// Documents the peer announced that were not yet reconciled here.
     pub pending_in: i64,
-    /// Documents changed here since the peer's last completed pull.
+    /// Documents of shared communities changed here after the point in
+    /// this store's feed the peer is known to hold.
     pub pending_out: i64,
 }
 
@@ -194,6 +196,16 @@ impl Store {
             .query_row(params![peer, community], |r| r.get(0))
             .optional()?;
         Ok(v.unwrap_or(0).max(0) as u64)
+    }
+
+    /// `peer` holds this store's feed for `community` up to `seq`.
+    pub fn set_ack(&self, peer: &str, community: &str, seq: u64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO acks(peer, community_id, seq) VALUES (?1, ?2, ?3)
+             ON CONFLICT(peer, community_id) DO UPDATE SET seq = MAX(acks.seq, excluded.seq)",
+            params![peer, community, seq as i64],
+        )?;
+        Ok(())
     }
 
     pub fn set_checkpoint(&self, peer: &str, community: &str, since: u64) -> Result<()> {
@@ -374,9 +386,11 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for mut p in rows {
             p.pending_out = self.conn.query_row(
-                "SELECT COUNT(DISTINCT d.id) FROM docs d JOIN members m ON m.community_id = d.community_id AND m.key = ?1
-                   AND m.role != 'removed'
-                 WHERE d.synced_heads IS NULL OR d.synced_heads != d.heads",
+                "SELECT COUNT(DISTINCT f.doc_id) FROM feed f
+                 JOIN members m ON m.community_id = f.community_id AND m.key = ?1 AND m.role != 'removed'
+                 WHERE f.seq > COALESCE(
+                     (SELECT a.seq FROM acks a WHERE a.peer = ?1 AND a.community_id = f.community_id), 0)
+                   AND (f.origin IS NULL OR f.origin != ?1)",
                 [&p.id],
                 |r| r.get(0),
             )?;

@@ -41,6 +41,9 @@ pub trait Repo {
         community: &str,
         up_to: u64,
     ) -> Result<(), Self::Error>;
+    /// `peer` holds everything in this side's feed for `community` up to
+    /// `up_to` (for "pending out" counts).
+    fn set_ack(&mut self, peer: &Key, community: &str, up_to: u64) -> Result<(), Self::Error>;
     /// Documents of `community` changed after `since` in the local feed:
     /// at most `limit`, with the feed position they reach and whether that
     /// is the end of the feed.
@@ -126,6 +129,8 @@ pub struct Session {
     /// What this side announced to the peer, per community: once the peer
     /// says `Synced`, it holds at least these heads.
     announced: BTreeMap<String, Vec<DocHeads>>,
+    /// The feed position the last complete answer to `Since` covered.
+    announced_up_to: BTreeMap<String, u64>,
     /// Messages dropped because the peer was not a member.
     pub refused: u64,
 }
@@ -147,6 +152,7 @@ impl Session {
             peer_synced: HashSet::new(),
             syncing: HashSet::new(),
             announced: BTreeMap::new(),
+            announced_up_to: BTreeMap::new(),
             refused: 0,
         }
     }
@@ -275,14 +281,14 @@ impl Session {
                     return Err(SessionError::Version(version));
                 }
                 self.hello_received = true;
-                let mine: BTreeMap<String, Hash> = repo
+                let mine: BTreeMap<String, (Hash, u64)> = repo
                     .offers_for(&self.peer)
                     .map_err(repo_err)?
                     .into_iter()
-                    .map(|o| (o.community, o.digest))
+                    .map(|o| (o.community, (o.digest, o.feed)))
                     .collect();
                 for offer in offers {
-                    let Some(digest) = mine.get(&offer.community) else {
+                    let Some((digest, my_feed)) = mine.get(&offer.community) else {
                         continue;
                     };
                     self.shared.insert(offer.community.clone());
@@ -296,6 +302,9 @@ impl Session {
                             repo.set_checkpoint(&self.peer, &offer.community, offer.feed)
                                 .map_err(repo_err)?;
                         }
+                        // ... and the peer holds everything here up to ours.
+                        repo.set_ack(&self.peer, &offer.community, *my_feed)
+                            .map_err(repo_err)?;
                         self.peer_synced.insert(offer.community.clone());
                         self.pulls.insert(
                             offer.community,
@@ -376,6 +385,9 @@ impl Session {
                         .entry(community.clone())
                         .or_default()
                         .extend(docs.iter().cloned());
+                    if last {
+                        self.announced_up_to.insert(community.clone(), up_to);
+                    }
                     out.push(Msg::Changes {
                         community: community.clone(),
                         docs,
@@ -520,6 +532,10 @@ impl Session {
                 if self.shared.contains(&community) {
                     for d in self.announced.remove(&community).unwrap_or_default() {
                         repo.peer_has(&d.id, &d.heads).map_err(repo_err)?;
+                    }
+                    if let Some(up_to) = self.announced_up_to.remove(&community) {
+                        repo.set_ack(&self.peer, &community, up_to)
+                            .map_err(repo_err)?;
                     }
                     self.peer_synced.insert(community);
                 }

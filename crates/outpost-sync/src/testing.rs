@@ -147,6 +147,10 @@ impl Repo for MemRepo {
         Ok(true)
     }
 
+    fn set_ack(&mut self, _peer: &Key, _community: &str, _up_to: u64) -> Result<(), String> {
+        Ok(())
+    }
+
     fn sync_state(&mut self, peer: &Key, doc: &str) -> Result<Option<Vec<u8>>, String> {
         Ok(self.states.get(&(*peer, doc.to_string())).cloned())
     }
