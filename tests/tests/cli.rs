@@ -588,6 +588,30 @@ fn comments_list_show_search() {
 }
 
 #[test]
+fn relay_url_config() {
+    let home = Home::new();
+    home.json(&["init", "--name", "Dr R"]);
+    assert_eq!(home.json(&["config"])["relay_url"], Value::Null);
+    rejected(&home, &["config", "--relay-url", "not a url"], "relay-url");
+    let set = home.json(&[
+        "config",
+        "--relay-url",
+        "https://relay.district.example:3340",
+    ]);
+    assert!(
+        set["relay_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://relay.district.example:3340"),
+        "{set}"
+    );
+    assert_eq!(
+        home.json(&["config", "--clear-relay-url"])["relay_url"],
+        Value::Null
+    );
+}
+
+#[test]
 fn demo_seeds_a_realistic_community_once() {
     let home = Home::new();
     rejected(&home, &["demo"], "not set up");

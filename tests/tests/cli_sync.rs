@@ -133,6 +133,43 @@ fn invite_serve_join_sync_and_live_push() {
     let shown = b.json(&["show", listed[0]["id"].as_str().unwrap()]);
     assert_eq!(shown["synced"], true);
 
+    // Membership: only admins change it; names resolve members.
+    let a_id = sa.first_line["id"].as_str().unwrap().to_string();
+    let denied = b.run(&["member", "remove", "--community", &community, &a_id[..10]]);
+    assert!(!denied.status.success());
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("only an admin"));
+    let bad_role = a.run(&["member", "role", "--community", &community, "Dr B", "owner"]);
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("role"));
+    let unknown = a.run(&[
+        "member",
+        "role",
+        "--community",
+        &community,
+        "Dr Nobody",
+        "admin",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no member"));
+    a.json(&["member", "role", "--community", &community, "Dr B", "admin"]);
+    let members = a.json(&["member", "list", "--community", &community]);
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Dr B" && m["role"] == "admin"),
+        "{members}"
+    );
+    a.json(&[
+        "member",
+        "role",
+        "--community",
+        &community,
+        "Dr B",
+        "member",
+    ]);
+
     // Syncing by address ticket works too.
     add_case(&a, &community, "A2 burns");
     let mut by_ticket = vec!["sync", "--once", "--peer", addr_ticket.as_str()];

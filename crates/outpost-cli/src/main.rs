@@ -613,9 +613,10 @@ fn run(cli: Cli) -> Result<()> {
             clear_relay_url,
         } => {
             if let Some(url) = relay_url {
-                url.parse::<outpost_core::net::RelayUrl>()
+                let parsed: outpost_core::net::RelayUrl = url
+                    .parse()
                     .map_err(|e| anyhow::anyhow!("relay-url: '{url}': {e}"))?;
-                op.store().set_meta("relay_url", &url)?;
+                op.store().set_meta("relay_url", &parsed.to_string())?;
             }
             if clear_relay_url {
                 op.store()
