@@ -190,7 +190,7 @@ impl NetArgs {
     fn config(&self, op: &Outpost) -> Result<outpost_core::net::NetConfig> {
         let relay_url = match &self.relay_url {
             Some(u) => Some(u.clone()),
-            None => op.store().meta("relay_url")?,
+            None => op.relay_url()?,
         };
         Ok(outpost_core::net::NetConfig {
             bind: self.bind,
@@ -613,17 +613,12 @@ fn run(cli: Cli) -> Result<()> {
             clear_relay_url,
         } => {
             if let Some(url) = relay_url {
-                let parsed: outpost_core::net::RelayUrl = url
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("relay-url: '{url}': {e}"))?;
-                op.store().set_meta("relay_url", &parsed.to_string())?;
+                op.set_relay_url(Some(&url))?;
             }
             if clear_relay_url {
-                op.store()
-                    .connection()
-                    .execute("DELETE FROM meta WHERE key = 'relay_url'", [])?;
+                op.set_relay_url(None)?;
             }
-            out.config(op.store().meta("relay_url")?.as_deref())
+            out.config(op.relay_url()?.as_deref())
         }
         Command::Serve { net, relay } => {
             let config = net.config(&op)?;
@@ -665,21 +660,15 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Join { ticket, net } => {
-            use outpost_core::net::Ticket;
-            let t = outpost_core::net::InviteTicket::decode_string(ticket.trim())
-                .map_err(|_| anyhow::anyhow!("ticket: this is not an Outpost invitation"))?;
-            if t.expires_at < outpost_core::now_ms() {
-                bail!("ticket: this invitation expired; ask for a new one");
-            }
+            let t = outpost_core::parse_invite(&ticket)?;
             let config = net.config(&op)?;
             let joins = vec![(t.community.clone(), t.secret)];
             let summary = run_sync(&op, &config, vec![(t.inviter.clone(), joins)], true)?;
             if !summary.converged {
                 bail!("could not join '{}': {}", t.name, failures(&summary));
             }
-            op.remember_peer(&t.inviter)?;
             // Introduce ourselves: publish our profile and send it back.
-            op.publish_profile(&t.community)?;
+            op.after_join(&t)?;
             let pushed = run_sync(&op, &config, vec![(t.inviter.clone(), vec![])], false)?;
             if !pushed.converged {
                 tracing::warn!("joined, but the profile will reach the community at the next sync");

@@ -155,15 +155,25 @@ async fn main() {
     // Live: both keep a session and watch their feeds; A edits 10 documents.
     let na = Arc::new(std::mem::replace(&mut small.na, node(&small.a).await));
     let nb = Arc::new(std::mem::replace(&mut small.nb, node(&small.b).await));
+    let push_a = na.clone();
     let wa = tokio::spawn(watch_feed(
         small.a.op.home().join("outpost.db"),
-        na.clone(),
         Duration::from_millis(150),
+        move |docs| {
+            for (c, d) in docs {
+                push_a.notify(c, d);
+            }
+        },
     ));
+    let push_b = nb.clone();
     let wb = tokio::spawn(watch_feed(
         small.b.op.home().join("outpost.db"),
-        nb.clone(),
         Duration::from_millis(150),
+        move |docs| {
+            for (c, d) in docs {
+                push_b.notify(c, d);
+            }
+        },
     ));
     let (na2, nb2) = (na.clone(), nb.clone());
     let live = tokio::spawn(async move { nb2.sync_with(na2.addr(), vec![], Mode::Live).await });

@@ -16,6 +16,7 @@ use serde::Serialize;
 const DEMO_META: &str = "demo_community";
 const DAY: i64 = 86_400_000;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoSummary {
     pub community: String,

@@ -9,7 +9,8 @@ mod node;
 pub use demo::{DemoSummary, generate_cases};
 pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home};
 pub use node::{
-    DEFAULT_INVITE_TTL, Joins, MemberInfo, Status, SyncRepo, SyncSummary, sync_once, watch_feed,
+    Connectivity, DEFAULT_INVITE_TTL, Joins, MemberInfo, PeerView, Running, Status, SyncProgress,
+    SyncRepo, SyncSummary, join_with, parse_invite, sync_once, watch_feed,
 };
 pub use outpost_model as model;
 pub use outpost_net as net;
@@ -65,6 +66,7 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 const PROFILE_KEY: &str = "profile";
 const DEVICE_KEY: &str = "device";
+const RELAY_URL_KEY: &str = "relay_url";
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -84,23 +86,28 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Whoami {
     pub id: String,
     #[serde(flatten)]
     pub profile: MemberProfile,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub home: PathBuf,
 }
 
 /// A created reply, answer or comment.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PostRef {
     pub id: String,
     pub item_id: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub kind: &'static str,
 }
 
 /// An item with everything `show` displays.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemDetail {
     #[serde(flatten)]
@@ -109,9 +116,24 @@ pub struct ItemDetail {
     pub status: String,
     /// Every change held here has reached at least one other member.
     pub synced: bool,
+    /// The document's heads (hex) as read: an editor's base for
+    /// [`Outpost::protocol_save`].
+    pub heads: Vec<String>,
+}
+
+/// What [`Outpost::protocol_save`] left: the merged body and heads, and
+/// the heads of the save itself (whose body is exactly what was sent).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ProtocolSaved {
+    pub body: String,
+    pub heads: Vec<String>,
+    pub mine: Vec<String>,
+    pub row: ItemRow,
 }
 
 /// A history entry with the author's display name resolved.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryLine {
     #[serde(flatten)]
@@ -492,6 +514,85 @@ impl Outpost {
         Ok(self.store.item_row(&id)?)
     }
 
+    /// Saves an editor's text, derived from the body at `base` (hex heads
+    /// from [`ItemDetail::heads`] or the last [`ProtocolSaved::mine`]),
+    /// merging it with whatever other members changed since.
+    pub fn protocol_save(
+        &mut self,
+        protocol: &str,
+        base: &[String],
+        body: &str,
+    ) -> Result<ProtocolSaved> {
+        outpost_model::validate_protocol_body(body)?;
+        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
+        let base = base
+            .iter()
+            .map(|h| h.parse::<automerge::ChangeHash>())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| ValidationError::new("base", "not a list of change hashes"))?;
+        let (mine, body, heads) = self.edit(&id, |d| {
+            if !base
+                .iter()
+                .all(|h| d.automerge_mut().get_change_by_hash(h).is_some())
+            {
+                return Err(CoreError::NotAllowed(
+                    "this protocol changed in a way the editor cannot follow; reopen it".into(),
+                ));
+            }
+            let mine = d.set_protocol_body_from(&base, body, now_ms())?;
+            let merged = d.read()?.protocol.map(|p| p.body).unwrap_or_default();
+            let heads = d.automerge_mut().get_heads();
+            Ok((mine, merged, heads))
+        })?;
+        let hex = |hs: &[automerge::ChangeHash]| hs.iter().map(|h| h.to_string()).collect();
+        Ok(ProtocolSaved {
+            body,
+            heads: hex(&heads),
+            mine: hex(&mine),
+            row: self.store.item_row(&id)?,
+        })
+    }
+
+    /// Sets or clears a protocol's review date (YYYY-MM-DD).
+    pub fn protocol_review_date(&mut self, protocol: &str, date: Option<&str>) -> Result<ItemRow> {
+        let date = date.map(str::trim).filter(|d| !d.is_empty());
+        if let Some(d) = date {
+            outpost_model::validate_review_date(d)?;
+        }
+        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
+        self.edit(&id, |d| Ok(d.set_review_date(date, now_ms())?))?;
+        Ok(self.store.item_row(&id)?)
+    }
+
+    /// Adds a reference (citation or guideline) to a protocol.
+    pub fn protocol_add_reference(&mut self, protocol: &str, reference: &str) -> Result<ItemRow> {
+        let reference = reference.trim();
+        validate_body("reference", reference)?;
+        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
+        self.edit(&id, |d| Ok(d.add_reference(reference, now_ms())?))?;
+        Ok(self.store.item_row(&id)?)
+    }
+
+    /// The self-hosted relay URL set with `config --relay-url` or in the
+    /// app's settings.
+    pub fn relay_url(&self) -> Result<Option<String>> {
+        Ok(self.store.meta(RELAY_URL_KEY)?)
+    }
+
+    /// Sets (checked and normalized) or clears the relay URL.
+    pub fn set_relay_url(&mut self, url: Option<&str>) -> Result<Option<String>> {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => {
+                let parsed: outpost_net::RelayUrl = url.parse().map_err(|e| {
+                    ValidationError::new("relay-url", format!("'{url}' is not a relay URL: {e}"))
+                })?;
+                self.store.set_meta(RELAY_URL_KEY, &parsed.to_string())?;
+            }
+            None => self.store.delete_meta(RELAY_URL_KEY)?,
+        }
+        self.relay_url()
+    }
+
     pub fn protocol_status(&mut self, protocol: &str, status: ProtocolStatus) -> Result<ItemRow> {
         let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
         self.edit(&id, |d| Ok(d.set_protocol_status(status, now_ms())?))?;
@@ -538,7 +639,9 @@ impl Outpost {
 
     pub fn show(&self, id: &str) -> Result<ItemDetail> {
         let (id, _) = self.resolve_item(id, None)?;
-        let item = ItemDoc::new(self.store.load(&id)?)?.read()?;
+        let mut doc = self.store.load(&id)?;
+        let heads = doc.get_heads().iter().map(|h| h.to_string()).collect();
+        let item = ItemDoc::new(doc)?.read()?;
         let community_name = self
             .community(&item.community)
             .map(|c| c.name)
@@ -550,6 +653,7 @@ impl Outpost {
             community_name,
             status,
             synced,
+            heads,
         })
     }
 

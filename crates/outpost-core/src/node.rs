@@ -414,10 +414,14 @@ pub async fn sync_once(node: &Node, peers: Vec<(EndpointAddr, Joins)>) -> SyncSu
     }
 }
 
-/// Polls the store's change feed and tells live sessions about every
-/// document that changed (locally, in another process on this home, or
-/// from another peer: that is how a hub forwards). Runs until dropped.
-pub async fn watch_feed(db: PathBuf, node: Arc<Node>, every: std::time::Duration) {
+/// Polls the store's change feed every `every` and calls `on_change` with
+/// the (community, document) pairs that changed: locally, in another
+/// process on this home, or from another peer. Runs until dropped.
+pub async fn watch_feed(
+    db: PathBuf,
+    every: std::time::Duration,
+    mut on_change: impl FnMut(&[(String, String)]) + Send,
+) {
     let Ok(store) = Store::open(&db) else { return };
     let mut seen = store.feed_head().unwrap_or(0);
     loop {
@@ -430,10 +434,18 @@ pub async fn watch_feed(db: PathBuf, node: Arc<Node>, every: std::time::Duration
         }
         match store.changed_since(seen, 10_000) {
             Ok(changed) => {
-                for (_, doc) in &changed {
-                    if let Ok(Some(c)) = store.community_of(doc) {
-                        node.notify(&c, doc);
-                    }
+                let docs: Vec<(String, String)> = changed
+                    .iter()
+                    .filter_map(|(_, doc)| {
+                        store
+                            .community_of(doc)
+                            .ok()
+                            .flatten()
+                            .map(|c| (c, doc.clone()))
+                    })
+                    .collect();
+                if !docs.is_empty() {
+                    on_change(&docs);
                 }
                 seen = changed.last().map_or(head, |(s, _)| *s).max(seen);
             }
@@ -442,10 +454,115 @@ pub async fn watch_feed(db: PathBuf, node: Arc<Node>, every: std::time::Duration
     }
 }
 
+/// Tells live sessions about every document that changed (that is also
+/// how a hub forwards one member's change to the others).
+async fn push_changes(db: PathBuf, node: Arc<Node>) {
+    watch_feed(db, std::time::Duration::from_millis(150), move |docs| {
+        for (c, doc) in docs {
+            node.notify(c, doc);
+        }
+    })
+    .await
+}
+
+/// Members discovered on the LAN by mDNS.
+type LanPeers =
+    Arc<std::sync::Mutex<std::collections::HashMap<outpost_net::EndpointId, EndpointAddr>>>;
+
+/// A background peer: what `outpost serve` runs, and what the desktop app
+/// runs for as long as it is open.
+pub struct Running {
+    node: Arc<Node>,
+    relay: Option<outpost_net::Relay>,
+    lan: LanPeers,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// The embedded relay's URL, when this peer runs one.
+    pub fn relay_url(&self) -> Option<String> {
+        self.relay.as_ref().and_then(|r| r.url())
+    }
+
+    /// Ids (hex) of endpoints seen on the LAN.
+    pub fn lan_peers(&self) -> Vec<String> {
+        self.lan
+            .lock()
+            .map(|m| m.keys().map(|id| hex::encode(id.as_bytes())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Ids (hex) of peers with a live session now.
+    pub fn connected(&self) -> Vec<String> {
+        self.node
+            .connected()
+            .iter()
+            .map(|id| hex::encode(id.as_bytes()))
+            .collect()
+    }
+
+    pub async fn shutdown(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.node.shutdown().await;
+        if let Some(r) = self.relay {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// Checks an invitation ticket a user pasted.
+pub fn parse_invite(ticket: &str) -> Result<outpost_net::InviteTicket> {
+    use outpost_net::Ticket;
+    let t = outpost_net::InviteTicket::decode_string(ticket.trim()).map_err(|_| {
+        CoreError::Invalid(outpost_model::ValidationError::new(
+            "ticket",
+            "this is not an Outpost invitation",
+        ))
+    })?;
+    if t.expires_at < now_ms() {
+        return Err(CoreError::Invalid(outpost_model::ValidationError::new(
+            "ticket",
+            "this invitation expired; ask for a new one",
+        )));
+    }
+    Ok(t)
+}
+
+/// Redeems an invitation with the inviter over `node`: proves the secret,
+/// is added, and receives the community.
+pub async fn join_with(node: &Node, ticket: &outpost_net::InviteTicket) -> Result<SyncSummary> {
+    let joins = vec![(ticket.community.clone(), ticket.secret)];
+    let summary = sync_once(node, vec![(ticket.inviter.clone(), joins)]).await;
+    if !summary.converged {
+        let reasons: Vec<String> = summary
+            .peers
+            .iter()
+            .filter_map(|p| p.error.clone())
+            .collect();
+        return Err(CoreError::NotAllowed(format!(
+            "could not join '{}': {}",
+            ticket.name,
+            if reasons.is_empty() {
+                "the inviter did not answer".to_string()
+            } else {
+                reasons.join("; ")
+            }
+        )));
+    }
+    Ok(summary)
+}
+
 /// How long an invitation stays valid unless told otherwise.
 pub const DEFAULT_INVITE_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 /// A member as `member list` shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MemberInfo {
     #[serde(flatten)]
@@ -462,6 +579,106 @@ pub struct Status {
     /// Items with changes no other member has yet.
     pub unsynced_items: i64,
     pub peers: Vec<outpost_store::PeerRow>,
+}
+
+/// Documents reconciled / announced in the sessions running now.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, PartialEq, Eq)]
+pub struct SyncProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// A peer as the connectivity view shows it: known (with sync figures),
+/// seen on the LAN, or both.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct PeerView {
+    pub id: String,
+    /// The member's display name, when a shared community has their profile.
+    pub name: Option<String>,
+    /// Shares at least one community with this device.
+    pub member: bool,
+    pub connected: bool,
+    pub on_lan: bool,
+    pub known: Option<outpost_store::PeerRow>,
+}
+
+/// This device's links: what the app's connectivity view and its global
+/// indicator show.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Connectivity {
+    pub id: String,
+    /// A background node is running.
+    pub online: bool,
+    pub relay_url: Option<String>,
+    pub peers: Vec<PeerView>,
+    /// Items with changes no other member has yet.
+    pub unsynced_items: i64,
+    pub progress: SyncProgress,
+}
+
+impl Outpost {
+    /// Display names of every member this device knows, by key (hex).
+    pub fn member_names(&self) -> Result<std::collections::HashMap<String, String>> {
+        let mut names = std::collections::HashMap::new();
+        for c in self.communities()? {
+            if let Ok(community) = self.community(&c.id) {
+                for m in community.members {
+                    names.entry(m.id).or_insert(m.name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    /// Known and LAN peers, pending work and progress, with `running` the
+    /// background node if one is up.
+    pub fn connectivity(&self, running: Option<&Running>) -> Result<Connectivity> {
+        let names = self.member_names()?;
+        let me = self.device_key().public_hex();
+        let connected = running.map(|r| r.connected()).unwrap_or_default();
+        let lan = running.map(|r| r.lan_peers()).unwrap_or_default();
+        let view = |id: String, known: Option<outpost_store::PeerRow>| -> Result<PeerView> {
+            Ok(PeerView {
+                name: names.get(&id).cloned(),
+                member: self.store().shares_a_community(&id)?,
+                connected: connected.contains(&id),
+                on_lan: lan.contains(&id),
+                known,
+                id,
+            })
+        };
+        let mut peers = Vec::new();
+        for row in self.store().peers()? {
+            if row.id != me {
+                peers.push(view(row.id.clone(), Some(row))?);
+            }
+        }
+        for id in lan.iter().chain(connected.iter()) {
+            if *id != me && !peers.iter().any(|p| &p.id == id) {
+                peers.push(view(id.clone(), None)?);
+            }
+        }
+        let progress = running
+            .map(|r| {
+                let p = r.node().progress();
+                SyncProgress {
+                    done: p.done,
+                    total: p.total,
+                }
+            })
+            .unwrap_or_default();
+        Ok(Connectivity {
+            id: me,
+            online: running.is_some(),
+            relay_url: self.relay_url()?,
+            peers,
+            unsynced_items: self.store().unsynced_items()?,
+            progress,
+        })
+    }
 }
 
 impl Outpost {
@@ -600,43 +817,58 @@ impl Outpost {
         })
     }
 
-    /// Runs as a long-lived peer until Ctrl-C / SIGTERM: accepts members,
-    /// dials known and LAN-discovered members (with backoff), and pushes
-    /// every change (local or forwarded) to live sessions.
-    /// With `relay`, also runs an embedded iroh relay on that address for
-    /// members on the WAN, and uses it itself.
+    /// After [`join_with`]: remembers the inviter as a peer and publishes
+    /// this member's profile in the community (sent at the next sync).
+    pub fn after_join(&mut self, ticket: &outpost_net::InviteTicket) -> Result<()> {
+        self.remember_peer(&ticket.inviter)?;
+        self.publish_profile(&ticket.community)
+    }
+
+    /// Starts a long-lived peer: accepts members, dials known and
+    /// LAN-discovered members (with backoff), and pushes every change
+    /// (local or forwarded) to live sessions. With `relay`, also runs an
+    /// embedded iroh relay on that address for members on the WAN, and
+    /// uses it itself.
+    pub async fn start(
+        &self,
+        config: &NetConfig,
+        relay: Option<std::net::SocketAddr>,
+    ) -> Result<Running> {
+        let relay = match relay {
+            Some(bind) => Some(outpost_net::Relay::spawn(bind).await?),
+            None => None,
+        };
+        let mut config = config.clone();
+        if config.relay_url.is_none() {
+            config.relay_url = relay.as_ref().and_then(|r| r.url());
+        }
+        let node = Arc::new(self.node(&config).await?);
+        self.set_node_addr(&node.addr())?;
+        let db = self.home().join(STORE_FILE);
+        let lan = LanPeers::default();
+        let tasks = vec![
+            tokio::spawn(push_changes(db.clone(), node.clone())),
+            tokio::spawn(dial_members(db, node.clone(), lan.clone())),
+        ];
+        Ok(Running {
+            node,
+            relay,
+            lan,
+            tasks,
+        })
+    }
+
+    /// Runs [`Outpost::start`] until Ctrl-C / SIGTERM.
     pub async fn serve(
         &self,
         config: &NetConfig,
         relay: Option<std::net::SocketAddr>,
         on_ready: impl FnOnce(&Node, Option<&str>),
     ) -> Result<()> {
-        let relay = match relay {
-            Some(bind) => Some(outpost_net::Relay::spawn(bind).await?),
-            None => None,
-        };
-        let relay_url = relay.as_ref().and_then(|r| r.url());
-        let mut config = config.clone();
-        if config.relay_url.is_none() {
-            config.relay_url = relay_url.clone();
-        }
-        let node = Arc::new(self.node(&config).await?);
-        self.set_node_addr(&node.addr())?;
-        on_ready(&node, relay_url.as_deref());
-        let db = self.home().join(STORE_FILE);
-        let watcher = tokio::spawn(watch_feed(
-            db.clone(),
-            node.clone(),
-            std::time::Duration::from_millis(150),
-        ));
-        let dialer = tokio::spawn(dial_members(db, node.clone()));
+        let running = self.start(config, relay).await?;
+        on_ready(running.node(), running.relay_url().as_deref());
         shutdown_signal().await;
-        watcher.abort();
-        dialer.abort();
-        node.shutdown().await;
-        if let Some(r) = relay {
-            r.shutdown().await;
-        }
+        running.shutdown().await;
         Ok(())
     }
 }
@@ -664,12 +896,9 @@ async fn shutdown_signal() {
 /// Keeps live sessions with every reachable member: known peers with an
 /// address, and members found on the LAN. Failed dials back off
 /// exponentially (1 s doubling to 60 s).
-async fn dial_members(db: PathBuf, node: Arc<Node>) {
+async fn dial_members(db: PathBuf, node: Arc<Node>, lan: LanPeers) {
     use n0_future::StreamExt;
     let Ok(store) = Store::open(&db) else { return };
-    let lan: Arc<
-        std::sync::Mutex<std::collections::HashMap<outpost_net::EndpointId, EndpointAddr>>,
-    > = Arc::default();
     if let Some(mut events) = node.lan_peers().await {
         let lan = lan.clone();
         tokio::spawn(async move {

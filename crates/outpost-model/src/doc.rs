@@ -462,6 +462,36 @@ impl ItemDoc {
         Ok(true)
     }
 
+    /// Saves an editor's text that was derived from the body as it stood at
+    /// `base` (heads the editor loaded or last saved). The edit is made on a
+    /// fork at `base` and merged, so changes other members made since then
+    /// are kept rather than overwritten. Returns the heads of the edit
+    /// itself, whose body is exactly `body`: an editor whose user kept
+    /// typing while this was saved continues from there.
+    pub fn set_protocol_body_from(
+        &mut self,
+        base: &[automerge::ChangeHash],
+        body: &str,
+        now: Millis,
+    ) -> Result<Vec<automerge::ChangeHash>, SchemaError> {
+        self.expect(Kind::Protocol)?;
+        let t = child(&self.doc, &ROOT, "body")?;
+        if self.doc.text_at(&t, base)? == body {
+            return Ok(base.to_vec());
+        }
+        let mut fork = self.doc.fork_at(base)?;
+        // Same actor: the fork's change is this member's, and `base` holds
+        // every earlier change of this actor (it is the editor's latest save).
+        fork.set_actor(self.doc.get_actor().clone());
+        fork.update_text(&t, body)?;
+        let mut forked = ItemDoc { doc: fork };
+        forked.touch(now)?;
+        commit(&mut forked.doc, "edit body", now);
+        let mine = forked.doc.get_heads();
+        self.doc.merge(&mut forked.doc)?;
+        Ok(mine)
+    }
+
     pub fn set_protocol_status(
         &mut self,
         status: ProtocolStatus,

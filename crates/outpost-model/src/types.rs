@@ -153,6 +153,7 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $field:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -207,6 +208,7 @@ string_enum!(
 string_enum!(Role, "role", { Admin => "admin", Member => "member" });
 
 /// A member's public profile, as other members see it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct MemberProfile {
     pub name: String,
@@ -236,6 +238,7 @@ impl MemberProfile {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCommunity {
     pub name: String,
@@ -257,6 +260,7 @@ impl NewCommunity {
 }
 
 /// A structured, de-identified case presentation.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCase {
     pub title: String,
@@ -276,6 +280,7 @@ pub struct NewCase {
     pub tags: Vec<String>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewQuestion {
     pub title: String,
@@ -284,6 +289,7 @@ pub struct NewQuestion {
     pub tags: Vec<String>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewProtocol {
     pub title: String,
@@ -297,6 +303,7 @@ pub struct NewProtocol {
 }
 
 /// Any new knowledge item.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum NewItem {

@@ -6,6 +6,7 @@ use crate::types::{AgeBand, CaseStatus, Kind, ProtocolStatus, Role, Setting, Sex
 use serde::Serialize;
 
 /// A reply, answer or comment.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Post {
     pub id: String,
@@ -15,6 +16,7 @@ pub struct Post {
     pub body: String,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Answer {
     #[serde(flatten)]
@@ -24,6 +26,7 @@ pub struct Answer {
     pub accepted: bool,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CaseFields {
     pub age_band: Option<AgeBand>,
@@ -37,12 +40,14 @@ pub struct CaseFields {
     pub status: CaseStatus,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QuestionFields {
     pub body: String,
     pub accepted_answer: Option<String>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProtocolFields {
     pub body: String,
@@ -52,6 +57,7 @@ pub struct ProtocolFields {
 }
 
 /// One knowledge item, fully materialized.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Item {
     pub id: String,
@@ -64,10 +70,13 @@ pub struct Item {
     pub updated_at: Millis,
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub case: Option<CaseFields>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub question: Option<QuestionFields>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub protocol: Option<ProtocolFields>,
     pub replies: Vec<Post>,
     pub answers: Vec<Answer>,
@@ -150,6 +159,7 @@ fn join<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     out
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Member {
     pub id: String,
@@ -161,6 +171,7 @@ pub struct Member {
     pub joined_at: Millis,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Community {
     pub id: String,
@@ -179,6 +190,7 @@ pub struct Community {
 }
 
 /// One change in an item's history: who, when, what.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryEntry {
     pub hash: String,

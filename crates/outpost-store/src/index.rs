@@ -17,6 +17,7 @@ pub const SNIPPET_START: &str = "«";
 pub const SNIPPET_END: &str = "»";
 
 /// One row of a list view.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemRow {
     pub id: String,
@@ -35,6 +36,7 @@ pub struct ItemRow {
     pub synced: bool,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchHit {
     #[serde(flatten)]
@@ -45,6 +47,7 @@ pub struct SearchHit {
     pub score: f64,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommunityRow {
     pub id: String,
@@ -56,7 +59,9 @@ pub struct CommunityRow {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ListFilter {
     pub community: Option<String>,
     pub kind: Option<String>,

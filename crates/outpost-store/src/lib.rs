@@ -132,6 +132,12 @@ impl Store {
         Ok(())
     }
 
+    pub fn delete_meta(&self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// Runs `f` in one immediate write transaction. If `f` fails, nothing it
     /// did is kept.
     pub fn write<T, E: From<StoreError>>(

@@ -109,6 +109,7 @@ pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -
 pub type FeedPage = (Vec<(String, Vec<[u8; 32]>)>, u64, bool);
 
 /// A known peer, for `outpost peers` / `status`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PeerRow {
     pub id: String,

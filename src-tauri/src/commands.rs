@@ -1,0 +1,316 @@
+//! The commands the UI invokes. Each is a few lines around `outpost-core`;
+//! `build.rs` lists them, and `capabilities/main.json` allows exactly them.
+
+use crate::{Shell, UiError, start_background};
+use outpost_core::model::{
+    CaseStatus, Community, MemberProfile, NewCommunity, NewItem, ProtocolStatus, Role,
+};
+use outpost_core::store::{CommunityRow, ItemRow, ListFilter, SearchHit};
+use outpost_core::{
+    Connectivity, DemoSummary, HistoryLine, ItemDetail, MemberInfo, Outpost, PostRef,
+    ProtocolSaved, Whoami,
+};
+use serde::Serialize;
+use tauri::State;
+
+type Res<T> = Result<T, UiError>;
+
+/// What the window needs at launch.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct AppInfo {
+    /// None until the user has created a profile (first run).
+    pub me: Option<Whoami>,
+    pub communities: Vec<CommunityRow>,
+}
+
+/// A community's home: domain, charter, members, recent activity.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct CommunityView {
+    pub community: Community,
+    pub members: Vec<MemberInfo>,
+    pub recent: Vec<ItemRow>,
+    /// This device may invite and manage members.
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct JoinResult {
+    pub community: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct InviteView {
+    pub ticket: String,
+    pub community_name: String,
+    pub expires_at: i64,
+}
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_state,
+        init_profile,
+        set_profile,
+        create_community,
+        open_demo,
+        join,
+        community,
+        list_items,
+        search,
+        show,
+        history,
+        create_item,
+        reply,
+        case_outcome,
+        case_status,
+        answer,
+        accept,
+        helpful,
+        protocol_save,
+        protocol_status,
+        protocol_review_date,
+        protocol_add_reference,
+        comment,
+        members,
+        member_remove,
+        member_role,
+        invite,
+        connectivity,
+        set_relay_url,
+    ]
+}
+
+#[tauri::command(async)]
+fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
+    match shell.with(|op| Ok((op.whoami(), op.communities()?))) {
+        Ok((me, communities)) => Ok(AppInfo {
+            me: Some(me),
+            communities,
+        }),
+        Err(_) => Ok(AppInfo {
+            me: None,
+            communities: vec![],
+        }),
+    }
+}
+
+/// First run: creates the device key and profile, then starts the node.
+#[tauri::command(async)]
+fn init_profile(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    profile: MemberProfile,
+) -> Res<Whoami> {
+    let mut slot = shell
+        .op
+        .lock()
+        .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))?;
+    if slot.is_some() {
+        return Err(UiError::msg("a profile already exists on this computer"));
+    }
+    let op = Outpost::init(&shell.home, profile)?;
+    let me = op.whoami();
+    *slot = Some(op);
+    drop(slot);
+    start_background(&app);
+    Ok(me)
+}
+
+#[tauri::command(async)]
+fn set_profile(shell: State<'_, Shell>, profile: MemberProfile) -> Res<Whoami> {
+    shell.with(|op| {
+        let me = op.set_profile(profile)?;
+        for c in op.communities()? {
+            op.publish_profile(&c.id)?;
+        }
+        Ok(me)
+    })
+}
+
+#[tauri::command(async)]
+fn create_community(shell: State<'_, Shell>, community: NewCommunity) -> Res<CommunityRow> {
+    shell.with(|op| op.create_community(community))
+}
+
+#[tauri::command(async)]
+fn open_demo(shell: State<'_, Shell>) -> Res<DemoSummary> {
+    shell.with(|op| op.demo())
+}
+
+/// Redeems an invitation over the running node, then introduces this
+/// member (the node pushes the profile at its next session).
+#[tauri::command]
+async fn join(shell: State<'_, Shell>, ticket: String) -> Res<JoinResult> {
+    let t = outpost_core::parse_invite(&ticket)?;
+    let running = shell
+        .running()
+        .ok_or_else(|| UiError::msg("the sync node is not running yet; try again in a moment"))?;
+    outpost_core::join_with(running.node(), &t).await?;
+    shell.with(|op| op.after_join(&t))?;
+    Ok(JoinResult {
+        community: t.community,
+        name: t.name,
+    })
+}
+
+#[tauri::command(async)]
+fn community(shell: State<'_, Shell>, id: String) -> Res<CommunityView> {
+    shell.with(|op| {
+        let community = op.community(&id)?;
+        let me = op.device_key().public_hex();
+        let admin = op.store().role(&community.id, &me)?.as_deref() == Some("admin");
+        let recent = op.list(&ListFilter {
+            community: Some(community.id.clone()),
+            limit: Some(12),
+            ..ListFilter::default()
+        })?;
+        Ok(CommunityView {
+            members: op.members(&community.id)?,
+            community,
+            recent,
+            admin,
+        })
+    })
+}
+
+#[tauri::command(async)]
+fn list_items(shell: State<'_, Shell>, filter: ListFilter) -> Res<Vec<ItemRow>> {
+    shell.with(|op| op.list(&filter))
+}
+
+#[tauri::command(async)]
+fn search(shell: State<'_, Shell>, query: String, filter: ListFilter) -> Res<Vec<SearchHit>> {
+    if query.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    shell.with(|op| op.search(&query, &filter))
+}
+
+#[tauri::command(async)]
+fn show(shell: State<'_, Shell>, id: String) -> Res<ItemDetail> {
+    shell.with(|op| op.show(&id))
+}
+
+#[tauri::command(async)]
+fn history(shell: State<'_, Shell>, id: String) -> Res<Vec<HistoryLine>> {
+    shell.with(|op| op.history(&id))
+}
+
+#[tauri::command(async)]
+fn create_item(shell: State<'_, Shell>, community: String, item: NewItem) -> Res<ItemRow> {
+    shell.with(|op| op.create_item(&community, item))
+}
+
+#[tauri::command(async)]
+fn reply(shell: State<'_, Shell>, case: String, body: String) -> Res<PostRef> {
+    shell.with(|op| op.reply(&case, &body))
+}
+
+#[tauri::command(async)]
+fn case_outcome(shell: State<'_, Shell>, case: String, outcome: String) -> Res<ItemRow> {
+    shell.with(|op| op.case_outcome(&case, &outcome))
+}
+
+#[tauri::command(async)]
+fn case_status(shell: State<'_, Shell>, case: String, status: CaseStatus) -> Res<ItemRow> {
+    shell.with(|op| op.case_status(&case, status))
+}
+
+#[tauri::command(async)]
+fn answer(shell: State<'_, Shell>, question: String, body: String) -> Res<PostRef> {
+    shell.with(|op| op.answer(&question, &body))
+}
+
+#[tauri::command(async)]
+fn accept(shell: State<'_, Shell>, answer: String) -> Res<PostRef> {
+    shell.with(|op| op.accept(&answer))
+}
+
+#[tauri::command(async)]
+fn helpful(shell: State<'_, Shell>, answer: String) -> Res<bool> {
+    shell.with(|op| op.helpful(&answer))
+}
+
+#[tauri::command(async)]
+fn protocol_save(
+    shell: State<'_, Shell>,
+    id: String,
+    base: Vec<String>,
+    body: String,
+) -> Res<ProtocolSaved> {
+    shell.with(|op| op.protocol_save(&id, &base, &body))
+}
+
+#[tauri::command(async)]
+fn protocol_status(shell: State<'_, Shell>, id: String, status: ProtocolStatus) -> Res<ItemRow> {
+    shell.with(|op| op.protocol_status(&id, status))
+}
+
+#[tauri::command(async)]
+fn protocol_review_date(shell: State<'_, Shell>, id: String, date: Option<String>) -> Res<ItemRow> {
+    shell.with(|op| op.protocol_review_date(&id, date.as_deref()))
+}
+
+#[tauri::command(async)]
+fn protocol_add_reference(shell: State<'_, Shell>, id: String, reference: String) -> Res<ItemRow> {
+    shell.with(|op| op.protocol_add_reference(&id, &reference))
+}
+
+#[tauri::command(async)]
+fn comment(shell: State<'_, Shell>, item: String, body: String) -> Res<PostRef> {
+    shell.with(|op| op.comment(&item, &body))
+}
+
+#[tauri::command(async)]
+fn members(shell: State<'_, Shell>, community: String) -> Res<Vec<MemberInfo>> {
+    shell.with(|op| op.members(&community))
+}
+
+#[tauri::command(async)]
+fn member_remove(shell: State<'_, Shell>, community: String, member: String) -> Res<String> {
+    shell.with(|op| op.member_remove(&community, &member))
+}
+
+#[tauri::command(async)]
+fn member_role(
+    shell: State<'_, Shell>,
+    community: String,
+    member: String,
+    role: Role,
+) -> Res<String> {
+    shell.with(|op| op.member_role(&community, &member, role))
+}
+
+/// A one-time invitation, valid for `days` (default 7).
+#[tauri::command(async)]
+fn invite(shell: State<'_, Shell>, community: String, days: Option<u32>) -> Res<InviteView> {
+    use outpost_core::net::Ticket;
+    let ttl = match days {
+        Some(d) if (1..=90).contains(&d) => std::time::Duration::from_secs(u64::from(d) * 86_400),
+        Some(_) => {
+            return Err(UiError {
+                message: "between 1 and 90 days".into(),
+                field: Some("days".into()),
+            });
+        }
+        None => outpost_core::DEFAULT_INVITE_TTL,
+    };
+    let t = shell.with(|op| op.invite(&community, ttl))?;
+    Ok(InviteView {
+        ticket: t.encode_string(),
+        community_name: t.name.clone(),
+        expires_at: t.expires_at,
+    })
+}
+
+#[tauri::command(async)]
+fn connectivity(shell: State<'_, Shell>) -> Res<Connectivity> {
+    let running = shell.running();
+    shell.with(|op| op.connectivity(running.as_deref()))
+}
+
+/// Sets or clears the relay URL; the node uses it from the next launch.
+#[tauri::command(async)]
+fn set_relay_url(shell: State<'_, Shell>, url: Option<String>) -> Res<Option<String>> {
+    shell.with(|op| op.set_relay_url(url.as_deref()))
+}

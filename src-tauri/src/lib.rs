@@ -1,0 +1,246 @@
+//! Outpost's desktop shell. Each command is wiring around `outpost-core`;
+//! the shell adds only what a window needs: the background sync node (the
+//! same one `outpost serve` runs), and events that tell open views a
+//! document changed or the connectivity picture moved.
+
+pub mod bindings;
+mod commands;
+
+use outpost_core::net::NetConfig;
+use outpost_core::{CoreError, Outpost, Running, STORE_FILE};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tauri::{Emitter, Manager};
+
+/// Event names the UI listens to.
+pub const EVENT_CHANGED: &str = "outpost://changed";
+pub const EVENT_STATUS: &str = "outpost://status";
+
+/// An error as the UI receives it: a sentence, and the form field it is
+/// about when it is a validation error.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct UiError {
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl From<CoreError> for UiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Invalid(v) => UiError {
+                message: v.message,
+                field: Some(v.field.to_string()),
+            },
+            other => UiError {
+                message: other.to_string(),
+                field: None,
+            },
+        }
+    }
+}
+
+impl UiError {
+    fn msg(message: impl Into<String>) -> Self {
+        UiError {
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+/// Documents that changed (here, in another process on this home, or
+/// from a peer), as `EVENT_CHANGED` carries them.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct Changed {
+    pub docs: Vec<ChangedDoc>,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ChangedDoc {
+    pub community: String,
+    pub doc: String,
+}
+
+/// What the window holds: the open home (none until the user has created
+/// a profile) and the background node.
+pub struct Shell {
+    home: PathBuf,
+    op: Mutex<Option<Outpost>>,
+    running: Mutex<Option<Arc<Running>>>,
+    net: NetConfig,
+}
+
+impl Shell {
+    fn new(home: PathBuf, net: NetConfig) -> Self {
+        let op = Outpost::open(&home).ok();
+        Shell {
+            home,
+            op: Mutex::new(op),
+            running: Mutex::new(None),
+            net,
+        }
+    }
+
+    /// Runs `f` on the open home; an error if the profile is not made yet.
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Outpost) -> outpost_core::Result<T>,
+    ) -> Result<T, UiError> {
+        let mut guard = self
+            .op
+            .lock()
+            .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))?;
+        let op = guard
+            .as_mut()
+            .ok_or_else(|| UiError::msg("create your profile first"))?;
+        Ok(f(op)?)
+    }
+
+    pub(crate) fn running(&self) -> Option<Arc<Running>> {
+        self.running.lock().ok().and_then(|r| r.clone())
+    }
+}
+
+/// Starts the background node and the event pumps for an open home. Called
+/// at launch and when the profile is first created.
+pub(crate) fn start_background(app: &tauri::AppHandle) {
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let shell = app.state::<Shell>();
+        let config = {
+            let mut config = shell.net.clone();
+            if config.relay_url.is_none() {
+                config.relay_url = shell.with(|op| op.relay_url()).ok().flatten();
+            }
+            config
+        };
+        // A second handle on the home for the node: the window's keeps
+        // serving commands while the node starts.
+        let op = match Outpost::open(&shell.home) {
+            Ok(op) => op,
+            Err(e) => {
+                tracing::error!("opening the home for the sync node: {e}");
+                return;
+            }
+        };
+        let running = match tauri::async_runtime::block_on(op.start(&config, None)) {
+            Ok(r) => Arc::new(r),
+            Err(e) => {
+                // Everything local still works; the indicator shows offline.
+                tracing::error!("starting the sync node: {e}");
+                return;
+            }
+        };
+        if let Ok(mut slot) = shell.running.lock() {
+            *slot = Some(running);
+        }
+        let db = shell.home.join(STORE_FILE);
+        let events = app.clone();
+        tauri::async_runtime::spawn(outpost_core::watch_feed(
+            db,
+            std::time::Duration::from_millis(150),
+            move |docs| {
+                let changed = Changed {
+                    docs: docs
+                        .iter()
+                        .map(|(community, doc)| ChangedDoc {
+                            community: community.clone(),
+                            doc: doc.clone(),
+                        })
+                        .collect(),
+                };
+                if let Err(e) = events.emit(EVENT_CHANGED, changed) {
+                    tracing::warn!("emitting a change event: {e}");
+                }
+            },
+        ));
+        let status = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let mut last = None;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(750)).await;
+                let shell = status.state::<Shell>();
+                let running = shell.running();
+                let Ok(now) = shell.with(|op| op.connectivity(running.as_deref())) else {
+                    continue;
+                };
+                if last.as_ref() != Some(&now) {
+                    if let Err(e) = status.emit(EVENT_STATUS, &now) {
+                        tracing::warn!("emitting a status event: {e}");
+                    }
+                    last = Some(now);
+                }
+            }
+        });
+    });
+}
+
+/// Where the app keeps its home: `OUTPOST_HOME`, else the platform's data
+/// directory (the same home the CLI uses).
+fn home() -> anyhow::Result<PathBuf> {
+    Ok(outpost_core::resolve_home(None)?)
+}
+
+/// The node's network settings. `OUTPOST_BIND` (e.g. `127.0.0.1:0`) and
+/// `OUTPOST_NO_MDNS=1` exist for tests and for machines that must not
+/// advertise themselves on the LAN.
+fn net_config() -> anyhow::Result<NetConfig> {
+    let mut config = NetConfig::default();
+    if let Ok(bind) = std::env::var("OUTPOST_BIND") {
+        config.bind = bind
+            .parse()
+            .map_err(|e| anyhow::anyhow!("OUTPOST_BIND '{bind}': {e}"))?;
+    }
+    if std::env::var("OUTPOST_NO_MDNS").is_ok_and(|v| v == "1") {
+        config.mdns = false;
+    }
+    Ok(config)
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,outpost=info".into()),
+        )
+        .init();
+    if let Err(e) = run_app() {
+        eprintln!("outpost: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run_app() -> anyhow::Result<()> {
+    let shell = Shell::new(home()?, net_config()?);
+    let app = tauri::Builder::default()
+        .manage(shell)
+        .setup(|app| {
+            let opened = app
+                .state::<Shell>()
+                .op
+                .lock()
+                .map(|op| op.is_some())
+                .unwrap_or(false);
+            if opened {
+                start_background(app.handle());
+            }
+            Ok(())
+        })
+        .invoke_handler(commands::handler())
+        .build(tauri::generate_context!())?;
+    app.run(|app, event| {
+        if let tauri::RunEvent::Exit = event {
+            let running = app
+                .state::<Shell>()
+                .running
+                .lock()
+                .ok()
+                .and_then(|mut r| r.take());
+            if let Some(r) = running.and_then(|r| Arc::into_inner(r)) {
+                tauri::async_runtime::block_on(r.shutdown());
+            }
+        }
+    });
+    Ok(())
+}
