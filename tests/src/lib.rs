@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+pub mod desktop;
+
 /// The `outpost` binary of this build profile, built on first use so tests
 /// never run a stale binary.
 pub fn outpost_bin() -> &'static Path {
@@ -14,42 +16,45 @@ pub fn outpost_bin() -> &'static Path {
         if let Some(p) = std::env::var_os("OUTPOST_BIN") {
             return PathBuf::from(p);
         }
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps");
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "outpost-cli", "--bin", "outpost"]);
-        // The test process carries the variables cargo sets for the test
-        // (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...). Build scripts that watch
-        // them would see a different environment than a plain
-        // `cargo build` and rebuild half the tree each time.
-        for (k, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
-            let keep = matches!(
-                k.as_str(),
-                "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_TERM_COLOR"
-            ) || k.starts_with("CARGO_REGISTRIES")
-                || k.starts_with("CARGO_NET")
-                || k.starts_with("CARGO_BUILD")
-                || k.starts_with("CARGO_PROFILE");
-            if k.starts_with("CARGO_") && !keep {
-                cmd.env_remove(&k);
-            }
-        }
-        if release {
-            cmd.arg("--release");
-        }
-        let status = cmd
-            .status()
-            .expect("run cargo build for the outpost binary");
-        assert!(status.success(), "building the outpost binary failed");
-        let bin = profile_dir.join(format!("outpost{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.exists(), "no outpost binary at {}", bin.display());
-        bin
+        cargo_build("outpost-cli", "outpost")
     })
+}
+
+/// Builds `bin` of `package` in this test's profile and returns its path.
+pub fn cargo_build(package: &str, bin: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", package, "--bin", bin]);
+    // The test process carries the variables cargo sets for the test
+    // (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...). Build scripts that watch
+    // them would see a different environment than a plain
+    // `cargo build` and rebuild half the tree each time.
+    for (k, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+        let keep = matches!(
+            k.as_str(),
+            "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_TERM_COLOR"
+        ) || k.starts_with("CARGO_REGISTRIES")
+            || k.starts_with("CARGO_NET")
+            || k.starts_with("CARGO_BUILD")
+            || k.starts_with("CARGO_PROFILE");
+        if k.starts_with("CARGO_") && !keep {
+            cmd.env_remove(&k);
+        }
+    }
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("run cargo build");
+    assert!(status.success(), "building {bin} failed");
+    let path = profile_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "no {bin} binary at {}", path.display());
+    path
 }
 
 /// A throwaway Outpost home driven through the real binary.

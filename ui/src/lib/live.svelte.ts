@@ -10,6 +10,9 @@ export const live = $state({
   docs: new Set<string>(),
   communities: new Set<string>(),
   status: null as Connectivity | null,
+  /** Bumped on every status event (they come when peers' figures move):
+   * views showing "not yet synced" badges check them again. */
+  syncVersion: 0,
 });
 
 export function applyChanged(c: Changed) {
@@ -21,6 +24,7 @@ export function applyChanged(c: Changed) {
 export async function startLive() {
   await onChanged(applyChanged);
   await onStatus((s) => {
+    live.syncVersion += 1;
     live.status = s;
   });
 }
