@@ -30,9 +30,12 @@ fn create_a_case_find_it_in_search_and_see_it_in_the_list() {
     // Present a case through the structured form.
     app.click_button("Present a case").unwrap();
     app.type_into("#case-title", "Wheeze in a shearer").unwrap();
+    // A hostile payload rides along: it must render inert.
     app.type_into(
         "#case-presenting",
-        "Adult with recurrent wheeze during lanolin exposure season.",
+        "Adult with recurrent wheeze during lanolin exposure season. \
+         <img src=x onerror=\"window.__pwned = 1\"><script>window.__pwned = 2</script>\
+         [link](javascript:window.__pwned=3)",
     )
     .unwrap();
     app.type_into(
@@ -45,6 +48,29 @@ fn create_a_case_find_it_in_search_and_see_it_in_the_list() {
     app.wait_for_text("main h1", "Wheeze in a shearer", Duration::from_secs(20))
         .unwrap();
     app.screenshot("case-view").unwrap();
+    let pwned = app
+        .session
+        .execute("return window.__pwned ?? null", vec![])
+        .unwrap();
+    assert!(pwned.is_null(), "member content ran script: {pwned}");
+    let active = app
+        .session
+        .execute(
+            "return document.querySelectorAll('main script, main [onerror], main a[href^=\"javascript\"]').length",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(active, 0);
+    // And the CSP itself: an inline script injected into the page is refused.
+    let inline = app
+        .session
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; \
+             document.body.append(s); return window.__inline ?? null",
+            vec![],
+        )
+        .unwrap();
+    assert!(inline.is_null(), "the CSP let an inline script run");
 
     // Search as you type finds it by a word from its body.
     app.click_button("Search").unwrap();

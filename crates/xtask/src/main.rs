@@ -1,9 +1,12 @@
 //! Project automation, so a fresh machine needs only `cargo`:
 //!
-//! * `cargo xtask run`   — install what is missing, build, and launch Outpost
-//!   with the demo community on first run.
+//! * `cargo xtask run`   — install what is missing (Debian packages, the
+//!   UI's npm packages), build the UI and the desktop app, and launch it; its
+//!   first run offers the demo community. `cargo xtask run ARGS` runs the
+//!   `outpost` CLI with ARGS instead.
 //! * `cargo xtask test`  — everything the project checks: formatting, clippy
-//!   with warnings as errors, and every test.
+//!   with warnings as errors, the UI's type check, Vitest, every Rust test
+//!   (the real desktop app under Xvfb included) and the browser tests.
 //! * `cargo xtask bench` — the benchmarks; writes `BENCHMARKS.md`.
 
 use anyhow::{Context, Result, bail};
@@ -16,12 +19,15 @@ fn main() -> Result<()> {
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
         Some("run") => run(&root, &args[1..]),
-        Some("test") => test(),
+        Some("test") => test(&root),
         Some("bench") => bench(&root),
         _ => {
             eprintln!("usage: cargo xtask <run|test|bench>\n");
-            eprintln!("  run [ARGS]  build and launch Outpost (demo community on first run)");
-            eprintln!("  test        fmt check, clippy -D warnings, every test");
+            eprintln!(
+                "  run         build and launch the desktop app (demo community offered on first run)"
+            );
+            eprintln!("  run ARGS    run the outpost CLI with ARGS");
+            eprintln!("  test        fmt check, clippy -D warnings, UI checks, every test");
             eprintln!("  bench       run the benchmarks and record them in BENCHMARKS.md");
             bail!("unknown or missing task")
         }
@@ -71,13 +77,41 @@ fn step(name: &str, cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// Debian packages the build needs, each with a command that shows it is
-/// installed. (bundled SQLite is compiled from C.)
-const SYSTEM_PACKAGES: &[(&str, &str)] = &[
-    ("cc", "build-essential"),
-    ("make", "make"),
-    ("perl", "perl"),
+/// How a prerequisite is recognised as installed.
+enum Probe {
+    /// A command on PATH.
+    Command(&'static str),
+    /// A Debian package (dpkg says it is installed).
+    Package,
+}
+
+/// Debian packages the build and the tests need: a C toolchain (bundled
+/// SQLite), Tauri's WebKitGTK stack, Xvfb and WebKitWebDriver for the real
+/// app's tests, Chromium for the browser tests, Node.js for the UI.
+const SYSTEM_PACKAGES: &[(Probe, &str)] = &[
+    (Probe::Command("cc"), "build-essential"),
+    (Probe::Command("make"), "make"),
+    (Probe::Command("perl"), "perl"),
+    (Probe::Command("pkg-config"), "pkg-config"),
+    (Probe::Package, "libssl-dev"),
+    (Probe::Package, "libwebkit2gtk-4.1-dev"),
+    (Probe::Package, "libsoup-3.0-dev"),
+    (Probe::Package, "libayatana-appindicator3-dev"),
+    (Probe::Package, "librsvg2-dev"),
+    (Probe::Command("Xvfb"), "xvfb"),
+    (Probe::Command("WebKitWebDriver"), "webkit2gtk-driver"),
+    (Probe::Command("chromium"), "chromium"),
+    (Probe::Command("node"), "nodejs"),
+    (Probe::Command("npm"), "npm"),
 ];
+
+fn has_package(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
 
 fn has_command(cmd: &str) -> bool {
     Command::new("sh")
@@ -91,7 +125,10 @@ fn has_command(cmd: &str) -> bool {
 fn ensure_system_packages() -> Result<()> {
     let missing: Vec<&str> = SYSTEM_PACKAGES
         .iter()
-        .filter(|(cmd, _)| !has_command(cmd))
+        .filter(|(probe, package)| match probe {
+            Probe::Command(cmd) => !has_command(cmd),
+            Probe::Package => !has_package(package),
+        })
         .map(|(_, p)| *p)
         .collect();
     if missing.is_empty() {
@@ -145,59 +182,96 @@ fn ensure_components() -> Result<()> {
     Ok(())
 }
 
-fn run(root: &Path, extra: &[String]) -> Result<()> {
-    ensure_system_packages()?;
-    step(
-        "build outpost",
-        cargo().args(["build", "--release", "-p", "outpost-cli"]),
-    )?;
-    let bin = root.join("target/release/outpost");
-    let home = std::env::var_os("OUTPOST_HOME").map(PathBuf::from);
-    let outpost = |args: &[&str]| {
-        let mut c = Command::new(&bin);
-        if let Some(h) = &home {
-            c.arg("--home").arg(h);
-        }
-        c.args(args);
-        c
+/// The UI's npm packages, exactly as `ui/package-lock.json` pins them.
+fn ensure_npm_packages(root: &Path) -> Result<()> {
+    let ui = root.join("ui");
+    let installed = ui.join("node_modules/.package-lock.json");
+    let lock = ui.join("package-lock.json");
+    let fresh = match (installed.metadata(), lock.metadata()) {
+        (Ok(i), Ok(l)) => i.modified()? >= l.modified()?,
+        _ => false,
     };
-    if !extra.is_empty() {
-        let args: Vec<&str> = extra.iter().map(String::as_str).collect();
-        return step("outpost", &mut outpost(&args));
-    }
-    let initialized = outpost(&["whoami"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !initialized {
-        let name = std::env::var("USER")
-            .map(|u| format!("Demo user ({u})"))
-            .unwrap_or_else(|_| "Demo user".into());
+    if !fresh {
         step(
-            "outpost init",
-            &mut outpost(&[
-                "init",
-                "--name",
-                &name,
-                "--profession",
-                "General practitioner",
-            ]),
+            "npm ci (ui)",
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&ui),
         )?;
     }
-    step("outpost demo", &mut outpost(&["demo"]))?;
-    step("outpost list", &mut outpost(&["list", "--limit", "15"]))?;
-    eprintln!(
-        "\nOutpost is ready. Try `target/release/outpost search sepsis` or `target/release/outpost --help`."
-    );
     Ok(())
 }
 
-fn test() -> Result<()> {
+fn npm(root: &Path, name: &str, args: &[&str]) -> Result<()> {
+    step(
+        name,
+        Command::new("npm").args(args).current_dir(root.join("ui")),
+    )
+}
+
+/// tauri-driver (pinned to 2.x: crates.io's newest is a 3.0 alpha), the
+/// WebDriver front for the real app's tests.
+fn ensure_tauri_driver() -> Result<()> {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|h| h.join("bin/tauri-driver"));
+    if has_command("tauri-driver") || cargo_bin.is_some_and(|p| p.is_file()) {
+        return Ok(());
+    }
+    step(
+        "cargo install tauri-driver",
+        cargo().args(["install", "tauri-driver", "--version", "^2", "--locked"]),
+    )
+}
+
+fn run(root: &Path, extra: &[String]) -> Result<()> {
+    ensure_system_packages()?;
+    if !extra.is_empty() {
+        step(
+            "build outpost",
+            cargo().args(["build", "--release", "-p", "outpost-cli"]),
+        )?;
+        let mut c = Command::new(root.join("target/release/outpost"));
+        c.args(extra);
+        return step("outpost", &mut c);
+    }
+    ensure_npm_packages(root)?;
+    npm(root, "build the UI", &["run", "build"])?;
+    step(
+        "build the desktop app",
+        cargo().args(["build", "--release", "-p", "outpost-desktop"]),
+    )?;
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!(
+            "no display to open a window on; run it in a desktop session, or under Xvfb: \
+             `xvfb-run cargo xtask run`"
+        );
+    }
+    eprintln!("==> launching Outpost (the first run offers the demo community)");
+    step(
+        "outpost-desktop",
+        &mut Command::new(root.join("target/release/outpost-desktop")),
+    )
+}
+
+fn test(root: &Path) -> Result<()> {
     ensure_system_packages()?;
     ensure_components()?;
+    ensure_npm_packages(root)?;
+    ensure_tauri_driver()?;
     step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    npm(root, "svelte-check (ui types)", &["run", "check"])?;
+    npm(root, "vitest (ui components)", &["test"])?;
+    // The desktop crate embeds ui/dist, so the UI is built before any cargo step.
+    npm(root, "build the UI", &["run", "build"])?;
+    npm(
+        root,
+        "build the UI for browser tests",
+        &["run", "build:e2e"],
     )?;
     step(
         "cargo clippy",
@@ -212,33 +286,40 @@ fn test() -> Result<()> {
         ]),
     )?;
     step(
-        "build the outpost binary",
-        cargo().args(["build", "--locked", "-p", "outpost-cli"]),
+        "build the outpost and desktop binaries",
+        cargo().args([
+            "build",
+            "--locked",
+            "-p",
+            "outpost-cli",
+            "-p",
+            "outpost-desktop",
+        ]),
     )?;
     step(
         "cargo test",
         cargo().args(["test", "--workspace", "--locked"]),
     )?;
+    npm(root, "browser tests (playwright + axe)", &["run", "e2e"])?;
     Ok(())
 }
 
 fn bench(root: &Path) -> Result<()> {
     ensure_system_packages()?;
     let mut report = String::new();
-    for bench in ["store", "sync"] {
+    ensure_npm_packages(root)?;
+    ensure_tauri_driver()?;
+    npm(root, "build the UI", &["run", "build"])?;
+    for (package, bench) in [
+        ("outpost-core", "store"),
+        ("outpost-core", "sync"),
+        ("outpost-tests", "desktop"),
+    ] {
         let out = root.join(format!("target/bench-{bench}.md"));
         step(
             &format!("{bench} benchmarks"),
             cargo()
-                .args([
-                    "bench",
-                    "--locked",
-                    "-p",
-                    "outpost-core",
-                    "--bench",
-                    bench,
-                    "--",
-                ])
+                .args(["bench", "--locked", "-p", package, "--bench", bench, "--"])
                 .arg(&out),
         )?;
         report.push_str(&std::fs::read_to_string(&out)?);
