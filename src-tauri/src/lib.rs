@@ -156,13 +156,22 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
             },
         ));
         let status = app.clone();
+        let home = shell.home.clone();
         tauri::async_runtime::spawn(async move {
+            // Its own handle on the home, so working out the picture never
+            // holds up a command the user is waiting for.
+            let op = match Outpost::open(&home) {
+                Ok(op) => op,
+                Err(e) => {
+                    tracing::error!("opening the home for status: {e}");
+                    return;
+                }
+            };
             let mut last = None;
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(750)).await;
-                let shell = status.state::<Shell>();
-                let running = shell.running();
-                let Ok(now) = shell.with(|op| op.connectivity(running.as_deref())) else {
+                let running = status.state::<Shell>().running();
+                let Ok(now) = op.connectivity(running.as_deref()) else {
                     continue;
                 };
                 if last.as_ref() != Some(&now) {

@@ -42,12 +42,18 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
-/// Dates and times in the user's language.
+// One formatter per language: building an Intl formatter per call costs
+// more than a list row.
+const formatters = new Map<Lang, Intl.DateTimeFormat>();
+
+/** Dates and times in the user's language. */
 export function formatDate(ms: number): string {
-  return new Date(ms).toLocaleString(current === 'es' ? 'es-ES' : 'en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-  });
+  let f = formatters.get(current);
+  if (!f) {
+    f = new Intl.DateTimeFormat(current === 'es' ? 'es-ES' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+    formatters.set(current, f);
+  }
+  return f.format(new Date(ms));
 }
 
 export function translations(lang: Lang): Record<string, string> {
