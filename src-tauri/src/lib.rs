@@ -246,7 +246,7 @@ fn run_app() -> anyhow::Result<()> {
                 .lock()
                 .ok()
                 .and_then(|mut r| r.take());
-            if let Some(r) = running.and_then(|r| Arc::into_inner(r)) {
+            if let Some(r) = running.and_then(Arc::into_inner) {
                 tauri::async_runtime::block_on(r.shutdown());
             }
         }
