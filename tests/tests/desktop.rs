@@ -5,10 +5,17 @@
 
 use outpost_tests::Home;
 use outpost_tests::desktop::{App, Display};
+use std::sync::Mutex;
 use std::time::Duration;
+
+/// One real app session at a time: three WebKit instances at once on a
+/// small CI machine starve each other (WebKitWebDriver was seen to drop its
+/// connections under that load).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 #[test]
 fn create_a_case_find_it_in_search_and_see_it_in_the_list() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let display = Display::start().unwrap();
     let home = Home::new();
     let app = App::launch(&display, home.path(), "first-run").unwrap();
@@ -109,6 +116,7 @@ fn create_a_case_find_it_in_search_and_see_it_in_the_list() {
 
 #[test]
 fn a_case_created_in_one_app_appears_in_the_others_open_list() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let display = Display::start().unwrap();
     let (a, b) = (Home::new(), Home::new());
     a.json(&["init", "--name", "Dr Ana Ruiz"]);
