@@ -118,13 +118,8 @@ fn init_profile(
 
 #[tauri::command(async)]
 fn set_profile(shell: State<'_, Shell>, profile: MemberProfile) -> Res<Whoami> {
-    shell.with(|op| {
-        let me = op.set_profile(profile)?;
-        for c in op.communities()? {
-            op.publish_profile(&c.id)?;
-        }
-        Ok(me)
-    })
+    // Also republishes the profile in every community this member is in.
+    shell.with(|op| op.set_profile(profile))
 }
 
 #[tauri::command(async)]
