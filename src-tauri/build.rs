@@ -11,7 +11,9 @@ fn main() {
 fn outpost_commands() -> &'static [&'static str] {
     &[
         "app_state",
+        "unlock",
         "init_profile",
+        "scan_text",
         "set_profile",
         "create_community",
         "open_demo",

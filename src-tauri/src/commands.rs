@@ -8,7 +8,7 @@ use outpost_core::model::{
 use outpost_core::store::{CommunityRow, ItemRow, ListFilter, SearchHit};
 use outpost_core::{
     Connectivity, DemoSummary, HistoryLine, ItemDetail, MemberInfo, Outpost, PostRef,
-    ProtocolSaved, Whoami,
+    ProtocolSaved, Unlock, Whoami,
 };
 use serde::Serialize;
 use tauri::State;
@@ -18,9 +18,15 @@ type Res<T> = Result<T, UiError>;
 /// What the window needs at launch.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AppInfo {
-    /// None until the user has created a profile (first run).
+    /// None until the user has created a profile (first run) or, on a home
+    /// locked with a passphrase, until it is unlocked.
     pub me: Option<Whoami>,
     pub communities: Vec<CommunityRow>,
+    /// The home is set up but locked: ask for its passphrase.
+    pub locked: bool,
+    /// On first run: whether the OS keychain can hold the store key (if
+    /// not, the user chooses a passphrase).
+    pub keychain: bool,
 }
 
 /// A community's home: domain, charter, members, recent activity.
@@ -49,7 +55,9 @@ pub struct InviteView {
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app_state,
+        unlock,
         init_profile,
+        scan_text,
         set_profile,
         create_community,
         open_demo,
@@ -86,20 +94,56 @@ fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
         Ok((me, communities)) => Ok(AppInfo {
             me: Some(me),
             communities,
+            locked: false,
+            keychain: false,
         }),
-        Err(_) => Ok(AppInfo {
-            me: None,
-            communities: vec![],
-        }),
+        Err(_) => {
+            let set_up = Outpost::lock_kind(&shell.home)?.is_some()
+                || shell.home.join(outpost_core::KEY_FILE).exists();
+            Ok(AppInfo {
+                me: None,
+                communities: vec![],
+                locked: set_up,
+                keychain: !set_up && outpost_core::keys::keychain_available(),
+            })
+        }
     }
 }
 
-/// First run: creates the device key and profile, then starts the node.
+/// Opens a home locked with a passphrase, then starts the node. A wrong
+/// passphrase is an error at the passphrase field and changes nothing.
+#[tauri::command(async)]
+fn unlock(app: tauri::AppHandle, shell: State<'_, Shell>, passphrase: String) -> Res<AppInfo> {
+    let mut slot = shell
+        .op
+        .lock()
+        .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))?;
+    if slot.is_none() {
+        let op =
+            Outpost::open_with(&shell.home, &Unlock::passphrase(&passphrase)).map_err(|e| {
+                UiError {
+                    message: e.to_string(),
+                    field: Some("passphrase".into()),
+                }
+            })?;
+        *slot = Some(op);
+        drop(slot);
+        start_background(&app);
+    } else {
+        drop(slot);
+    }
+    app_state(shell)
+}
+
+/// First run: creates the device key, the encrypted store and the
+/// profile, then starts the node. `passphrase` is needed only when the OS
+/// keychain cannot hold the store key.
 #[tauri::command(async)]
 fn init_profile(
     app: tauri::AppHandle,
     shell: State<'_, Shell>,
     profile: MemberProfile,
+    passphrase: Option<String>,
 ) -> Res<Whoami> {
     let mut slot = shell
         .op
@@ -108,12 +152,58 @@ fn init_profile(
     if slot.is_some() {
         return Err(UiError::msg("a profile already exists on this computer"));
     }
-    let op = Outpost::init(&shell.home, profile)?;
+    let unlock = match passphrase.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Unlock::passphrase(p),
+        None => Unlock::Auto,
+    };
+    let op = Outpost::init_with(&shell.home, profile, &unlock).map_err(|e| match e {
+        outpost_core::CoreError::PassphraseNeeded(_) => UiError {
+            message: e.to_string(),
+            field: Some("passphrase".into()),
+        },
+        outpost_core::CoreError::Home(ref m) if m.contains("passphrase") => UiError {
+            message: e.to_string(),
+            field: Some("passphrase".into()),
+        },
+        e => e.into(),
+    })?;
     let me = op.whoami();
     *slot = Some(op);
     drop(slot);
     start_background(&app);
     Ok(me)
+}
+
+/// A likely identifier in a text the user is about to share. Offsets count
+/// UTF-16 code units, as JavaScript strings do.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct TextFinding {
+    pub start: usize,
+    pub end: usize,
+    pub category: outpost_core::scan::Category,
+    pub text: String,
+    pub redaction: String,
+}
+
+/// Scans each text the user is about to share (a form's free-text
+/// fields) for patient identifiers: one list of findings per text.
+#[tauri::command(async)]
+fn scan_text(texts: Vec<String>) -> Vec<Vec<TextFinding>> {
+    texts
+        .iter()
+        .map(|text| {
+            outpost_core::scan::scan(text)
+                .into_iter()
+                .map(|f| TextFinding {
+                    start: outpost_core::scan::utf16_offset(text, f.start),
+                    end: outpost_core::scan::utf16_offset(text, f.end),
+                    category: f.category,
+                    text: f.text,
+                    redaction: f.redaction,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 #[tauri::command(async)]

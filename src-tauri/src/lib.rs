@@ -7,7 +7,7 @@ pub mod bindings;
 mod commands;
 
 use outpost_core::net::NetConfig;
-use outpost_core::{CoreError, Outpost, Running, STORE_FILE};
+use outpost_core::{CoreError, Outpost, Running};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -117,10 +117,10 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
         };
         // A second handle on the home for the node: the window's keeps
         // serving commands while the node starts.
-        let op = match Outpost::open(&shell.home) {
+        let op = match shell.with(|op| op.reopen()) {
             Ok(op) => op,
             Err(e) => {
-                tracing::error!("opening the home for the sync node: {e}");
+                tracing::error!("opening the home for the sync node: {}", e.message);
                 return;
             }
         };
@@ -135,7 +135,8 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
         if let Ok(mut slot) = shell.running.lock() {
             *slot = Some(running);
         }
-        let db = shell.home.join(STORE_FILE);
+        let db = op.db();
+        let status_op = op.reopen();
         let events = app.clone();
         tauri::async_runtime::spawn(outpost_core::watch_feed(
             db,
@@ -156,11 +157,10 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
             },
         ));
         let status = app.clone();
-        let home = shell.home.clone();
         tauri::async_runtime::spawn(async move {
             // Its own handle on the home, so working out the picture never
             // holds up a command the user is waiting for.
-            let op = match Outpost::open(&home) {
+            let op = match status_op {
                 Ok(op) => op,
                 Err(e) => {
                     tracing::error!("opening the home for status: {e}");

@@ -14,6 +14,10 @@ use outpost_core::{Outpost, generate_cases};
 use outpost_tests::desktop::{App, Display};
 use std::time::{Duration, Instant};
 
+/// Bench homes are locked with a passphrase (no OS keychain here), so
+/// opening one includes the Argon2id key derivation a real user waits for.
+const BENCH_PASSPHRASE: &str = outpost_tests::TEST_PASSPHRASE;
+
 const ITEMS: usize = 10_000;
 const LAUNCHES: usize = 5;
 
@@ -117,12 +121,13 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
 /// A home with a profile, one community and `ITEMS` cases.
 fn seed(home: &std::path::Path) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut op = Outpost::init(
+    let mut op = Outpost::init_with(
         home,
         MemberProfile {
             name: "Dr Bench".into(),
             ..MemberProfile::default()
         },
+        &outpost_core::Unlock::passphrase(BENCH_PASSPHRASE),
     )?;
     let c = op.create_community(NewCommunity {
         name: "Benchmark Community".into(),

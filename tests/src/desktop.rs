@@ -284,6 +284,8 @@ impl App {
             ])
             .env("DISPLAY", &display.name)
             .env("OUTPOST_HOME", home)
+            .env("OUTPOST_PASSPHRASE", crate::TEST_PASSPHRASE)
+            .env("OUTPOST_KEYCHAIN", "off")
             .env("OUTPOST_BIND", "127.0.0.1:0")
             .env("OUTPOST_NO_MDNS", "1")
             .env("LANG", "C.UTF-8")

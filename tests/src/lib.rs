@@ -10,6 +10,30 @@ pub mod desktop;
 
 /// The `outpost` binary of this build profile, built on first use so tests
 /// never run a stale binary.
+/// The passphrase every test home is locked with (the machines tests run
+/// on have no OS keychain; `OUTPOST_KEYCHAIN=off` makes sure of it).
+pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
+
+pub fn test_unlock() -> outpost_core::Unlock {
+    outpost_core::Unlock::passphrase(TEST_PASSPHRASE)
+}
+
+/// The store key of a test home (derived once: Argon2id is slow on purpose).
+pub fn store_key(home: &Path) -> outpost_core::store::StoreKey {
+    let spec = outpost_core::keys::HomeFile::load(home)
+        .expect("home.json readable")
+        .expect("home is set up")
+        .key;
+    outpost_core::keys::resolve(&spec, &test_unlock()).expect("test passphrase")
+}
+
+/// Opens a test home's store directly, as a second process would.
+pub fn open_store(
+    home: &Path,
+) -> Result<outpost_core::store::Store, outpost_core::store::StoreError> {
+    outpost_core::store::Store::open(home.join("outpost.db"), &store_key(home))
+}
+
 pub fn outpost_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -83,6 +107,8 @@ impl Home {
         let mut c = Command::new(outpost_bin());
         c.arg("--home").arg(self.path()).args(args);
         c.env_remove("OUTPOST_HOME").stdin(Stdio::null());
+        c.env("OUTPOST_PASSPHRASE", TEST_PASSPHRASE)
+            .env("OUTPOST_KEYCHAIN", "off");
         c
     }
 
@@ -172,7 +198,8 @@ impl Peer {
             name: name.into(),
             ..Default::default()
         };
-        let op = outpost_core::Outpost::init(dir.path(), profile).expect("init");
+        let op =
+            outpost_core::Outpost::init_with(dir.path(), profile, &test_unlock()).expect("init");
         Self { dir, op }
     }
 

@@ -32,11 +32,10 @@ fn rejected(home: &Home, args: &[&str], needle: &str) {
 }
 
 fn feed_head(home: &Home) -> i64 {
-    let path = home.path().join("outpost.db");
-    if !path.exists() {
+    if !home.path().join("home.json").exists() {
         return 0;
     }
-    outpost_store::Store::open(path)
+    outpost_tests::open_store(home.path())
         .and_then(|s| s.feed_head())
         .unwrap_or(-1)
 }

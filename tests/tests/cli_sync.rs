@@ -217,15 +217,17 @@ fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
     b.json(&join);
     // A gains many cases; B's sync is killed part-way, several times.
     {
-        let mut op = outpost_core::Outpost::open(a.path()).unwrap();
+        let mut op =
+            outpost_core::Outpost::open_with(a.path(), &outpost_tests::test_unlock()).unwrap();
         op.import_items(&community, outpost_core::generate_cases(3000, 5))
             .unwrap();
     }
     let peer = sa.first_line["ticket"].as_str().unwrap().to_string();
     let mut args = vec!["sync", "--once", "--peer", peer.as_str()];
     args.extend(NET);
+    let key = outpost_tests::store_key(b.path());
     let count = || -> i64 {
-        outpost_core::store::Store::open(b.path().join("outpost.db"))
+        outpost_core::store::Store::open(b.path().join("outpost.db"), &key)
             .and_then(|s| s.item_count())
             .unwrap_or(0)
     };
@@ -249,7 +251,7 @@ fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
             kills += 1;
         }
         child.wait().unwrap();
-        let store = outpost_core::store::Store::open(b.path().join("outpost.db")).unwrap();
+        let store = outpost_core::store::Store::open(b.path().join("outpost.db"), &key).unwrap();
         assert!(
             store.check().unwrap().is_empty(),
             "B's store damaged by the kill"

@@ -20,7 +20,7 @@ struct Expected {
 }
 
 fn verify(home: &Home, acked: &BTreeMap<String, Expected>, ids: &[String]) {
-    let store = Store::open(home.path().join("outpost.db")).expect("store opens after a kill");
+    let store = outpost_tests::open_store(home.path()).expect("store opens after a kill");
     let problems = store.check().expect("check runs");
     assert!(
         problems.is_empty(),
@@ -148,6 +148,7 @@ fn sigkill_during_bulk_import_leaves_all_or_nothing() {
     let mut seen_partial_runs = 0;
     for round in 0..20 {
         let home = Home::new();
+        let key = outpost_tests::store_key(home.path());
         home.json(&["init", "--name", "Dr Bulk"]);
         let mut child = home
             .command(&["demo"])
@@ -158,7 +159,7 @@ fn sigkill_during_bulk_import_leaves_all_or_nothing() {
         std::thread::sleep(Duration::from_millis(fastrand::u64(0..60 + round * 5)));
         let _ = child.kill();
         let status = child.wait().expect("reap");
-        let store = Store::open(home.path().join("outpost.db")).expect("opens");
+        let store = Store::open(home.path().join("outpost.db"), &key).expect("opens");
         assert!(store.check().expect("check").is_empty());
         let communities = store.communities().expect("communities");
         let items = store.item_count().expect("count");

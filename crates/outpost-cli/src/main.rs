@@ -10,7 +10,7 @@ use outpost_core::model::{
     NewQuestion, ProtocolStatus, Setting, Sex,
 };
 use outpost_core::store::ListFilter;
-use outpost_core::{Outpost, resolve_home};
+use outpost_core::{Outpost, Unlock, resolve_home};
 use output::Out;
 use std::io::Read;
 use std::path::PathBuf;
@@ -28,6 +28,11 @@ struct Cli {
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// Share text even though it holds likely patient identifiers (by
+    /// default a case, reply, question, answer, comment or protocol with
+    /// any is refused and the findings listed).
+    #[arg(long, global = true)]
+    allow_identifiers: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,7 +50,36 @@ enum Command {
         /// An area of expertise (repeatable).
         #[arg(long = "expertise", value_name = "TAG")]
         expertise: Vec<String>,
+        /// Lock the store with a passphrase even if an OS keychain is
+        /// available (asked for, or $OUTPOST_PASSPHRASE).
+        #[arg(long)]
+        passphrase: bool,
     },
+    /// Find likely patient identifiers in a file (or `-` for stdin).
+    Scan { file: PathBuf },
+    /// Change the key the store is encrypted with: a new passphrase (asked
+    /// for, or $OUTPOST_NEW_PASSPHRASE), or `--keychain`. Stop `outpost
+    /// serve` and the desktop app on this home first.
+    Rekey {
+        /// Keep a new random key in the OS keychain instead.
+        #[arg(long)]
+        keychain: bool,
+    },
+    /// Write a community to a file: an encrypted bundle (passphrase asked
+    /// for, or $OUTPOST_BUNDLE_PASSPHRASE) for a USB stick, or with
+    /// `--format markdown` a plain readable copy in a directory.
+    Export {
+        #[arg(long)]
+        community: String,
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// bundle (encrypted, for `outpost import`) or markdown.
+        #[arg(long, default_value = "bundle")]
+        format: String,
+    },
+    /// Merge a bundle written by `outpost export` (a community you are a
+    /// member of). All of it, or nothing.
+    Import { file: PathBuf },
     /// Show this device's id and your profile.
     Whoami,
     /// Create, list and show communities.
@@ -153,6 +187,14 @@ enum MemberCmd {
     List {
         #[arg(long)]
         community: String,
+    },
+    /// Add a member by device id (admins only): for someone with no link,
+    /// who then gets the community by `outpost import` from a USB stick.
+    Add {
+        #[arg(long)]
+        community: String,
+        /// Their device id, as `outpost whoami` shows it.
+        device: String,
     },
     /// Remove a member (admins only). They keep what they already have.
     Remove {
@@ -444,31 +486,160 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// A passphrase from the environment variable `var`, else asked for on
+/// the terminal (twice when `confirm`).
+fn passphrase(var: &str, prompt: &str, confirm: bool) -> Result<String> {
+    if let Ok(p) = std::env::var(var)
+        && !p.is_empty()
+    {
+        return Ok(p);
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .with_context(|| format!("no terminal to ask for a passphrase: set {var}"))
+    };
+    let p = ask(prompt)?;
+    if confirm && ask("Again, to confirm: ")? != p {
+        bail!("the two passphrases differ; nothing was changed");
+    }
+    Ok(p)
+}
+
+/// Opens the home, asking for its passphrase when it has one and
+/// $OUTPOST_PASSPHRASE is not set.
+fn open_home(home: &std::path::Path) -> Result<Outpost> {
+    match Outpost::open(home) {
+        Err(outpost_core::CoreError::PassphraseNeeded(_)) => {
+            let p = passphrase(
+                "OUTPOST_PASSPHRASE",
+                &format!("Passphrase for {}: ", home.display()),
+                false,
+            )?;
+            Ok(Outpost::open_with(home, &Unlock::passphrase(&p))?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Refuses to share text with likely patient identifiers unless allowed:
+/// lists each finding on stderr.
+fn check_sharing(allow: bool, fields: &[(&str, &str)]) -> Result<()> {
+    let mut count = 0;
+    for (field, text) in fields {
+        let found = outpost_core::scan::scan(text);
+        for f in &found {
+            eprintln!(
+                "  {field}: {} '{}' (bytes {}-{}) -> {}",
+                f.category, f.text, f.start, f.end, f.redaction
+            );
+        }
+        count += found.len();
+    }
+    if count > 0 && !allow {
+        bail!(
+            "{count} likely patient identifier(s) found (listed above); remove them, \
+             or pass --allow-identifiers if they are not about a patient. Nothing was shared"
+        );
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     let home = resolve_home(cli.home.as_deref())?;
     let out = Out { json: cli.json };
+    let allow = cli.allow_identifiers;
     let mut input = Input { stdin_used: false };
-    if let Command::Init {
-        name,
-        profession,
-        region,
-        expertise,
-    } = cli.command
-    {
-        let op = Outpost::init(
-            &home,
-            MemberProfile {
+    match cli.command {
+        Command::Init {
+            name,
+            profession,
+            region,
+            expertise,
+            passphrase: use_passphrase,
+        } => {
+            let profile = MemberProfile {
                 name,
                 profession,
                 region,
                 expertise,
-            },
-        )?;
-        return out.whoami(&op.whoami(), true);
+            };
+            let new = || {
+                passphrase(
+                    "OUTPOST_PASSPHRASE",
+                    "Choose a passphrase for this home: ",
+                    true,
+                )
+            };
+            let op = if use_passphrase {
+                Outpost::init_with(&home, profile, &Unlock::passphrase(&new()?))?
+            } else {
+                match Outpost::init(&home, profile.clone()) {
+                    Err(outpost_core::CoreError::PassphraseNeeded(why)) => {
+                        eprintln!("{why}");
+                        Outpost::init_with(&home, profile, &Unlock::passphrase(&new()?))?
+                    }
+                    other => other?,
+                }
+            };
+            return out.whoami(&op.whoami(), true);
+        }
+        Command::Scan { file } => {
+            let text = input.file("file", &file)?;
+            return out.findings(&text, &outpost_core::scan::scan(&text));
+        }
+        _ => {}
     }
-    let mut op = Outpost::open(&home)?;
+    let mut op = open_home(&home)?;
     match cli.command {
-        Command::Init { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Scan { .. } => unreachable!("handled above"),
+        Command::Rekey { keychain } => {
+            let unlock = if keychain {
+                Unlock::Keychain
+            } else {
+                Unlock::passphrase(&passphrase(
+                    "OUTPOST_NEW_PASSPHRASE",
+                    "New passphrase: ",
+                    true,
+                )?)
+            };
+            let kind = op.rekey(&unlock)?;
+            out.rekeyed(kind)
+        }
+        Command::Export {
+            community,
+            out: path,
+            format,
+        } => match format.as_str() {
+            "markdown" | "md" => {
+                let files = op.export_markdown(&community, &path)?;
+                out.exported_markdown(&path, &files)
+            }
+            "bundle" => {
+                let p = passphrase(
+                    "OUTPOST_BUNDLE_PASSPHRASE",
+                    "Passphrase for the bundle: ",
+                    true,
+                )?;
+                let (bytes, summary) = op.export_bundle(&community, &p)?;
+                let tmp = path.with_extension("partial");
+                std::fs::write(&tmp, &bytes)
+                    .with_context(|| format!("cannot write {}", tmp.display()))?;
+                std::fs::rename(&tmp, &path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                out.exported_bundle(&path, &summary)
+            }
+            other => bail!("format: '{other}' is not one of bundle, markdown"),
+        },
+        Command::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let p = passphrase(
+                "OUTPOST_BUNDLE_PASSPHRASE",
+                "Passphrase for the bundle: ",
+                false,
+            )?;
+            out.imported(&op.import_bundle(&bytes, &p)?)
+        }
         Command::Whoami => out.whoami(&op.whoami(), false),
         Command::Community(CommunityCmd::Create {
             name,
@@ -498,7 +669,7 @@ fn run(cli: Cli) -> Result<()> {
             findings,
             tags,
         }) => {
-            let item = NewItem::Case(NewCase {
+            let case = NewCase {
                 title,
                 presenting: input.text("presenting", presenting)?,
                 ask: input.text("ask", ask)?,
@@ -508,11 +679,23 @@ fn run(cli: Cli) -> Result<()> {
                 history: input.opt("history", history)?,
                 findings: input.opt("findings", findings)?,
                 tags,
-            });
+            };
+            check_sharing(
+                allow,
+                &[
+                    ("title", &case.title),
+                    ("presenting", &case.presenting),
+                    ("history", case.history.as_deref().unwrap_or("")),
+                    ("findings", case.findings.as_deref().unwrap_or("")),
+                    ("ask", &case.ask),
+                ],
+            )?;
+            let item = NewItem::Case(case);
             out.created(&op.create_item(&community, item)?)
         }
         Command::Case(CaseCmd::Outcome { id, text }) => {
             let text = input.text("text", text)?;
+            check_sharing(allow, &[("outcome", &text)])?;
             out.updated(&op.case_outcome(&id, &text)?)
         }
         Command::Case(CaseCmd::Resolve { id }) => {
@@ -523,6 +706,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Reply { case, text } => {
             let text = input.text("text", text)?;
+            check_sharing(allow, &[("reply", &text)])?;
             out.post(&op.reply(&case, &text)?)
         }
         Command::Question(QuestionCmd::Ask {
@@ -532,6 +716,7 @@ fn run(cli: Cli) -> Result<()> {
             tags,
         }) => {
             let body = input.text("body", body)?;
+            check_sharing(allow, &[("title", &title), ("body", &body)])?;
             out.created(&op.create_item(
                 &community,
                 NewItem::Question(NewQuestion { title, body, tags }),
@@ -539,6 +724,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Answer { question, text } => {
             let text = input.text("text", text)?;
+            check_sharing(allow, &[("answer", &text)])?;
             out.post(&op.answer(&question, &text)?)
         }
         Command::Accept { answer } => out.post(&op.accept(&answer)?),
@@ -555,6 +741,11 @@ fn run(cli: Cli) -> Result<()> {
             tags,
         }) => {
             let body = input.file("body-file", &body_file)?;
+            let refs = references.join("\n");
+            check_sharing(
+                allow,
+                &[("title", &title), ("body", &body), ("references", &refs)],
+            )?;
             let item = NewItem::Protocol(NewProtocol {
                 title,
                 body,
@@ -566,6 +757,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Protocol(ProtocolCmd::Edit { id, body_file }) => {
             let body = input.file("body-file", &body_file)?;
+            check_sharing(allow, &[("body", &body)])?;
             out.updated(&op.protocol_edit(&id, &body)?)
         }
         Command::Protocol(ProtocolCmd::Status { id, status }) => {
@@ -574,6 +766,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Comment { item, text } => {
             let text = input.text("text", text)?;
+            check_sharing(allow, &[("comment", &text)])?;
             out.post(&op.comment(&item, &text)?)
         }
         Command::List(f) => out.list(&op.list(&f.filter())?),
@@ -593,6 +786,10 @@ fn run(cli: Cli) -> Result<()> {
             out.invite(&ticket)
         }
         Command::Member(MemberCmd::List { community }) => out.members(&op.members(&community)?),
+        Command::Member(MemberCmd::Add { community, device }) => {
+            let key = op.member_add(&community, &device)?;
+            out.member_changed(&key, "added")
+        }
         Command::Member(MemberCmd::Remove { community, member }) => {
             let key = op.member_remove(&community, &member)?;
             out.member_changed(&key, "removed")

@@ -478,3 +478,105 @@ impl Out {
         self.sync_summary(s)
     }
 }
+
+/// A scan finding as `outpost scan --json` prints it.
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    start: usize,
+    end: usize,
+    category: &'a str,
+    text: &'a str,
+}
+
+impl Out {
+    pub fn findings(&self, text: &str, found: &[outpost_core::scan::Finding]) -> Result<()> {
+        if self.json {
+            let list: Vec<JsonFinding<'_>> = found
+                .iter()
+                .map(|f| JsonFinding {
+                    start: f.start,
+                    end: f.end,
+                    category: f.category.as_str(),
+                    text: &f.text,
+                })
+                .collect();
+            return json(&list);
+        }
+        if found.is_empty() {
+            println!("No likely patient identifiers found.");
+            return Ok(());
+        }
+        for f in found {
+            let line = text[..f.start.min(text.len())].matches('\n').count() + 1;
+            println!(
+                "line {line}: {:<16} {:?}  -> {}",
+                f.category.as_str(),
+                f.text,
+                f.redaction
+            );
+        }
+        println!("{} likely patient identifier(s).", found.len());
+        Ok(())
+    }
+
+    pub fn rekeyed(&self, kind: outpost_core::LockKind) -> Result<()> {
+        if self.json {
+            return json(&serde_json::json!({ "lock": kind }));
+        }
+        match kind {
+            outpost_core::LockKind::Keychain => {
+                println!("The store is now encrypted with a new key kept in the OS keychain.")
+            }
+            outpost_core::LockKind::Passphrase => {
+                println!("The store is now encrypted with a key from the new passphrase.")
+            }
+        }
+        Ok(())
+    }
+
+    pub fn exported_bundle(
+        &self,
+        path: &std::path::Path,
+        s: &outpost_core::ExportSummary,
+    ) -> Result<()> {
+        if self.json {
+            return json(s);
+        }
+        println!(
+            "Wrote {} ({} documents of '{}', {} bytes, encrypted). Import it with `outpost import {}`.",
+            path.display(),
+            s.documents,
+            s.name,
+            s.bytes,
+            path.display()
+        );
+        Ok(())
+    }
+
+    pub fn exported_markdown(
+        &self,
+        dir: &std::path::Path,
+        files: &[std::path::PathBuf],
+    ) -> Result<()> {
+        if self.json {
+            return json(&serde_json::json!({ "dir": dir, "files": files }));
+        }
+        println!(
+            "Wrote {} Markdown files in {} (not encrypted: keep it safe).",
+            files.len(),
+            dir.display()
+        );
+        Ok(())
+    }
+
+    pub fn imported(&self, s: &outpost_core::ImportSummary) -> Result<()> {
+        if self.json {
+            return json(s);
+        }
+        println!(
+            "Imported '{}': {} documents, {} with something new.",
+            s.name, s.documents, s.changed
+        );
+        Ok(())
+    }
+}

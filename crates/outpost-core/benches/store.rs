@@ -9,6 +9,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Bench homes are locked with a passphrase (no OS keychain here), so
+/// opening one includes the Argon2id key derivation a real user waits for.
+const BENCH_PASSPHRASE: &str = "bench passphrase, not secret";
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -19,12 +23,13 @@ fn ms(d: Duration) -> String {
 }
 
 fn home(dir: &Path) -> (Outpost, String) {
-    let mut op = Outpost::init(
+    let mut op = Outpost::init_with(
         dir,
         MemberProfile {
             name: "Bench".into(),
             ..Default::default()
         },
+        &outpost_core::Unlock::passphrase(BENCH_PASSPHRASE),
     )
     .expect("init");
     let c = op
@@ -104,7 +109,11 @@ fn main() {
     let mut opens = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
-        let op = Outpost::open(tmp.path()).expect("open");
+        let op = Outpost::open_with(
+            tmp.path(),
+            &outpost_core::Unlock::passphrase(BENCH_PASSPHRASE),
+        )
+        .expect("open");
         let rows = op
             .list(&ListFilter {
                 limit: Some(50),
@@ -127,7 +136,11 @@ fn main() {
 
     // 3. Full-text search over 100,000 items.
     let op_seed = Instant::now();
-    let mut op = Outpost::open(tmp.path()).expect("open");
+    let mut op = Outpost::open_with(
+        tmp.path(),
+        &outpost_core::Unlock::passphrase(BENCH_PASSPHRASE),
+    )
+    .expect("open");
     let rate_big = seed(
         &mut op,
         &community,

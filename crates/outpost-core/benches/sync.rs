@@ -9,6 +9,10 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Bench homes are locked with a passphrase (no OS keychain here), so
+/// opening one includes the Argon2id key derivation a real user waits for.
+const BENCH_PASSPHRASE: &str = "bench passphrase, not secret";
+
 struct P {
     _dir: tempfile::TempDir,
     op: Outpost,
@@ -16,12 +20,13 @@ struct P {
 
 fn peer(name: &str) -> P {
     let dir = tempfile::tempdir().expect("tmp");
-    let op = Outpost::init(
+    let op = Outpost::init_with(
         dir.path(),
         MemberProfile {
             name: name.into(),
             ..Default::default()
         },
+        &outpost_core::Unlock::passphrase(BENCH_PASSPHRASE),
     )
     .expect("init");
     P { _dir: dir, op }
@@ -157,7 +162,7 @@ async fn main() {
     let nb = Arc::new(std::mem::replace(&mut small.nb, node(&small.b).await));
     let push_a = na.clone();
     let wa = tokio::spawn(watch_feed(
-        small.a.op.home().join("outpost.db"),
+        small.a.op.db(),
         Duration::from_millis(150),
         move |docs| {
             for (c, d) in docs {
@@ -167,7 +172,7 @@ async fn main() {
     ));
     let push_b = nb.clone();
     let wb = tokio::spawn(watch_feed(
-        small.b.op.home().join("outpost.db"),
+        small.b.op.db(),
         Duration::from_millis(150),
         move |docs| {
             for (c, d) in docs {

@@ -1,8 +1,8 @@
-//! The home directory: device key, profile and store.
+//! The home directory and the device key (kept inside the encrypted store;
+//! homes from before encryption had it in `device.key`).
 
 use crate::{CoreError, Result};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const KEY_FILE: &str = "device.key";
@@ -25,6 +25,7 @@ pub fn resolve_home(explicit: Option<&Path>) -> Result<PathBuf> {
 /// The device's ed25519 key. Its public half is this device's identity: the
 /// Automerge actor of every change it makes and (with sync) its iroh
 /// endpoint id.
+#[derive(Clone)]
 pub struct DeviceKey {
     signing: ed25519_dalek::SigningKey,
 }
@@ -55,44 +56,26 @@ impl DeviceKey {
         self.signing.to_bytes()
     }
 
-    /// Reads a key file: one line, the secret key in hex.
+    /// A key from its secret in hex.
+    pub fn from_hex(text: &str) -> Result<Self, String> {
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| "not a device key (expected 64 hex digits)".to_string())?;
+        let secret: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "not a device key (expected 64 hex digits)".to_string())?;
+        Ok(Self {
+            signing: ed25519_dalek::SigningKey::from_bytes(&secret),
+        })
+    }
+
+    /// Reads a key file from an Outpost that kept the key beside the
+    /// store: one line, the secret key in hex.
     pub fn load(path: &Path) -> Result<Self> {
         let bad = |msg: String| CoreError::Key {
             path: path.to_path_buf(),
             msg,
         };
         let text = fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let bytes = hex::decode(text.trim())
-            .map_err(|_| bad("not a device key (expected 64 hex digits)".into()))?;
-        let secret: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| bad("not a device key (expected 64 hex digits)".into()))?;
-        Ok(Self {
-            signing: ed25519_dalek::SigningKey::from_bytes(&secret),
-        })
-    }
-
-    /// Writes the key readable by its owner only, atomically: a crash leaves
-    /// either no key file or a whole one.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("key.tmp");
-        let _ = fs::remove_file(&tmp);
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(hex::encode(self.secret_bytes()).as_bytes())?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        Self::from_hex(&text).map_err(bad)
     }
 }

@@ -2,18 +2,23 @@
 //! shell are wiring around [`Outpost`]: every rule about what a user may do,
 //! and every write, goes through here.
 
+mod bundle;
 mod demo;
 mod home;
+pub mod keys;
 mod node;
 
+pub use bundle::{ExportSummary, ImportSummary};
 pub use demo::{DemoSummary, generate_cases};
 pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home};
+pub use keys::{HOME_FILE, Unlock};
 pub use node::{
     Connectivity, DEFAULT_INVITE_TTL, Joins, MemberInfo, PeerView, Running, Status, SyncProgress,
     SyncRepo, SyncSummary, join_with, parse_invite, sync_once, watch_feed,
 };
 pub use outpost_model as model;
 pub use outpost_net as net;
+pub use outpost_scan as scan;
 pub use outpost_store as store;
 pub use outpost_sync as sync;
 
@@ -24,7 +29,7 @@ use outpost_model::{
     new_community_doc, new_item_doc, validate_body,
 };
 use outpost_store::{
-    CommunityRow, ItemRow, ListFilter, SearchHit, Store, StoreError, Target, Writer,
+    CommunityRow, ItemRow, ListFilter, SearchHit, Store, StoreError, StoreKey, Target, Writer,
 };
 use outpost_sync::membership;
 use serde::Serialize;
@@ -60,12 +65,27 @@ pub enum CoreError {
     Net(#[from] outpost_net::NetError),
     #[error("membership op: {0}")]
     Op(#[from] membership::OpError),
+    /// The home is locked with a passphrase (or needs one chosen) and none
+    /// was given.
+    #[error("{0}")]
+    PassphraseNeeded(String),
+    #[error("wrong passphrase: it does not unlock this home (nothing was changed)")]
+    WrongPassphrase,
+    #[error("OS keychain: {0}")]
+    Keychain(String),
+    #[error("bundle: {0}")]
+    Bundle(String),
+    /// Text about to be shared holds likely patient identifiers.
+    #[error("{} likely patient identifier(s) found: {}", .0.len(), .0.iter().map(|f| format!("{} '{}'", f.category, f.text)).collect::<Vec<_>>().join(", "))]
+    Identifiers(Vec<outpost_scan::Finding>),
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 const PROFILE_KEY: &str = "profile";
 const DEVICE_KEY: &str = "device";
+/// The device's secret key (hex), inside the encrypted store.
+const DEVICE_SECRET_KEY: &str = "device_secret";
 const RELAY_URL_KEY: &str = "relay_url";
 
 /// Milliseconds since the Unix epoch, now.
@@ -148,15 +168,80 @@ pub struct Outpost {
     actor: ActorId,
     profile: MemberProfile,
     store: Store,
+    store_key: StoreKey,
+}
+
+/// Where a home's store is and the key that opens it: what background
+/// tasks need to open their own connection.
+#[derive(Clone, Debug)]
+pub struct DbHandle {
+    pub path: PathBuf,
+    key: StoreKey,
+}
+
+impl DbHandle {
+    pub fn open(&self) -> Result<Store> {
+        Ok(Store::open(&self.path, &self.key)?)
+    }
+}
+
+/// How a home is locked, without unlocking it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum LockKind {
+    Keychain,
+    Passphrase,
+}
+
+/// Opens the store with the key `spec` describes; a plain store (from an
+/// Outpost that did not encrypt) is encrypted first.
+fn open_store(db: &Path, spec: &keys::KeySpec, unlock: &Unlock) -> Result<(Store, StoreKey)> {
+    let key = keys::resolve(spec, unlock)?;
+    if outpost_store::is_plaintext(db) {
+        Store::encrypt_plaintext(db, &key)?;
+    }
+    match Store::open(db, &key) {
+        Ok(store) => Ok((store, key)),
+        Err(StoreError::WrongKey) => Err(match spec {
+            keys::KeySpec::Passphrase { .. } => CoreError::WrongPassphrase,
+            keys::KeySpec::Keychain { .. } => {
+                CoreError::Keychain("the key in the OS keychain does not open this store".into())
+            }
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 impl Outpost {
-    /// Sets up a new home: device key (mode 0600), store and profile.
+    /// How the home at `home` is locked; `None` when it is not set up.
+    pub fn lock_kind(home: &Path) -> Result<Option<LockKind>> {
+        if let Some(h) = keys::HomeFile::load(home)? {
+            return Ok(Some(match h.key {
+                keys::KeySpec::Keychain { .. } => LockKind::Keychain,
+                keys::KeySpec::Passphrase { .. } => LockKind::Passphrase,
+            }));
+        }
+        // A home from before encryption: it will take a new key on opening.
+        Ok(None)
+    }
+
+    /// Sets up a new home with [`Unlock::Auto`].
     pub fn init(home: &Path, profile: MemberProfile) -> Result<Self> {
+        Self::init_with(home, profile, &Unlock::Auto)
+    }
+
+    /// Sets up a new home: device key, encrypted store (key from `unlock`)
+    /// and profile. `home.json` is written last: a home is set up exactly
+    /// when it exists.
+    pub fn init_with(home: &Path, profile: MemberProfile, unlock: &Unlock) -> Result<Self> {
         profile.validate()?;
-        let key_path = home.join(KEY_FILE);
-        if key_path.exists() {
-            let existing = DeviceKey::load(&key_path)
+        if let Some(h) = keys::HomeFile::load(home)? {
+            return Err(CoreError::AlreadyInitialized(home.to_path_buf(), h.device));
+        }
+        let legacy = home.join(KEY_FILE);
+        if legacy.exists() {
+            let existing = DeviceKey::load(&legacy)
                 .map(|k| k.public_hex())
                 .unwrap_or_default();
             return Err(CoreError::AlreadyInitialized(home.to_path_buf(), existing));
@@ -168,31 +253,119 @@ impl Outpost {
             std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700))?;
         }
         let key = DeviceKey::generate()?;
-        let store = Store::open(home.join(STORE_FILE))?;
+        let (spec, store_key) = keys::create(unlock, &key.public_hex())?;
+        // Without home.json, a store here is what an interrupted set-up
+        // left: it holds nothing anyone saved.
+        let db = home.join(STORE_FILE);
+        for ext in ["db", "db-wal", "db-shm"] {
+            let _ = std::fs::remove_file(db.with_extension(ext));
+        }
+        let store = Store::open(&db, &store_key)?;
         store.set_meta(
             PROFILE_KEY,
             &serde_json::to_string(&profile).map_err(|e| CoreError::Home(e.to_string()))?,
         )?;
         store.set_meta(DEVICE_KEY, &key.public_hex())?;
-        // The key file is written last: a home is set up exactly when it exists.
-        key.save(&key_path)?;
-        Self::open(home)
+        store.set_meta(DEVICE_SECRET_KEY, &hex::encode(key.secret_bytes()))?;
+        drop(store);
+        keys::HomeFile {
+            version: 1,
+            device: key.public_hex(),
+            key: spec,
+            previous: None,
+        }
+        .save(home)?;
+        Self::open_with(home, unlock)
     }
 
+    /// Opens a home with [`Unlock::Auto`].
     pub fn open(home: &Path) -> Result<Self> {
-        let key_path = home.join(KEY_FILE);
-        if !key_path.exists() {
-            return Err(CoreError::NotInitialized(home.to_path_buf()));
+        Self::open_with(home, &Unlock::Auto)
+    }
+
+    /// Opens a home. A wrong passphrase gives
+    /// [`CoreError::WrongPassphrase`] and changes nothing. A home from
+    /// before encryption (a `device.key` file beside a plain store) is
+    /// encrypted with a new key from `unlock` on the way.
+    pub fn open_with(home: &Path, unlock: &Unlock) -> Result<Self> {
+        let legacy = home.join(KEY_FILE);
+        let hf = match keys::HomeFile::load(home)? {
+            Some(h) => h,
+            None if legacy.exists() => {
+                let old = DeviceKey::load(&legacy)?;
+                let (spec, _) = keys::create(unlock, &old.public_hex())?;
+                let h = keys::HomeFile {
+                    version: 1,
+                    device: old.public_hex(),
+                    key: spec,
+                    previous: None,
+                };
+                h.save(home)?;
+                h
+            }
+            None => return Err(CoreError::NotInitialized(home.to_path_buf())),
+        };
+        let db = home.join(STORE_FILE);
+        let (mut store, store_key) = match (open_store(&db, &hf.key, unlock), &hf.previous) {
+            (Ok(opened), previous) => {
+                // A rekey that finished re-encrypting: forget the old key.
+                if let Some(previous) = previous {
+                    keys::HomeFile {
+                        previous: None,
+                        ..hf.clone()
+                    }
+                    .save(home)?;
+                    keys::forget(previous);
+                }
+                opened
+            }
+            (Err(e), Some(previous))
+                if matches!(e, CoreError::WrongPassphrase | CoreError::Keychain(_)) =>
+            {
+                // A rekey that never re-encrypted: the old key still holds.
+                let opened = open_store(&db, previous, unlock).map_err(|_| e)?;
+                keys::HomeFile {
+                    key: previous.clone(),
+                    previous: None,
+                    ..hf.clone()
+                }
+                .save(home)?;
+                keys::forget(&hf.key);
+                opened
+            }
+            (Err(e), _) => return Err(e),
+        };
+        let key = match store.meta(DEVICE_SECRET_KEY)? {
+            Some(secret) => DeviceKey::from_hex(&secret).map_err(|msg| CoreError::Key {
+                path: db.clone(),
+                msg,
+            })?,
+            None if legacy.exists() => {
+                // Moves the device key into the encrypted store.
+                let old = DeviceKey::load(&legacy)?;
+                store.set_meta(DEVICE_SECRET_KEY, &hex::encode(old.secret_bytes()))?;
+                std::fs::remove_file(&legacy)?;
+                old
+            }
+            None => return Err(CoreError::NotInitialized(home.to_path_buf())),
+        };
+        if key.public_hex() != hf.device {
+            return Err(CoreError::Key {
+                path: keys::HomeFile::path(home),
+                msg: format!(
+                    "belongs to device {}, but this store belongs to {}",
+                    hf.device,
+                    key.public_hex()
+                ),
+            });
         }
-        let key = DeviceKey::load(&key_path)?;
-        let mut store = Store::open(home.join(STORE_FILE))?;
         if let Some(device) = store.meta(DEVICE_KEY)?
             && device != key.public_hex()
         {
             return Err(CoreError::Key {
-                path: key_path,
+                path: db,
                 msg: format!(
-                    "belongs to device {}, but this store belongs to {device}",
+                    "the store says device {device}, its key is {}",
                     key.public_hex()
                 ),
             });
@@ -211,7 +384,54 @@ impl Outpost {
             actor,
             profile,
             store,
+            store_key,
         })
+    }
+
+    /// Re-encrypts the store under a new key from `unlock` (a new
+    /// passphrase, or the OS keychain). Other processes using this home
+    /// (`outpost serve`, the desktop app) must be stopped first.
+    pub fn rekey(&mut self, unlock: &Unlock) -> Result<LockKind> {
+        let mut hf = keys::HomeFile::load(&self.home)?
+            .ok_or_else(|| CoreError::NotInitialized(self.home.clone()))?;
+        let (spec, key) = keys::create_for_rekey(unlock, &self.key.public_hex())?;
+        let kind = match spec {
+            keys::KeySpec::Keychain { .. } => LockKind::Keychain,
+            keys::KeySpec::Passphrase { .. } => LockKind::Passphrase,
+        };
+        hf.previous = Some(std::mem::replace(&mut hf.key, spec));
+        hf.save(&self.home)?;
+        self.store.rekey(&key)?;
+        let old = hf.previous.take();
+        hf.save(&self.home)?;
+        if let Some(old) = old {
+            keys::forget(&old);
+        }
+        self.store_key = key;
+        Ok(kind)
+    }
+
+    /// A second handle on this home (its own store connection) without
+    /// asking for the key again: for background work beside the window's.
+    pub fn reopen(&self) -> Result<Self> {
+        let mut store = self.db().open()?;
+        store.set_actor(self.actor.clone());
+        Ok(Self {
+            home: self.home.clone(),
+            key: self.key.clone(),
+            actor: self.actor.clone(),
+            profile: self.profile.clone(),
+            store,
+            store_key: self.store_key.clone(),
+        })
+    }
+
+    /// The store's path and key, for a background task's own connection.
+    pub fn db(&self) -> DbHandle {
+        DbHandle {
+            path: self.home.join(STORE_FILE),
+            key: self.store_key.clone(),
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -2,7 +2,7 @@
 //! per-connection handler the network layer drives, and the long-running
 //! node behind `outpost serve`, `sync --once` and `join`.
 
-use crate::{CoreError, Outpost, Result, STORE_FILE, now_ms};
+use crate::{CoreError, DbHandle, Outpost, Result, now_ms};
 use automerge::{ActorId, AutoCommit};
 use outpost_model::{CommunityDoc, actor_from_key};
 use outpost_net::{
@@ -296,7 +296,7 @@ impl PeerHandler for CoreHandler {
 
 /// Opens a handler per connection on the home's store.
 struct Factory {
-    db: PathBuf,
+    db: DbHandle,
     secret: [u8; 32],
 }
 
@@ -311,7 +311,7 @@ impl HandlerFactory for Factory {
             return Err("refusing a connection from this device itself".into());
         }
         let actor = actor_from_key(&key.verifying_key().to_bytes());
-        let mut store = Store::open(&self.db).map_err(|e| e.to_string())?;
+        let mut store = self.db.open().map_err(|e| e.to_string())?;
         store.set_actor(actor.clone());
         Ok(Box::new(CoreHandler {
             store,
@@ -331,7 +331,7 @@ impl Outpost {
     /// Starts this home's network node.
     pub async fn node(&self, config: &NetConfig) -> Result<Node> {
         let factory = Arc::new(Factory {
-            db: self.home().join(STORE_FILE),
+            db: self.db(),
             secret: self.device_key().secret_bytes(),
         });
         Ok(Node::spawn(&self.device_key().secret_bytes(), config, factory).await?)
@@ -418,11 +418,11 @@ pub async fn sync_once(node: &Node, peers: Vec<(EndpointAddr, Joins)>) -> SyncSu
 /// the (community, document) pairs that changed: locally, in another
 /// process on this home, or from another peer. Runs until dropped.
 pub async fn watch_feed(
-    db: PathBuf,
+    db: DbHandle,
     every: std::time::Duration,
     mut on_change: impl FnMut(&[(String, String)]) + Send,
 ) {
-    let Ok(store) = Store::open(&db) else { return };
+    let Ok(store) = db.open() else { return };
     let mut seen = store.feed_head().unwrap_or(0);
     loop {
         tokio::time::sleep(every).await;
@@ -456,7 +456,7 @@ pub async fn watch_feed(
 
 /// Tells live sessions about every document that changed (that is also
 /// how a hub forwards one member's change to the others).
-async fn push_changes(db: PathBuf, node: Arc<Node>) {
+async fn push_changes(db: DbHandle, node: Arc<Node>) {
     watch_feed(db, std::time::Duration::from_millis(150), move |docs| {
         for (c, doc) in docs {
             node.notify(c, doc);
@@ -765,6 +765,36 @@ impl Outpost {
         }
     }
 
+    /// Adds a member by their device id (admins only), for someone who
+    /// cannot redeem an invitation over a network: they read their id
+    /// (`outpost whoami`) to an admin, who adds them and hands them a bundle
+    /// (`outpost export`) on a USB stick.
+    pub fn member_add(&mut self, community: &str, device: &str) -> Result<String> {
+        let c = self.resolve_community(community)?;
+        let member: [u8; 32] = hex::decode(device.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                CoreError::Home(format!(
+                    "'{device}' is not a device id (64 hex digits, as `outpost whoami` shows)"
+                ))
+            })?;
+        let key = self.device_key().signing().clone();
+        self.store_mut().write(|w| {
+            append_op(
+                w,
+                &key,
+                &c,
+                OpKind::Add {
+                    member,
+                    role: Role::Member,
+                },
+                "add member",
+            )
+        })?;
+        Ok(hex::encode(member))
+    }
+
     /// Removes a member (admins only). They keep what they already have but
     /// receive nothing new from any peer that has learned of the removal.
     pub fn member_remove(&mut self, community: &str, who: &str) -> Result<String> {
@@ -844,7 +874,7 @@ impl Outpost {
         }
         let node = Arc::new(self.node(&config).await?);
         self.set_node_addr(&node.addr())?;
-        let db = self.home().join(STORE_FILE);
+        let db = self.db();
         let lan = LanPeers::default();
         let tasks = vec![
             tokio::spawn(push_changes(db.clone(), node.clone())),
@@ -896,9 +926,9 @@ async fn shutdown_signal() {
 /// Keeps live sessions with every reachable member: known peers with an
 /// address, and members found on the LAN. Failed dials back off
 /// exponentially (1 s doubling to 60 s).
-async fn dial_members(db: PathBuf, node: Arc<Node>, lan: LanPeers) {
+async fn dial_members(db: DbHandle, node: Arc<Node>, lan: LanPeers) {
     use n0_future::StreamExt;
-    let Ok(store) = Store::open(&db) else { return };
+    let Ok(store) = db.open() else { return };
     if let Some(mut events) = node.lan_peers().await {
         let lan = lan.clone();
         tokio::spawn(async move {

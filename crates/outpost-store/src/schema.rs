@@ -161,9 +161,6 @@ pub fn configure(conn: &Connection) -> Result<()> {
     // because NORMAL can lose the last commits on power loss, and a clinician
     // was told "saved".
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // Only takes effect on a new, empty file. Document snapshots are 1-3 KB
-    // rows; 8 KiB pages waste far less of each page on them than 4 KiB.
-    conn.pragma_update(None, "page_size", 8192)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

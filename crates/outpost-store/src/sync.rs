@@ -277,6 +277,16 @@ impl Store {
         Ok(Some(load_doc(&self.conn, doc, self.actor.as_ref())?.doc))
     }
 
+    /// Every document of `community` (id, kind), the community document
+    /// first.
+    pub fn docs_in(&self, community: &str) -> Result<Vec<(String, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, kind FROM docs WHERE community_id = ?1 ORDER BY kind != 'community', id",
+        )?;
+        let rows = st.query_map([community], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The community a document belongs to.
     pub fn community_of(&self, doc: &str) -> Result<Option<String>> {
         Ok(self

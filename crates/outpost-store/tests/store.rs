@@ -6,7 +6,7 @@ use automerge::ActorId;
 use outpost_model::{
     ItemDoc, MemberProfile, NewCase, NewItem, NewQuestion, new_item_doc, read_item,
 };
-use outpost_store::{ListFilter, Store, StoreError, Target};
+use outpost_store::{ListFilter, Store, StoreError, StoreKey, Target};
 
 fn actor() -> ActorId {
     ActorId::from([7u8; 32].as_slice())
@@ -54,8 +54,12 @@ fn edit(store: &mut Store, id: &str, f: impl FnOnce(&mut ItemDoc)) {
         .unwrap();
 }
 
+fn key() -> StoreKey {
+    StoreKey::from_bytes([7; 32])
+}
+
 fn open(dir: &tempfile::TempDir) -> Store {
-    let mut s = Store::open(dir.path().join("outpost.db")).unwrap();
+    let mut s = Store::open(dir.path().join("outpost.db"), &key()).unwrap();
     s.set_actor(actor());
     s
 }
@@ -161,7 +165,7 @@ fn migrates_an_empty_store_and_refuses_a_newer_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("outpost.db");
     std::fs::write(&path, b"").unwrap();
-    let s = Store::open(&path).unwrap();
+    let s = Store::open(&path, &key()).unwrap();
     let version: i64 = s
         .connection()
         .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -183,7 +187,7 @@ fn migrates_an_empty_store_and_refuses_a_newer_one() {
         .unwrap();
     drop(s);
     assert!(matches!(
-        Store::open(&path),
+        Store::open(&path, &key()),
         Err(StoreError::NewerSchema { found: 999, .. })
     ));
 }
@@ -328,4 +332,68 @@ fn a_failed_write_leaves_nothing_behind() {
     assert_eq!(s.list(&ListFilter::default()).unwrap().len(), 1);
     assert_eq!(s.feed_head().unwrap(), head);
     assert!(s.search("Two", &ListFilter::default()).unwrap().is_empty());
+}
+
+#[test]
+fn a_store_is_encrypted_and_only_its_key_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outpost.db");
+    let s = open(&dir);
+    s.set_meta("note", "the quick brown fox of Tullamore")
+        .unwrap();
+    drop(s);
+    let raw = std::fs::read(&path).unwrap();
+    assert!(!raw.starts_with(b"SQLite format 3"), "plain SQLite header");
+    assert!(
+        !raw.windows(9).any(|w| w == b"Tullamore"),
+        "plaintext in the file"
+    );
+    assert!(matches!(
+        Store::open(&path, &StoreKey::from_bytes([8; 32])),
+        Err(StoreError::WrongKey)
+    ));
+    // The wrong key changed nothing: the right one still opens it.
+    let s = Store::open(&path, &key()).unwrap();
+    assert_eq!(
+        s.meta("note").unwrap().as_deref(),
+        Some("the quick brown fox of Tullamore")
+    );
+    // Rekeyed: the old key no longer opens it, the new one does.
+    let new = StoreKey::from_bytes([9; 32]);
+    s.rekey(&new).unwrap();
+    drop(s);
+    assert!(matches!(
+        Store::open(&path, &key()),
+        Err(StoreError::WrongKey)
+    ));
+    let s = Store::open(&path, &new).unwrap();
+    assert!(s.meta("note").unwrap().is_some());
+}
+
+#[test]
+fn a_plain_store_from_an_older_outpost_is_encrypted_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outpost.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE legacy(note TEXT NOT NULL); \
+             INSERT INTO legacy VALUES ('Ballinasloe');",
+        )
+        .unwrap();
+    }
+    assert!(outpost_store::is_plaintext(&path));
+    assert!(Store::encrypt_plaintext(&path, &key()).unwrap());
+    assert!(!outpost_store::is_plaintext(&path));
+    let raw = std::fs::read(&path).unwrap();
+    assert!(!raw.windows(11).any(|w| w == b"Ballinasloe"));
+    let s = Store::open(&path, &key()).unwrap();
+    let note: String = s
+        .connection()
+        .query_row("SELECT note FROM legacy", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(note, "Ballinasloe");
+    // Already encrypted: nothing to do.
+    drop(s);
+    assert!(!Store::encrypt_plaintext(&path, &key()).unwrap());
 }

@@ -1,0 +1,376 @@
+//! Sneakernet: a community's documents in one passphrase-encrypted file
+//! (age), for sites with no link at all, and a plain Markdown copy of a
+//! community's knowledge.
+
+use crate::{CoreError, Outpost, Result, now_ms};
+use outpost_model::Kind;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// The first bytes of a bundle's plaintext.
+const MAGIC: &[u8] = b"OUTPOST-BUNDLE-1\n";
+
+#[derive(Serialize, Deserialize)]
+struct Bundle {
+    community: String,
+    name: String,
+    exported_by: String,
+    exported_at: i64,
+    docs: Vec<BundleDoc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BundleDoc {
+    id: String,
+    kind: String,
+    /// The whole Automerge document (saved).
+    bytes: Vec<u8>,
+}
+
+/// What [`Outpost::import_bundle`] did.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub community: String,
+    pub name: String,
+    /// Documents in the bundle.
+    pub documents: usize,
+    /// Documents that brought something new here.
+    pub changed: usize,
+    pub exported_by: String,
+    pub exported_at: i64,
+}
+
+/// What [`Outpost::export_bundle`] wrote.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub community: String,
+    pub name: String,
+    pub documents: usize,
+    pub bytes: usize,
+}
+
+fn bad_bundle(why: impl std::fmt::Display) -> CoreError {
+    CoreError::Bundle(format!("{why}; nothing was imported"))
+}
+
+impl Outpost {
+    /// Encrypts every document of `community` with `passphrase` (age,
+    /// scrypt) into one bundle.
+    pub fn export_bundle(
+        &self,
+        community: &str,
+        passphrase: &str,
+    ) -> Result<(Vec<u8>, ExportSummary)> {
+        if passphrase.chars().count() < crate::keys::MIN_PASSPHRASE {
+            return Err(CoreError::Bundle(format!(
+                "a bundle passphrase needs at least {} characters",
+                crate::keys::MIN_PASSPHRASE
+            )));
+        }
+        let id = self.resolve_community(community)?;
+        let c = self.community(&id)?;
+        let mut docs = Vec::new();
+        for (doc, kind) in self.store().docs_in(&id)? {
+            if let Some(mut d) = self.store().load_in(&id, &doc)? {
+                docs.push(BundleDoc {
+                    id: doc,
+                    kind,
+                    bytes: d.save(),
+                });
+            }
+        }
+        let bundle = Bundle {
+            community: id.clone(),
+            name: c.name.clone(),
+            exported_by: self.device_key().public_hex(),
+            exported_at: now_ms(),
+            docs,
+        };
+        let mut plain = MAGIC.to_vec();
+        plain.extend(postcard::to_stdvec(&bundle).map_err(|e| CoreError::Bundle(e.to_string()))?);
+        let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+            passphrase.to_string(),
+        ));
+        let mut out = Vec::new();
+        let mut w = encryptor.wrap_output(&mut out)?;
+        w.write_all(&plain)?;
+        w.finish()?;
+        let summary = ExportSummary {
+            community: id,
+            name: c.name,
+            documents: bundle.docs.len(),
+            bytes: out.len(),
+        };
+        Ok((out, summary))
+    }
+
+    /// Merges a bundle: all of it in one transaction, or nothing. Refused
+    /// (nothing changed) when the passphrase is wrong, the file is damaged
+    /// or cut short, or this device is not a member of its community.
+    pub fn import_bundle(&mut self, bytes: &[u8], passphrase: &str) -> Result<ImportSummary> {
+        let decryptor = age::Decryptor::new(bytes)
+            .map_err(|e| bad_bundle(format!("not an Outpost bundle, or damaged ({e})")))?;
+        let identity =
+            age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_string()));
+        let mut reader = decryptor
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                    bad_bundle("wrong passphrase for this bundle")
+                }
+                e => bad_bundle(format!("the bundle is damaged ({e})")),
+            })?;
+        let mut plain = Vec::new();
+        reader
+            .read_to_end(&mut plain)
+            .map_err(|e| bad_bundle(format!("the bundle is damaged or cut short ({e})")))?;
+        let body = plain
+            .strip_prefix(MAGIC)
+            .ok_or_else(|| bad_bundle("not an Outpost bundle"))?;
+        let bundle: Bundle = postcard::from_bytes(body)
+            .map_err(|e| bad_bundle(format!("the bundle is damaged ({e})")))?;
+        if !bundle
+            .docs
+            .iter()
+            .any(|d| d.id == bundle.community && d.kind == "community")
+        {
+            return Err(bad_bundle("the bundle has no community document"));
+        }
+        let me = self.device_key().public_hex();
+        let from = format!("bundle:{}", bundle.exported_by);
+        let community = bundle.community.clone();
+        let before: Vec<_> = bundle
+            .docs
+            .iter()
+            .map(|d| self.store().heads(&d.id).unwrap_or_default())
+            .collect();
+        self.store_mut().write(|w| -> Result<()> {
+            for doc in &bundle.docs {
+                if !w.merge_remote(&community, &doc.id, &doc.bytes, &from)? {
+                    return Err(bad_bundle(format!(
+                        "document {} does not belong to community {}",
+                        doc.id, community
+                    )));
+                }
+                if doc.id == community && !w.is_member(&community, &me)? {
+                    return Err(CoreError::Bundle(format!(
+                        "this bundle is for '{}', a community this device is not a member of; \
+                         ask one of its admins to add you (outpost member add), then import a new bundle. \
+                         Nothing was imported",
+                        bundle.name
+                    )));
+                }
+            }
+            Ok(())
+        })?;
+        let changed = bundle
+            .docs
+            .iter()
+            .zip(&before)
+            .filter(|(d, b)| self.store().heads(&d.id).unwrap_or_default() != **b)
+            .count();
+        Ok(ImportSummary {
+            community,
+            name: bundle.name,
+            documents: bundle.docs.len(),
+            changed,
+            exported_by: bundle.exported_by,
+            exported_at: bundle.exported_at,
+        })
+    }
+
+    /// Writes a plain, readable copy of a community's knowledge into `dir`:
+    /// `README.md` (domain, charter, members, an index) and one Markdown
+    /// file per case, question and protocol. Returns the files written.
+    pub fn export_markdown(&self, community: &str, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+        let id = self.resolve_community(community)?;
+        let c = self.community(&id)?;
+        std::fs::create_dir_all(dir)?;
+        let mut written = Vec::new();
+        let mut index = format!("# {}\n\n{}\n\n", c.name, c.domain);
+        if !c.charter.is_empty() {
+            index.push_str(&format!("## Charter\n\n{}\n\n", c.charter));
+        }
+        index.push_str("## Members\n\n");
+        for m in &c.members {
+            index.push_str(&format!("- {}\n", m.name));
+        }
+        let items = self.list(&outpost_store::ListFilter {
+            community: Some(id.clone()),
+            limit: Some(usize::MAX >> 1),
+            ..Default::default()
+        })?;
+        for (kind, heading) in [
+            (Kind::Protocol, "Protocols"),
+            (Kind::Question, "Questions"),
+            (Kind::Case, "Cases"),
+        ] {
+            let sub = dir.join(format!("{}s", kind.as_str()));
+            let of_kind: Vec<_> = items.iter().filter(|r| r.kind == kind.as_str()).collect();
+            if of_kind.is_empty() {
+                continue;
+            }
+            std::fs::create_dir_all(&sub)?;
+            index.push_str(&format!("\n## {heading}\n\n"));
+            for row in of_kind {
+                let detail = self.show(&row.id)?;
+                let file = format!(
+                    "{}-{}.md",
+                    slug(&detail.item.title),
+                    &row.id[..8.min(row.id.len())]
+                );
+                let path = sub.join(&file);
+                write_atomic(&path, item_markdown(&detail).as_bytes())?;
+                index.push_str(&format!(
+                    "- [{}]({}s/{file}) ({})\n",
+                    detail.item.title,
+                    kind.as_str(),
+                    detail.status
+                ));
+                written.push(path);
+            }
+        }
+        let readme = dir.join("README.md");
+        write_atomic(&readme, index.as_bytes())?;
+        written.insert(0, readme);
+        Ok(written)
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("md.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// A file-name-safe version of a title.
+fn slug(title: &str) -> String {
+    let mut s = String::new();
+    for ch in title.chars() {
+        if ch.is_alphanumeric() {
+            s.extend(ch.to_lowercase());
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+        if s.len() >= 60 {
+            break;
+        }
+    }
+    let s = s.trim_end_matches('-').to_string();
+    if s.is_empty() { "item".into() } else { s }
+}
+
+fn date(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn item_markdown(d: &crate::ItemDetail) -> String {
+    let i = &d.item;
+    let mut md = format!(
+        "# {}\n\n*{} · {} · by {} · {}*\n\n",
+        i.title,
+        i.kind.as_str(),
+        d.status,
+        i.author_name,
+        date(i.created_at)
+    );
+    if !i.tags.is_empty() {
+        md.push_str(&format!("Tags: {}\n\n", i.tags.join(", ")));
+    }
+    if let Some(c) = &i.case {
+        let facts: Vec<&str> = [
+            c.age_band.map(|a| a.as_str()),
+            c.sex.map(|s| s.as_str()),
+            c.setting.map(|s| s.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !facts.is_empty() {
+            md.push_str(&format!("{}\n\n", facts.join(" · ")));
+        }
+        for (h, t) in [
+            ("Presenting problem", &c.presenting),
+            ("History", &c.history),
+            ("Findings", &c.findings),
+            ("What I need from the community", &c.ask),
+            ("Outcome", &c.outcome),
+        ] {
+            if !t.is_empty() {
+                md.push_str(&format!("## {h}\n\n{t}\n\n"));
+            }
+        }
+    }
+    if let Some(q) = &i.question {
+        md.push_str(&format!("{}\n\n", q.body));
+    }
+    if let Some(p) = &i.protocol {
+        md.push_str(&format!("{}\n\n", p.body));
+        if let Some(r) = &p.review_date {
+            md.push_str(&format!("Review by {r}.\n\n"));
+        }
+        if !p.references.is_empty() {
+            md.push_str("## References\n\n");
+            for r in &p.references {
+                md.push_str(&format!("- {r}\n"));
+            }
+            md.push('\n');
+        }
+    }
+    for (h, posts) in [("Replies", &i.replies), ("Comments", &i.comments)] {
+        if !posts.is_empty() {
+            md.push_str(&format!("## {h}\n\n"));
+            for p in posts {
+                md.push_str(&format!(
+                    "**{}**, {}:\n\n{}\n\n",
+                    p.author_name,
+                    date(p.created_at),
+                    p.body
+                ));
+            }
+        }
+    }
+    if !i.answers.is_empty() {
+        md.push_str("## Answers\n\n");
+        for a in &i.answers {
+            let mark = if a.accepted { " (accepted)" } else { "" };
+            md.push_str(&format!(
+                "**{}**{mark}, {}:\n\n{}\n\n",
+                a.post.author_name,
+                date(a.post.created_at),
+                a.post.body
+            ));
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::date(0), "1970-01-01");
+        assert_eq!(super::date(1_772_064_000_000), "2026-02-26");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(super::slug("Chest pain: 54M, ?ACS"), "chest-pain-54m-acs");
+        assert_eq!(super::slug("¿¿"), "item");
+    }
+}
