@@ -68,6 +68,8 @@ pub fn render() -> String {
         crate::commands::CommunityView,
         crate::commands::JoinResult,
         crate::commands::InviteView,
+        outpost_core::scan::Category,
+        crate::commands::TextFinding,
     );
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs).\n\

@@ -10,8 +10,15 @@ import ProfileForm from './ProfileForm.svelte';
 import CommunityForm from './CommunityForm.svelte';
 
 vi.mock('@tauri-apps/api/core', () => ({
-  invoke: vi.fn(async (cmd: string) => {
+  invoke: vi.fn(async (cmd: string, args?: { texts?: string[] }) => {
     if (cmd === 'create_community') throw { message: 'name: at most 120 characters', field: 'name' };
+    if (cmd === 'scan_text') {
+      // As the Rust scanner would answer for "Mrs Okafor": the surname.
+      return (args?.texts ?? []).map((t) => {
+        const at = t.indexOf('Okafor');
+        return at < 0 ? [] : [{ start: at, end: at + 6, category: 'name', text: 'Okafor', redaction: '[NAME]' }];
+      });
+    }
     return null;
   }),
 }));
@@ -131,7 +138,36 @@ describe('ProfileForm', () => {
     await userEvent.type(screen.getByLabelText('Your name'), 'Dr Ana Ruiz');
     await userEvent.type(screen.getByLabelText('Expertise'), 'Obstetrics, remote retrieval');
     await userEvent.click(screen.getByRole('button', { name: 'Create my profile' }));
-    expect(onSubmit).toHaveBeenCalledWith({ name: 'Dr Ana Ruiz', profession: null, region: null, expertise: ['obstetrics', 'remote-retrieval'] });
+    expect(onSubmit).toHaveBeenCalledWith({ name: 'Dr Ana Ruiz', profession: null, region: null, expertise: ['obstetrics', 'remote-retrieval'] }, null);
+  });
+});
+
+describe('before sharing', () => {
+  it('stops at likely identifiers, highlights them and redacts with one click', async () => {
+    const onSubmit = vi.fn(async () => {});
+    render(QuestionForm, { onSubmit });
+    await userEvent.type(screen.getByLabelText('Question'), 'Dose for Mrs Okafor?');
+    await userEvent.type(screen.getByLabelText(/^Details/), 'She is on warfarin.');
+    await userEvent.click(screen.getByRole('button', { name: 'Ask' }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(screen.getByText('Possible patient identifiers')).toBeTruthy();
+    expect(document.querySelector('mark')?.textContent).toBe('Okafor');
+    await userEvent.click(screen.getByRole('button', { name: 'Replace with [NAME]' }));
+    expect((screen.getByLabelText('Question') as HTMLInputElement).value).toBe('Dose for Mrs [NAME]?');
+    expect(screen.queryByText('Possible patient identifiers')).toBeNull();
+    await userEvent.click(screen.getByRole('button', { name: 'Ask' }));
+    expect(onSubmit).toHaveBeenCalledWith({ title: 'Dose for Mrs [NAME]?', body: 'She is on warfarin.', tags: [] });
+  });
+
+  it('shares as written when the user says so', async () => {
+    const onSubmit = vi.fn(async () => {});
+    render(QuestionForm, { onSubmit });
+    await userEvent.type(screen.getByLabelText('Question'), 'Is the Okafor technique safe?');
+    await userEvent.type(screen.getByLabelText(/^Details/), 'A published method, not a patient.');
+    await userEvent.click(screen.getByRole('button', { name: 'Ask' }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole('button', { name: 'Share as it is' }));
+    expect(onSubmit).toHaveBeenCalledWith({ title: 'Is the Okafor technique safe?', body: 'A published method, not a patient.', tags: [] });
   });
 });
 

@@ -33,7 +33,10 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 export const api = {
   appState: () => call<B.AppInfo>('app_state'),
-  initProfile: (profile: B.MemberProfile) => call<B.Whoami>('init_profile', { profile }),
+  initProfile: (profile: B.MemberProfile, passphrase: string | null = null) =>
+    call<B.Whoami>('init_profile', { profile, passphrase }),
+  unlock: (passphrase: string) => call<B.AppInfo>('unlock', { passphrase }),
+  scanText: (texts: string[]) => call<B.TextFinding[][]>('scan_text', { texts }),
   setProfile: (profile: B.MemberProfile) => call<B.Whoami>('set_profile', { profile }),
   createCommunity: (community: B.NewCommunity) =>
     call<B.CommunityRow>('create_community', { community }),

@@ -158,9 +158,19 @@ export type ChangedDoc = { community: string, doc: string, };
 
 export type AppInfo = { 
 /**
- * None until the user has created a profile (first run).
+ * None until the user has created a profile (first run) or, on a home
+ * locked with a passphrase, until it is unlocked.
  */
-me: Whoami | null, communities: Array<CommunityRow>, };
+me: Whoami | null, communities: Array<CommunityRow>, 
+/**
+ * The home is set up but locked: ask for its passphrase.
+ */
+locked: boolean, 
+/**
+ * On first run: whether the OS keychain can hold the store key (if
+ * not, the user chooses a passphrase).
+ */
+keychain: boolean, };
 
 export type CommunityView = { community: Community, members: Array<MemberInfo>, recent: Array<ItemRow>, 
 /**
@@ -171,3 +181,7 @@ admin: boolean, };
 export type JoinResult = { community: string, name: string, };
 
 export type InviteView = { ticket: string, community_name: string, expires_at: number, };
+
+export type Category = "name" | "date" | "age" | "phone" | "email" | "url" | "ip_address" | "postcode" | "address" | "nhs_number" | "medicare_number" | "ssn" | "dni_nie" | "record_number" | "other_id";
+
+export type TextFinding = { start: number, end: number, category: Category, text: string, redaction: string, };

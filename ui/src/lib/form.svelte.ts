@@ -1,18 +1,82 @@
 // What every form does on submit: check locally, stop with the messages
 // (focusing the first invalid field), else send; a backend validation error
 // lands next to the field it names, any other error under the form.
-import { ApiError } from './api';
+import { ApiError, api } from './api';
+import type { TextFinding } from './bindings';
 import type { Errors } from './validate';
+
+/** A free-text field about to be shared, for the identifier check. */
+export interface SharedField {
+  name: string;
+  label: string;
+  value: string;
+}
+
+/** What a form shares: its free-text fields now, and how to change one. */
+export interface Sharing {
+  fields: () => SharedField[];
+  set: (name: string, value: string) => void;
+}
+
+export interface FlaggedField extends SharedField {
+  findings: TextFinding[];
+}
 
 export class FormState {
   errors = $state<Errors>({});
   serverError = $state('');
   busy = $state(false);
+  /** Fields with likely patient identifiers, shown before anything is shared. */
+  flagged = $state<FlaggedField[]>([]);
+  private sharing: Sharing | null = null;
+  private shareAnyway = false;
 
   /** `idPrefix` + field name is the id of the field's control. */
   constructor(private idPrefix: string) {}
 
-  async submit(errors: Errors, send: () => Promise<unknown>): Promise<boolean> {
+  /** Scans the shared fields; true when nothing was found. */
+  private async scan(): Promise<boolean> {
+    if (!this.sharing) return true;
+    const fields = this.sharing.fields().filter((f) => f.value.trim());
+    const found = await api.scanText(fields.map((f) => f.value));
+    this.flagged = fields
+      .map((f, i) => ({ ...f, findings: found[i] ?? [] }))
+      .filter((f) => f.findings.length > 0);
+    return this.flagged.length === 0;
+  }
+
+  /** Replaces one finding with its redaction, then scans again. */
+  async redact(field: string, finding: TextFinding) {
+    const f = this.flagged.find((x) => x.name === field);
+    if (!f || !this.sharing) return;
+    const value = f.value.slice(0, finding.start) + finding.redaction + f.value.slice(finding.end);
+    this.sharing.set(field, value);
+    await this.scan();
+  }
+
+  /** Redacts every finding in every flagged field. */
+  async redactAll() {
+    if (!this.sharing) return;
+    for (const f of this.flagged) {
+      let value = f.value;
+      for (const x of [...f.findings].sort((a, b) => b.start - a.start)) {
+        value = value.slice(0, x.start) + x.redaction + value.slice(x.end);
+      }
+      this.sharing.set(f.name, value);
+    }
+    await this.scan();
+  }
+
+  /** The user has read the findings and shares the text as it is. */
+  confirmShare() {
+    this.shareAnyway = true;
+  }
+
+  /**
+   * Checks `errors`, then (with `sharing`) the identifier scan: findings
+   * stop the submit and are shown until redacted or confirmed.
+   */
+  async submit(errors: Errors, send: () => Promise<unknown>, sharing?: Sharing): Promise<boolean> {
     this.serverError = '';
     this.errors = errors;
     const first = Object.keys(errors)[0];
@@ -22,7 +86,14 @@ export class FormState {
     }
     this.busy = true;
     try {
+      this.sharing = sharing ?? null;
+      if (sharing && !this.shareAnyway && !(await this.scan())) {
+        queueMicrotask(() => document.getElementById(this.idPrefix + 'identifiers')?.focus());
+        return false;
+      }
       await send();
+      this.flagged = [];
+      this.shareAnyway = false;
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.field) this.errors = { [err.field.replace(/-/g, '_')]: err.message };

@@ -162,10 +162,37 @@ function filtered(f: B.ListFilter) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Args = any;
 
+/**
+ * A stand-in for the Rust scanner (crates/outpost-scan), enough to drive
+ * the before-sharing flow in browser tests: titled names, NHS-style
+ * numbers and dd/mm/yyyy dates. Offsets are UTF-16, as the real command's.
+ */
+function mockScan(text: string): B.TextFinding[] {
+  const rules: [RegExp, B.Category, string, number][] = [
+    [/\b(?:Mrs|Mr|Ms|Dr|Sra\.|Sr\.)\s+([A-Z][a-záéíóúñ]+)/g, 'name', '[NAME]', 1],
+    [/\b\d{3} \d{3} \d{4}\b/g, 'nhs_number', '[NHS NUMBER]', 0],
+    [/\b\d{2}\/\d{2}\/\d{4}\b/g, 'date', '[DATE]', 0],
+  ];
+  const out: B.TextFinding[] = [];
+  for (const [re, category, redaction, group] of rules) {
+    for (const m of text.matchAll(re)) {
+      const whole = m[0];
+      const part = m[group];
+      const start = (m.index ?? 0) + whole.indexOf(part);
+      out.push({ start, end: start + part.length, category, text: part, redaction });
+    }
+  }
+  return out.sort((x, y) => x.start - y.start);
+}
+
 function handle(cmd: string, a: Args): unknown {
   switch (cmd) {
     case 'app_state':
-      return { me: state.me, communities: state.communities.map(communityRow) } satisfies B.AppInfo;
+      return { me: state.me, communities: state.communities.map(communityRow), locked: false, keychain: true } satisfies B.AppInfo;
+    case 'unlock':
+      return handle('app_state', {});
+    case 'scan_text':
+      return (a.texts as string[]).map(mockScan);
     case 'init_profile': {
       need(a.profile.name, 'name');
       state.me = { id: 'a'.repeat(64), ...a.profile, home: '/home/clinician/.local/share/outpost' };
