@@ -24,9 +24,9 @@ pub struct AppInfo {
     pub communities: Vec<CommunityRow>,
     /// The home is set up but locked: ask for its passphrase.
     pub locked: bool,
-    /// On first run: whether the OS keychain can hold the store key (if
-    /// not, the user chooses a passphrase).
-    pub keychain: bool,
+    /// On first run: the user must choose a passphrase (no OS keychain can
+    /// hold the store key, and `OUTPOST_PASSPHRASE` is not set).
+    pub ask_passphrase: bool,
 }
 
 /// A community's home: domain, charter, members, recent activity.
@@ -95,7 +95,7 @@ fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
             me: Some(me),
             communities,
             locked: false,
-            keychain: false,
+            ask_passphrase: false,
         }),
         Err(_) => {
             let set_up = Outpost::lock_kind(&shell.home)?.is_some()
@@ -104,7 +104,9 @@ fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
                 me: None,
                 communities: vec![],
                 locked: set_up,
-                keychain: !set_up && outpost_core::keys::keychain_available(),
+                ask_passphrase: !set_up
+                    && std::env::var_os("OUTPOST_PASSPHRASE").is_none_or(|p| p.is_empty())
+                    && !outpost_core::keys::keychain_available(),
             })
         }
     }

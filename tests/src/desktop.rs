@@ -267,6 +267,17 @@ impl App {
     /// Launches the app on `home` (loopback networking, no mDNS) and waits
     /// for its window.
     pub fn launch(display: &Display, home: &Path, name: &str) -> Result<App> {
+        Self::launch_with(display, home, name, Some(crate::TEST_PASSPHRASE))
+    }
+
+    /// [`App::launch`], with `OUTPOST_PASSPHRASE` set to `passphrase` (or
+    /// unset: the app then asks for it).
+    pub fn launch_with(
+        display: &Display,
+        home: &Path,
+        name: &str,
+        passphrase: Option<&str>,
+    ) -> Result<App> {
         let driver_bin = which("tauri-driver")
             .ok_or("tauri-driver is not installed (cargo install tauri-driver --version ^2)")?;
         let port = free_port()?;
@@ -284,7 +295,7 @@ impl App {
             ])
             .env("DISPLAY", &display.name)
             .env("OUTPOST_HOME", home)
-            .env("OUTPOST_PASSPHRASE", crate::TEST_PASSPHRASE)
+            .env("OUTPOST_PASSPHRASE", passphrase.unwrap_or(""))
             .env("OUTPOST_KEYCHAIN", "off")
             .env("OUTPOST_BIND", "127.0.0.1:0")
             .env("OUTPOST_NO_MDNS", "1")
@@ -357,6 +368,14 @@ impl App {
         let xpath = format!("//button[normalize-space()='{text}']");
         let el = self.wait_for("xpath", &xpath, &format!("button '{text}'"))?;
         self.session.click(&el)
+    }
+
+    /// Empties a text field.
+    pub fn clear(&self, selector: &str) -> Result<()> {
+        let el = self.wait_for("css selector", selector, selector)?;
+        self.session
+            .cmd("POST", &format!("/element/{el}/clear"), Some(json!({})))?;
+        Ok(())
     }
 
     pub fn type_into(&self, selector: &str, text: &str) -> Result<()> {

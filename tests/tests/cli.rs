@@ -79,11 +79,16 @@ fn init_and_whoami() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(home.path().join("device.key"))
+        // The device key lives inside the encrypted store; the one
+        // plaintext file, the key header, is its owner's only.
+        assert!(!home.path().join("device.key").exists());
+        let mode = std::fs::metadata(home.path().join("home.json"))
             .unwrap()
             .permissions()
             .mode();
-        assert_eq!(mode & 0o777, 0o600, "device key readable by its owner only");
+        assert_eq!(mode & 0o777, 0o600, "home.json readable by its owner only");
+        let dir = std::fs::metadata(home.path()).unwrap().permissions().mode();
+        assert_eq!(dir & 0o777, 0o700, "home readable by its owner only");
     }
     let again = home.json(&["whoami"]);
     assert_eq!(again["id"], me["id"]);
@@ -94,6 +99,8 @@ fn init_and_whoami() {
     let out = std::process::Command::new(outpost_tests::outpost_bin())
         .args(["--json", "whoami"])
         .env("OUTPOST_HOME", home.path())
+        .env("OUTPOST_PASSPHRASE", outpost_tests::TEST_PASSPHRASE)
+        .env("OUTPOST_KEYCHAIN", "off")
         .output()
         .unwrap();
     assert_eq!(

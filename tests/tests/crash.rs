@@ -63,8 +63,11 @@ fn sigkill_at_random_moments_never_loses_an_acknowledged_case() {
             "Presentation {i}: fever for two days, lethargy, poor feeding. {}",
             "Detail. ".repeat(i % 40)
         );
+        // Synthetic case numbers run to seven digits, which the
+        // identifier check would (rightly) stop.
         let mut cmd = home.command(&[
             "--json",
+            "--allow-identifiers",
             "case",
             "add",
             "--community",
@@ -148,8 +151,8 @@ fn sigkill_during_bulk_import_leaves_all_or_nothing() {
     let mut seen_partial_runs = 0;
     for round in 0..20 {
         let home = Home::new();
-        let key = outpost_tests::store_key(home.path());
         home.json(&["init", "--name", "Dr Bulk"]);
+        let key = outpost_tests::store_key(home.path());
         let mut child = home
             .command(&["demo"])
             .stdout(Stdio::null())

@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used)]
 //! The real desktop app in a real window (Xvfb + tauri-driver +
 //! WebKitWebDriver): the first-run flow, a case created, found by search
-//! and listed; and two apps on two homes syncing over loopback.
+//! and listed; two apps on two homes syncing over loopback; and a home
+//! locked with a passphrase, unlocked in the app, with a case checked for
+//! identifiers before it is shared.
 
 use outpost_tests::Home;
 use outpost_tests::desktop::{App, Display};
@@ -192,4 +194,84 @@ fn a_case_created_in_one_app_appears_in_the_others_open_list() {
     app_b.screenshot("peer-b-case").unwrap();
     app_a.quit();
     app_b.quit();
+}
+
+#[test]
+fn a_locked_home_asks_for_its_passphrase_and_cases_are_checked_before_sharing() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let display = Display::start().unwrap();
+    let home = Home::new();
+    home.init_with_community("Dr Rees");
+    // No OUTPOST_PASSPHRASE and no keychain: the app asks.
+    let app = App::launch_with(&display, home.path(), "unlock", None).unwrap();
+    app.wait_for_text("main h1", "Unlock Outpost", Duration::from_secs(30))
+        .unwrap();
+    app.type_into("#unlock-passphrase", "not the passphrase")
+        .unwrap();
+    app.click_button("Unlock").unwrap();
+    app.wait_for_text("main", "wrong passphrase", Duration::from_secs(30))
+        .unwrap();
+    app.screenshot("unlock-wrong").unwrap();
+    app.clear("#unlock-passphrase").unwrap();
+    app.type_into("#unlock-passphrase", outpost_tests::TEST_PASSPHRASE)
+        .unwrap();
+    app.click_button("Unlock").unwrap();
+    app.wait_for_text("main h1", "Rural emergencies", Duration::from_secs(30))
+        .unwrap();
+
+    // The real scanner, before a case is shared.
+    app.click_button("Present a case").unwrap();
+    app.type_into("#case-title", "Chest pain at the quarry")
+        .unwrap();
+    app.type_into(
+        "#case-presenting",
+        "Mrs Okafor, DOB 04/09/1931, central chest pain for 2 hours, BP 150/90.",
+    )
+    .unwrap();
+    app.type_into("#case-ask", "Thrombolyse before transfer?")
+        .unwrap();
+    app.click_button("Share case").unwrap();
+    app.wait_for_text(
+        "#case-identifiers",
+        "Possible patient identifiers",
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    let marks = app.texts("#case-identifiers mark").unwrap();
+    assert_eq!(
+        marks,
+        vec!["Okafor", "04/09/1931"],
+        "highlighted: {marks:?}"
+    );
+    app.screenshot("identifiers").unwrap();
+    app.click_button("Redact all").unwrap();
+    let want = "Mrs [NAME], DOB [DATE], central chest pain for 2 hours, BP 150/90.";
+    let start = std::time::Instant::now();
+    loop {
+        let presenting = app
+            .session
+            .execute(
+                "return document.querySelector('#case-presenting').value",
+                vec![],
+            )
+            .unwrap();
+        if presenting == want {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "presenting is {presenting}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    app.click_button("Share case").unwrap();
+    app.wait_for_text(
+        "main h1",
+        "Chest pain at the quarry",
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    app.wait_for_text("main", "Mrs [NAME], DOB [DATE]", Duration::from_secs(5))
+        .unwrap();
+    app.quit();
 }

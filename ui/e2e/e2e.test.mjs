@@ -68,6 +68,8 @@ const TEXT = {
     ticket: 'Ticket', joinTicket: 'Invitation ticket', join: 'Join', notTicket: 'This is not an Outpost invitation ticket.',
     language: 'Language', relayUrl: 'Relay URL', save: 'Save', synced: 'Synced', pending: 'Not yet synced',
     lan: 'On this network', known: "Known members' computers", qr: 'QR code',
+    identifiers: 'Possible patient identifiers', redactName: 'Replace with [NAME]', shareAnyway: 'Share as it is',
+    held: 'Not saved: possible patient identifiers below',
   },
   es: {
     profileName: 'Tu nombre', createProfile: 'Crear mi perfil', demo: 'Abrir la comunidad de demostración',
@@ -83,6 +85,8 @@ const TEXT = {
     ticket: 'Invitación', joinTicket: 'Invitación', join: 'Unirme', notTicket: 'Esto no es una invitación de Outpost.',
     language: 'Idioma', relayUrl: 'URL del relé', save: 'Guardar', synced: 'Sincronizado', pending: 'Sin sincronizar',
     lan: 'En esta red', known: 'Ordenadores de miembros conocidos', qr: 'Código QR',
+    identifiers: 'Posibles datos identificativos del paciente', redactName: 'Sustituir por [NAME]', shareAnyway: 'Compartir tal cual',
+    held: 'Sin guardar: posibles datos identificativos abajo',
   },
 };
 
@@ -145,10 +149,19 @@ for (const lang of ['en', 'es']) {
       assert.equal(await page.getByText(T.required).count(), 3);
       await audit(page, `${lang}-case-form-errors`);
       await page.getByLabel(T.title, { exact: true }).fill(`Chest pain at the mine (${lang})`);
-      await page.getByLabel(T.presenting).fill('Sudden central chest pain, 2 hours.');
+      await page.getByLabel(T.presenting).fill('Mrs Okafor: sudden central chest pain, 2 hours.');
       await page.getByLabel(T.ask, { exact: true }).fill('Thrombolyse before a 6-hour transfer?');
+      // Before sharing: the surname is highlighted and redacted with one click.
+      await page.getByRole('button', { name: T.share }).click();
+      await page.getByRole('heading', { name: T.identifiers }).waitFor();
+      assert.equal(await page.locator('.identifiers mark').first().textContent(), 'Okafor');
+      await audit(page, `${lang}-case-identifiers`);
+      await page.getByRole('button', { name: T.redactName }).click();
+      assert.equal(await page.getByLabel(T.presenting).inputValue(), 'Mrs [NAME]: sudden central chest pain, 2 hours.');
+      await page.getByRole('heading', { name: T.identifiers }).waitFor({ state: 'detached' });
       await page.getByRole('button', { name: T.share }).click();
       await heading(page, `Chest pain at the mine (${lang})`);
+      await page.getByText('Mrs [NAME]: sudden central chest pain').waitFor();
       await page.getByText(T.pending).first().waitFor();
       await page.getByLabel(T.reply, { exact: true }).fill('ECG first, **then** decide.');
       await page.getByRole('button', { name: T.replySubmit, exact: true }).click();
@@ -197,6 +210,14 @@ for (const lang of ['en', 'es']) {
       await page.getByRole('region', { name: T.preview }).getByText('Reviewed by Tomás').waitFor();
       assert.match(await editor.inputValue(), /Reviewed by Tomás[\s\S]*Reassess at 1 hour/);
       await audit(page, `${lang}-protocol-editor`);
+      // A name typed into the protocol holds the autosave until the author decides.
+      await editor.press('End');
+      await editor.pressSequentially('\nEscalate to Dr Quigley');
+      await page.getByTestId('save-state').getByText(T.held).waitFor();
+      await page.getByRole('heading', { name: T.identifiers }).waitFor();
+      await page.getByRole('button', { name: T.shareAnyway }).click();
+      await page.getByTestId('save-state').getByText(T.saved).waitFor();
+      await page.getByRole('heading', { name: T.identifiers }).waitFor({ state: 'detached' });
     });
 
     test('search as you type, with kind filter and highlighted snippets', async () => {

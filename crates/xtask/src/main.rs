@@ -98,6 +98,8 @@ const SYSTEM_PACKAGES: &[(Probe, &str)] = &[
     (Probe::Package, "libsoup-3.0-dev"),
     (Probe::Package, "libayatana-appindicator3-dev"),
     (Probe::Package, "librsvg2-dev"),
+    // The OS keychain (Secret Service over D-Bus) that holds the store key.
+    (Probe::Package, "libdbus-1-dev"),
     (Probe::Command("Xvfb"), "xvfb"),
     (Probe::Command("WebKitWebDriver"), "webkit2gtk-driver"),
     (Probe::Command("chromium"), "chromium"),
@@ -311,6 +313,7 @@ fn bench(root: &Path) -> Result<()> {
     ensure_tauri_driver()?;
     npm(root, "build the UI", &["run", "build"])?;
     for (package, bench) in [
+        ("outpost-scan", "corpus"),
         ("outpost-core", "store"),
         ("outpost-core", "sync"),
         ("outpost-tests", "desktop"),

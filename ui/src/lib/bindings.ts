@@ -167,10 +167,10 @@ me: Whoami | null, communities: Array<CommunityRow>,
  */
 locked: boolean, 
 /**
- * On first run: whether the OS keychain can hold the store key (if
- * not, the user chooses a passphrase).
+ * On first run: the user must choose a passphrase (no OS keychain can
+ * hold the store key, and `OUTPOST_PASSPHRASE` is not set).
  */
-keychain: boolean, };
+ask_passphrase: boolean, };
 
 export type CommunityView = { community: Community, members: Array<MemberInfo>, recent: Array<ItemRow>, 
 /**

@@ -16,6 +16,8 @@ export interface SharedField {
 export interface Sharing {
   fields: () => SharedField[];
   set: (name: string, value: string) => void;
+  /** Findings the user already chose to keep as written. */
+  ignore?: (f: TextFinding) => boolean;
 }
 
 export interface FlaggedField extends SharedField {
@@ -37,12 +39,19 @@ export class FormState {
   /** Scans the shared fields; true when nothing was found. */
   private async scan(): Promise<boolean> {
     if (!this.sharing) return true;
+    const ignore = this.sharing.ignore ?? (() => false);
     const fields = this.sharing.fields().filter((f) => f.value.trim());
     const found = await api.scanText(fields.map((f) => f.value));
     this.flagged = fields
-      .map((f, i) => ({ ...f, findings: found[i] ?? [] }))
+      .map((f, i) => ({ ...f, findings: (found[i] ?? []).filter((x) => !ignore(x)) }))
       .filter((f) => f.findings.length > 0);
     return this.flagged.length === 0;
+  }
+
+  /** Scans without submitting (an autosaving editor); true when clean. */
+  async check(sharing: Sharing): Promise<boolean> {
+    this.sharing = sharing;
+    return this.scan();
   }
 
   /** Replaces one finding with its redaction, then scans again. */

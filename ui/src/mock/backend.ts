@@ -188,7 +188,7 @@ function mockScan(text: string): B.TextFinding[] {
 function handle(cmd: string, a: Args): unknown {
   switch (cmd) {
     case 'app_state':
-      return { me: state.me, communities: state.communities.map(communityRow), locked: false, keychain: true } satisfies B.AppInfo;
+      return { me: state.me, communities: state.communities.map(communityRow), locked: false, ask_passphrase: false } satisfies B.AppInfo;
     case 'unlock':
       return handle('app_state', {});
     case 'scan_text':
