@@ -422,3 +422,92 @@ fn markdown_export_is_a_readable_copy() {
         "{case}"
     );
 }
+
+#[test]
+fn a_home_from_before_encryption_is_encrypted_on_first_open() {
+    // Make an old-style home: a plain SQLite store and a device.key file.
+    let home = Home::new();
+    let c = home.init_with_community("Dr Rees");
+    add_case(&home, &c, "fever and rash");
+    let id = home.json(&["whoami"])["id"].clone();
+    let store = outpost_tests::open_store(home.path()).expect("store");
+    let secret = store
+        .meta("device_secret")
+        .expect("meta")
+        .expect("device secret");
+    let plain = home.path().join("plain.db");
+    let version: i64 = store
+        .connection()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("schema version");
+    // sqlcipher_export copies the tables, not the schema version.
+    store
+        .connection()
+        .execute_batch(&format!(
+            "ATTACH DATABASE '{}' AS plain KEY ''; SELECT sqlcipher_export('plain'); \
+             PRAGMA plain.user_version = {version}; \
+             DELETE FROM plain.meta WHERE key = 'device_secret'; DETACH DATABASE plain;",
+            plain.display()
+        ))
+        .expect("export a plain copy");
+    drop(store);
+    for f in ["outpost.db-wal", "outpost.db-shm", "home.json"] {
+        let _ = std::fs::remove_file(home.path().join(f));
+    }
+    std::fs::rename(&plain, home.path().join("outpost.db")).expect("rename");
+    std::fs::write(home.path().join("device.key"), format!("{secret}\n")).expect("key file");
+    let db = std::fs::read(home.path().join("outpost.db")).expect("db");
+    assert!(
+        db.starts_with(b"SQLite format 3\0"),
+        "the old home is plain"
+    );
+
+    // First open with this Outpost: same device, same cases, now encrypted.
+    let me = home.json(&["whoami"]);
+    assert_eq!(me["id"], id);
+    assert_eq!(home.json(&["list"]).as_array().map(Vec::len), Some(1));
+    assert!(
+        !home.path().join("device.key").exists(),
+        "the key file is gone"
+    );
+    assert!(home.path().join("home.json").exists());
+    for (path, bytes) in all_files(home.path()) {
+        assert!(
+            !contains(&bytes, PHRASE.as_bytes()) && !contains(&bytes, b"SQLite format 3"),
+            "{} is still plain",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_bundle_from_a_removed_member_is_refused() {
+    let a = Home::new();
+    let c = a.init_with_community("Dr Rees");
+    add_case(&a, &c, "fever and rash");
+    let b = Home::new();
+    let b_id = b.json(&["init", "--name", "Dr Llewellyn"])["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    a.json(&["member", "add", "--community", &c, &b_id]);
+    let stick = tempfile::tempdir().expect("stick");
+    let bundle = stick.path().join("valley.outpost");
+    assert!(export(&a, &c, &bundle).status.success());
+    assert!(import(&b, &bundle).status.success());
+    // A removes B; B, not knowing, writes and exports.
+    a.json(&["member", "remove", "--community", &c, &b_id[..12]]);
+    let case = b.json(&["list"])[0]["id"].as_str().expect("id").to_string();
+    b.json(&["comment", &case, "Still following this one."]);
+    let back = stick.path().join("back.outpost");
+    assert!(export(&b, &c, &back).status.success());
+    let before = a.json(&["show", &case]);
+    let out = import(&a, &back);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a member"), "{}", stderr(&out));
+    assert_eq!(
+        a.json(&["show", &case]),
+        before,
+        "the refused bundle changed A"
+    );
+}

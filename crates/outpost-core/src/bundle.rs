@@ -11,6 +11,17 @@ use std::path::Path;
 /// The first bytes of a bundle's plaintext.
 const MAGIC: &[u8] = b"OUTPOST-BUNDLE-1\n";
 
+/// What follows the magic: the postcard-encoded [`Bundle`], signed with the
+/// exporting device's key. The passphrase keeps a bundle private; the
+/// signature says which member wrote it (anyone with the passphrase could
+/// otherwise pass off documents as a member's).
+#[derive(Serialize, Deserialize)]
+struct Signed {
+    body: Vec<u8>,
+    signer: [u8; 32],
+    signature: Vec<u8>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Bundle {
     community: String,
@@ -89,8 +100,16 @@ impl Outpost {
             exported_at: now_ms(),
             docs,
         };
+        let body = postcard::to_stdvec(&bundle).map_err(|e| CoreError::Bundle(e.to_string()))?;
+        use ed25519_dalek::Signer;
+        let signature = self.device_key().signing().sign(&body).to_bytes().to_vec();
+        let signed = Signed {
+            body,
+            signer: self.device_key().public(),
+            signature,
+        };
         let mut plain = MAGIC.to_vec();
-        plain.extend(postcard::to_stdvec(&bundle).map_err(|e| CoreError::Bundle(e.to_string()))?);
+        plain.extend(postcard::to_stdvec(&signed).map_err(|e| CoreError::Bundle(e.to_string()))?);
         let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
             passphrase.to_string(),
         ));
@@ -130,8 +149,23 @@ impl Outpost {
         let body = plain
             .strip_prefix(MAGIC)
             .ok_or_else(|| bad_bundle("not an Outpost bundle"))?;
-        let bundle: Bundle = postcard::from_bytes(body)
+        let signed: Signed = postcard::from_bytes(body)
             .map_err(|e| bad_bundle(format!("the bundle is damaged ({e})")))?;
+        let verified = ed25519_dalek::VerifyingKey::from_bytes(&signed.signer)
+            .ok()
+            .zip(ed25519_dalek::Signature::from_slice(&signed.signature).ok())
+            .is_some_and(|(key, sig)| key.verify_strict(&signed.body, &sig).is_ok());
+        if !verified {
+            return Err(bad_bundle(
+                "the bundle's signature does not match its contents",
+            ));
+        }
+        let bundle: Bundle = postcard::from_bytes(&signed.body)
+            .map_err(|e| bad_bundle(format!("the bundle is damaged ({e})")))?;
+        let signer = hex::encode(signed.signer);
+        if bundle.exported_by != signer {
+            return Err(bad_bundle("the bundle's signature is not its exporter's"));
+        }
         if !bundle
             .docs
             .iter()
@@ -153,6 +187,13 @@ impl Outpost {
                     return Err(bad_bundle(format!(
                         "document {} does not belong to community {}",
                         doc.id, community
+                    )));
+                }
+                if doc.id == community && !w.is_member(&community, &signer)? {
+                    return Err(bad_bundle(format!(
+                        "the bundle was written by device {}, which is not a member of '{}'",
+                        &signer[..12],
+                        bundle.name
                     )));
                 }
                 if doc.id == community && !w.is_member(&community, &me)? {
@@ -362,6 +403,87 @@ fn item_markdown(d: &crate::ItemDetail) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn home(dir: &Path) -> Outpost {
+        Outpost::init_with(
+            dir,
+            outpost_model::MemberProfile {
+                name: "Dr Test".into(),
+                ..Default::default()
+            },
+            &crate::Unlock::passphrase("test passphrase"),
+        )
+        .expect("init")
+    }
+
+    /// Re-encrypts a bundle's payload after `change` (what someone who
+    /// knows the bundle passphrase could do).
+    fn reseal(bundle: &[u8], change: impl FnOnce(&mut Signed)) -> Vec<u8> {
+        let id = age::scrypt::Identity::new(age::secrecy::SecretString::from(
+            "usb passphrase".to_string(),
+        ));
+        let mut plain = Vec::new();
+        age::Decryptor::new(bundle)
+            .expect("age")
+            .decrypt(std::iter::once(&id as &dyn age::Identity))
+            .expect("decrypt")
+            .read_to_end(&mut plain)
+            .expect("read");
+        let mut signed: Signed = postcard::from_bytes(&plain[MAGIC.len()..]).expect("signed");
+        change(&mut signed);
+        let mut out_plain = MAGIC.to_vec();
+        out_plain.extend(postcard::to_stdvec(&signed).expect("encode"));
+        let enc = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+            "usb passphrase".to_string(),
+        ));
+        let mut out = Vec::new();
+        let mut w = enc.wrap_output(&mut out).expect("wrap");
+        w.write_all(&out_plain).expect("write");
+        w.finish().expect("finish");
+        out
+    }
+
+    #[test]
+    fn forged_bundles_are_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut a = home(dir.path());
+        let c = a
+            .create_community(outpost_model::NewCommunity {
+                name: "Valley".into(),
+                domain: "Rural care".into(),
+                charter: None,
+            })
+            .expect("community");
+        let (bundle, _) = a.export_bundle(&c.id, "usb passphrase").expect("export");
+        // A flipped byte in the signed body.
+        let tampered = reseal(&bundle, |s| {
+            let n = s.body.len();
+            s.body[n - 1] ^= 1;
+        });
+        let err = a
+            .import_bundle(&tampered, "usb passphrase")
+            .expect_err("refused");
+        assert!(
+            err.to_string().contains("signature does not match"),
+            "{err}"
+        );
+        // Signed by someone else: a valid signature, but not the exporter's.
+        let other = crate::DeviceKey::generate().expect("key");
+        let forged = reseal(&bundle, |s| {
+            use ed25519_dalek::Signer;
+            s.signer = other.public();
+            s.signature = other.signing().sign(&s.body).to_bytes().to_vec();
+        });
+        let err = a
+            .import_bundle(&forged, "usb passphrase")
+            .expect_err("refused");
+        assert!(err.to_string().contains("not its exporter"), "{err}");
+        // The genuine one still imports (nothing new).
+        let ok = a.import_bundle(&bundle, "usb passphrase").expect("import");
+        assert_eq!(ok.changed, 0);
+    }
+
     #[test]
     fn civil_dates() {
         assert_eq!(super::date(0), "1970-01-01");

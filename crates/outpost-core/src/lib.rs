@@ -349,6 +349,10 @@ impl Outpost {
             }
             None => return Err(CoreError::NotInitialized(home.to_path_buf())),
         };
+        // A key file left by an upgrade interrupted after the move.
+        if legacy.exists() && DeviceKey::load(&legacy)?.public_hex() == key.public_hex() {
+            std::fs::remove_file(&legacy)?;
+        }
         if key.public_hex() != hf.device {
             return Err(CoreError::Key {
                 path: keys::HomeFile::path(home),

@@ -152,6 +152,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY(peer, community_id)
     ) WITHOUT ROWID;
     "#,
+    // 4: SQLCipher reserves 48 bytes of every 8 KiB page, so two of FTS5's
+    // default 4050-byte leaf blobs no longer fit in one page and the index
+    // doubled on disk. 3900-byte leaves pair up again.
+    r#"
+    INSERT INTO fts(fts, rank) VALUES('pgsz', 3900);
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

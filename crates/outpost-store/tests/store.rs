@@ -397,3 +397,23 @@ fn a_plain_store_from_an_older_outpost_is_encrypted_in_place() {
     drop(s);
     assert!(!Store::encrypt_plaintext(&path, &key()).unwrap());
 }
+
+#[test]
+fn pages_are_8_kib() {
+    // Document snapshots are 1-3 KB rows: 8 KiB pages waste far less than 4.
+    // (SQLCipher answers these pragmas as text.)
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    for pragma in ["page_size", "cipher_page_size"] {
+        let v: rusqlite::types::Value = s
+            .connection()
+            .query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))
+            .unwrap();
+        let n = match v {
+            rusqlite::types::Value::Integer(n) => n,
+            rusqlite::types::Value::Text(t) => t.parse().unwrap(),
+            other => panic!("{pragma}: {other:?}"),
+        };
+        assert_eq!(n, 8192, "{pragma}");
+    }
+}
