@@ -98,8 +98,15 @@ fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
             ask_passphrase: false,
         }),
         Err(_) => {
-            let set_up = Outpost::lock_kind(&shell.home)?.is_some()
-                || shell.home.join(outpost_core::KEY_FILE).exists();
+            let kind = Outpost::lock_kind(&shell.home)?;
+            if kind == Some(outpost_core::LockKind::Keychain) {
+                // A passphrase cannot help: say what went wrong instead.
+                return Err(UiError::msg(format!(
+                    "Outpost keeps this computer's key in the OS keychain, and could not read it: {}",
+                    shell.open_error.as_deref().unwrap_or("unknown error")
+                )));
+            }
+            let set_up = kind.is_some() || shell.home.join(outpost_core::KEY_FILE).exists();
             Ok(AppInfo {
                 me: None,
                 communities: vec![],

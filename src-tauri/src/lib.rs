@@ -69,16 +69,24 @@ pub struct Shell {
     op: Mutex<Option<Outpost>>,
     running: Mutex<Option<Arc<Running>>>,
     net: NetConfig,
+    /// Why the home did not open at launch (shown when it is set up but
+    /// neither open nor waiting for a passphrase, e.g. the keychain is
+    /// unavailable).
+    open_error: Option<String>,
 }
 
 impl Shell {
     fn new(home: PathBuf, net: NetConfig) -> Self {
-        let op = Outpost::open(&home).ok();
+        let (op, open_error) = match Outpost::open(&home) {
+            Ok(op) => (Some(op), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         Shell {
             home,
             op: Mutex::new(op),
             running: Mutex::new(None),
             net,
+            open_error,
         }
     }
 

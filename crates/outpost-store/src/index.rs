@@ -11,6 +11,10 @@ use serde::Serialize;
 
 /// At most this many of a query's matches (the newest) are ranked.
 pub const RANK_CANDIDATES: usize = 20_000;
+/// While the last word is only one or two letters long (someone is still
+/// typing it), its prefix matches most of the store; it is ranked among its
+/// newest this-many matches, and the next keystroke narrows it anyway.
+pub const SHORT_PREFIX_CANDIDATES: usize = 2_000;
 
 /// Marks around matched words in search snippets.
 pub const SNIPPET_START: &str = "«";
@@ -254,7 +258,21 @@ impl Store {
         let mut p = vec![Value::Text(fts.clone())];
         let cond = filter.where_clause(&mut p);
         p.push(Value::Integer(filter.limit().min(200)));
-        let sql = if cond.is_empty() {
+        let short_prefix = !query.ends_with(char::is_whitespace)
+            && query
+                .split(|c: char| !c.is_alphanumeric())
+                .rfind(|w| !w.is_empty())
+                .is_some_and(|w| w.chars().count() <= 2);
+        let sql = if short_prefix {
+            format!(
+                "SELECT rowid, r FROM (SELECT fts.rowid AS rowid, fts.rank AS r FROM fts
+                                       JOIN items i ON i.rid = fts.rowid
+                                       WHERE fts MATCH ?1{cond}
+                                       ORDER BY fts.rowid DESC LIMIT {SHORT_PREFIX_CANDIDATES})
+                 ORDER BY r LIMIT ?{}",
+                p.len()
+            )
+        } else if cond.is_empty() {
             // bm25 costs time per matching row. A word found in most of a
             // very large store ("patient") is ranked among its newest
             // RANK_CANDIDATES matches, so search stays fast as the store grows.

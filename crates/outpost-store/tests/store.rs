@@ -245,6 +245,29 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
         ["other"],
         "last word matches as a prefix"
     );
+    // One or two letters still typing: ranked among the newest matches,
+    // with or without a filter.
+    assert_eq!(ids(&s, "ce"), ["title", "body"]);
+    assert_eq!(ids(&s, "leg c"), ["body"]);
+    let in_cases = ListFilter {
+        kind: Some("case".into()),
+        ..Default::default()
+    };
+    let cased: Vec<String> = s
+        .search("w", &in_cases)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.item.id)
+        .collect();
+    assert!(
+        cased.contains(&"tagged".to_string()) && cased.contains(&"other".to_string()),
+        "{cased:?}"
+    );
+    let questions = ListFilter {
+        kind: Some("question".into()),
+        ..Default::default()
+    };
+    assert!(s.search("w", &questions).unwrap().is_empty());
     let hit = &s.search("magnesium", &f).unwrap()[0];
     assert!(hit.snippet.contains("«magnesium»"), "{}", hit.snippet);
     assert!(
