@@ -337,20 +337,47 @@ fn a_bundle_carries_a_community_between_homes_that_never_connected() {
     assert_eq!(again["changed"], 0);
 }
 
+/// Home A with a community and a case; home B, never connected, added by
+/// device id; A's bundle exported onto a "USB stick".
+struct Sneakernet {
+    a: Home,
+    c: String,
+    b: Home,
+    b_id: String,
+    stick: tempfile::TempDir,
+    bundle: std::path::PathBuf,
+}
+
+impl Sneakernet {
+    fn new() -> Self {
+        let a = Home::new();
+        let c = a.init_with_community("Dr Rees");
+        add_case(&a, &c, "fever and rash");
+        let b = Home::new();
+        let b_id = b.json(&["init", "--name", "Dr Llewellyn"])["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        a.json(&["member", "add", "--community", &c, &b_id]);
+        let stick = tempfile::tempdir().expect("stick");
+        let bundle = stick.path().join("valley.outpost");
+        assert!(export(&a, &c, &bundle).status.success());
+        Self {
+            a,
+            c,
+            b,
+            b_id,
+            stick,
+            bundle,
+        }
+    }
+}
+
 #[test]
 fn damaged_bundles_are_refused_and_change_nothing() {
-    let a = Home::new();
-    let c = a.init_with_community("Dr Rees");
-    add_case(&a, &c, "fever and rash");
-    let b = Home::new();
-    let b_id = b.json(&["init", "--name", "Dr Llewellyn"])["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    a.json(&["member", "add", "--community", &c, &b_id]);
-    let stick = tempfile::tempdir().expect("stick");
-    let bundle = stick.path().join("valley.outpost");
-    assert!(export(&a, &c, &bundle).status.success());
+    let Sneakernet {
+        b, stick, bundle, ..
+    } = Sneakernet::new();
     let good = std::fs::read(&bundle).expect("bundle");
     let before = b.json(&["community", "list"]);
 
@@ -482,18 +509,14 @@ fn a_home_from_before_encryption_is_encrypted_on_first_open() {
 
 #[test]
 fn a_bundle_from_a_removed_member_is_refused() {
-    let a = Home::new();
-    let c = a.init_with_community("Dr Rees");
-    add_case(&a, &c, "fever and rash");
-    let b = Home::new();
-    let b_id = b.json(&["init", "--name", "Dr Llewellyn"])["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    a.json(&["member", "add", "--community", &c, &b_id]);
-    let stick = tempfile::tempdir().expect("stick");
-    let bundle = stick.path().join("valley.outpost");
-    assert!(export(&a, &c, &bundle).status.success());
+    let Sneakernet {
+        a,
+        c,
+        b,
+        b_id,
+        stick,
+        bundle,
+    } = Sneakernet::new();
     assert!(import(&b, &bundle).status.success());
     // A removes B; B, not knowing, writes and exports.
     a.json(&["member", "remove", "--community", &c, &b_id[..12]]);

@@ -621,10 +621,7 @@ fn run(cli: Cli) -> Result<()> {
                     true,
                 )?;
                 let (bytes, summary) = op.export_bundle(&community, &p)?;
-                let tmp = path.with_extension("partial");
-                std::fs::write(&tmp, &bytes)
-                    .with_context(|| format!("cannot write {}", tmp.display()))?;
-                std::fs::rename(&tmp, &path)
+                outpost_core::write_atomic(&path, &bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 out.exported_bundle(&path, &summary)
             }

@@ -264,7 +264,7 @@ impl Outpost {
                     &row.id[..8.min(row.id.len())]
                 );
                 let path = sub.join(&file);
-                write_atomic(&path, item_markdown(&detail).as_bytes())?;
+                crate::home::write_atomic(&path, item_markdown(&detail).as_bytes())?;
                 index.push_str(&format!(
                     "- [{}]({}s/{file}) ({})\n",
                     detail.item.title,
@@ -275,17 +275,10 @@ impl Outpost {
             }
         }
         let readme = dir.join("README.md");
-        write_atomic(&readme, index.as_bytes())?;
+        crate::home::write_atomic(&readme, index.as_bytes())?;
         written.insert(0, readme);
         Ok(written)
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }
 
 /// A file-name-safe version of a title.
@@ -305,19 +298,11 @@ fn slug(title: &str) -> String {
     if s.is_empty() { "item".into() } else { s }
 }
 
+/// YYYY-MM-DD (UTC) of a time in milliseconds.
 fn date(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    let s = humantime::format_rfc3339_seconds(t).to_string();
+    s.get(..10).map(str::to_string).unwrap_or(s)
 }
 
 fn item_markdown(d: &crate::ItemDetail) -> String {

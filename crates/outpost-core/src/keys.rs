@@ -10,7 +10,6 @@
 use crate::{CoreError, Result};
 use outpost_store::StoreKey;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -89,24 +88,8 @@ impl HomeFile {
 
     /// Writes atomically (temp file, fsync, rename, fsync the directory).
     pub fn save(&self, home: &Path) -> Result<()> {
-        let path = Self::path(home);
-        let tmp = path.with_extension("json.tmp");
-        let _ = std::fs::remove_file(&tmp);
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
         let json = serde_json::to_vec_pretty(self).map_err(|e| CoreError::Home(e.to_string()))?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(home)?.sync_all()?;
-        Ok(())
+        crate::home::write_atomic(&Self::path(home), &json)
     }
 }
 

@@ -10,7 +10,7 @@ mod node;
 
 pub use bundle::{ExportSummary, ImportSummary};
 pub use demo::{DemoSummary, generate_cases};
-pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home};
+pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home, write_atomic};
 pub use keys::{HOME_FILE, Unlock};
 pub use node::{
     Connectivity, DEFAULT_INVITE_TTL, Joins, MemberInfo, PeerView, Running, Status, SyncProgress,
