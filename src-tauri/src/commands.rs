@@ -128,13 +128,7 @@ fn unlock(app: tauri::AppHandle, shell: State<'_, Shell>, passphrase: String) ->
         .lock()
         .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))?;
     if slot.is_none() {
-        let op =
-            Outpost::open_with(&shell.home, &Unlock::passphrase(&passphrase)).map_err(|e| {
-                UiError {
-                    message: e.to_string(),
-                    field: Some("passphrase".into()),
-                }
-            })?;
+        let op = Outpost::open_with(&shell.home, &Unlock::passphrase(&passphrase))?;
         *slot = Some(op);
         drop(slot);
         start_background(&app);
@@ -165,17 +159,7 @@ fn init_profile(
         Some(p) => Unlock::passphrase(p),
         None => Unlock::Auto,
     };
-    let op = Outpost::init_with(&shell.home, profile, &unlock).map_err(|e| match e {
-        outpost_core::CoreError::PassphraseNeeded(_) => UiError {
-            message: e.to_string(),
-            field: Some("passphrase".into()),
-        },
-        outpost_core::CoreError::Home(ref m) if m.contains("passphrase") => UiError {
-            message: e.to_string(),
-            field: Some("passphrase".into()),
-        },
-        e => e.into(),
-    })?;
+    let op = Outpost::init_with(&shell.home, profile, &unlock)?;
     let me = op.whoami();
     *slot = Some(op);
     drop(slot);

@@ -32,6 +32,12 @@ impl From<CoreError> for UiError {
                 message: v.message,
                 field: Some(v.field.to_string()),
             },
+            e @ (CoreError::PassphraseNeeded(_)
+            | CoreError::WrongPassphrase
+            | CoreError::WeakPassphrase(_)) => UiError {
+                message: e.to_string(),
+                field: Some("passphrase".into()),
+            },
             other => UiError {
                 message: other.to_string(),
                 field: None,
@@ -260,4 +266,22 @@ fn run_app() -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passphrase_errors_land_at_the_passphrase_field() {
+        for e in [
+            CoreError::WrongPassphrase,
+            CoreError::WeakPassphrase("too short".into()),
+            CoreError::PassphraseNeeded("choose one".into()),
+        ] {
+            let ui = UiError::from(e);
+            assert_eq!(ui.field.as_deref(), Some("passphrase"), "{}", ui.message);
+        }
+        assert_eq!(UiError::from(CoreError::Home("x".into())).field, None);
+    }
 }

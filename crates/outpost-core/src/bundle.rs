@@ -75,12 +75,7 @@ impl Outpost {
         community: &str,
         passphrase: &str,
     ) -> Result<(Vec<u8>, ExportSummary)> {
-        if passphrase.chars().count() < crate::keys::MIN_PASSPHRASE {
-            return Err(CoreError::Bundle(format!(
-                "a bundle passphrase needs at least {} characters",
-                crate::keys::MIN_PASSPHRASE
-            )));
-        }
+        crate::keys::check_new_passphrase(passphrase)?;
         let id = self.resolve_community(community)?;
         let c = self.community(&id)?;
         let mut docs = Vec::new();

@@ -187,9 +187,9 @@ fn new_passphrase_spec() -> Result<KeySpec> {
     })
 }
 
-fn check_new_passphrase(p: &str) -> Result<()> {
+pub(crate) fn check_new_passphrase(p: &str) -> Result<()> {
     if p.chars().count() < MIN_PASSPHRASE {
-        return Err(CoreError::Home(format!(
+        return Err(CoreError::WeakPassphrase(format!(
             "a passphrase needs at least {MIN_PASSPHRASE} characters"
         )));
     }

@@ -71,6 +71,9 @@ pub enum CoreError {
     PassphraseNeeded(String),
     #[error("wrong passphrase: it does not unlock this home (nothing was changed)")]
     WrongPassphrase,
+    /// A new passphrase that is too weak to accept.
+    #[error("{0}")]
+    WeakPassphrase(String),
     #[error("OS keychain: {0}")]
     Keychain(String),
     #[error("bundle: {0}")]
