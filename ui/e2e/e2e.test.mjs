@@ -215,6 +215,12 @@ for (const lang of ['en', 'es']) {
       await editor.pressSequentially('\nEscalate to Dr Quigley');
       await page.getByTestId('save-state').getByText(T.held).waitFor();
       await page.getByRole('heading', { name: T.identifiers }).waitFor();
+      // Leaving the editor while it is held loses nothing: the text comes back, still held.
+      await nav(page, T.cases);
+      await nav(page, T.protocols);
+      await page.getByRole('button', { name: 'Sepsis: first hour in a remote clinic' }).click();
+      await page.getByTestId('save-state').getByText(T.held).waitFor();
+      assert.match(await editor.inputValue(), /Escalate to Dr Quigley$/);
       await page.getByRole('button', { name: T.shareAnyway }).click();
       await page.getByTestId('save-state').getByText(T.saved).waitFor();
       await page.getByRole('heading', { name: T.identifiers }).waitFor({ state: 'detached' });
