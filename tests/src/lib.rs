@@ -176,6 +176,45 @@ impl Home {
     }
 }
 
+/// `outpost serve` and `join`/`sync` flags for tests: loopback only, no mDNS.
+pub const NET: [&str; 3] = ["--bind", "127.0.0.1:0", "--no-mdns"];
+
+/// A running `outpost serve`, killed when dropped.
+pub struct Serve {
+    pub child: std::process::Child,
+    /// What it printed first (`--json`): its id and ticket.
+    pub first_line: Value,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `outpost serve` on `home` and waits until it is listening.
+pub fn serve(home: &Home) -> Serve {
+    use std::io::{BufRead, BufReader};
+    let mut args = vec!["--json", "serve"];
+    args.extend(NET);
+    let mut child = home
+        .command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start outpost serve");
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out)
+            .read_line(&mut line)
+            .expect("read serve's first line");
+    }
+    let first_line: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("serve printed {line:?}: {e}"));
+    Serve { child, first_line }
+}
+
 /// The `id` field of a JSON object.
 pub fn id_of(v: &Value) -> String {
     v["id"]

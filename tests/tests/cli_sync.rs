@@ -4,43 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use outpost_tests::{Home, id_of};
-use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use outpost_tests::{Home, NET, id_of, serve};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-const NET: [&str; 3] = ["--bind", "127.0.0.1:0", "--no-mdns"];
-
-struct Serve {
-    child: Child,
-    first_line: Value,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(home: &Home) -> Serve {
-    let mut args = vec!["--json", "serve"];
-    args.extend(NET);
-    let mut child = home
-        .command(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let first_line: Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("serve printed {line:?}: {e}"));
-    Serve { child, first_line }
-}
 
 fn titles(home: &Home) -> Vec<String> {
     let v = home.json(&["list", "--limit", "100000"]);

@@ -2,7 +2,7 @@
 //! at rest, the identifier check before sharing, `outpost scan`, and
 //! bundles carried between homes that never connected.
 
-use outpost_tests::Home;
+use outpost_tests::{Home, serve};
 use serde_json::Value;
 use std::path::Path;
 
@@ -147,6 +147,44 @@ fn without_a_keychain_init_needs_a_passphrase() {
             .expect("json");
     assert_eq!(header["key"]["source"], "passphrase");
     assert_eq!(header["key"]["m_cost_kib"], 65536);
+}
+
+#[test]
+fn rekey_is_refused_while_the_home_is_served() {
+    let home = Home::new();
+    let c = home.init_with_community("Dr Rees");
+    add_case(&home, &c, "fever and rash");
+    let before = std::fs::read(home.path().join("home.json")).expect("home.json");
+    let running = serve(&home);
+    let out = home
+        .command(&["rekey"])
+        .env("OUTPOST_NEW_PASSPHRASE", "a brand new passphrase")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("open elsewhere"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(home.path().join("home.json")).expect("home.json"),
+        before,
+        "a refused rekey changed home.json"
+    );
+    // The running serve and the CLI beside it still work with the old key.
+    add_case(&home, &c, "second case while serving");
+    drop(running);
+    let out = home
+        .command(&["rekey"])
+        .env("OUTPOST_NEW_PASSPHRASE", "a brand new passphrase")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = home
+        .command(&["--json", "list"])
+        .env("OUTPOST_PASSPHRASE", "a brand new passphrase")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
 }
 
 #[test]

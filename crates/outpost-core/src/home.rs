@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 pub const KEY_FILE: &str = "device.key";
 pub const STORE_FILE: &str = "outpost.db";
+/// Empty; every process with the home open holds a shared lock on it.
+pub const LOCK_FILE: &str = "outpost.lock";
 
 /// Where Outpost keeps its files: `--home`, else `$OUTPOST_HOME`, else the
 /// platform data directory (`~/.local/share/outpost` on Linux).

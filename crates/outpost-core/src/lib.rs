@@ -10,7 +10,7 @@ mod node;
 
 pub use bundle::{ExportSummary, ImportSummary};
 pub use demo::{DemoSummary, generate_cases};
-pub use home::{DeviceKey, KEY_FILE, STORE_FILE, resolve_home, write_atomic};
+pub use home::{DeviceKey, KEY_FILE, LOCK_FILE, STORE_FILE, resolve_home, write_atomic};
 pub use keys::{HOME_FILE, Unlock};
 pub use node::{
     Connectivity, DEFAULT_INVITE_TTL, Joins, MemberInfo, PeerView, Running, Status, SyncProgress,
@@ -33,7 +33,9 @@ use outpost_store::{
 };
 use outpost_sync::membership;
 use serde::Serialize;
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -76,6 +78,9 @@ pub enum CoreError {
     WeakPassphrase(String),
     #[error("OS keychain: {0}")]
     Keychain(String),
+    /// Another process has the home open, or its key is being changed.
+    #[error("{0}")]
+    Busy(String),
     #[error("bundle: {0}")]
     Bundle(String),
     /// Text about to be shared holds likely patient identifiers.
@@ -172,6 +177,7 @@ pub struct Outpost {
     profile: MemberProfile,
     store: Store,
     store_key: StoreKey,
+    lock: Arc<File>,
 }
 
 /// Where a home's store is and the key that opens it: what background
@@ -180,6 +186,8 @@ pub struct Outpost {
 pub struct DbHandle {
     pub path: PathBuf,
     key: StoreKey,
+    /// Keeps the home's shared lock while a background task holds a handle.
+    _lock: Arc<File>,
 }
 
 impl DbHandle {
@@ -195,6 +203,26 @@ impl DbHandle {
 pub enum LockKind {
     Keychain,
     Passphrase,
+}
+
+/// Takes a shared lock on the home's lock file. Every open handle holds
+/// one; `rekey` needs the lock alone, so the key never changes under a
+/// connection that still uses the old one (`outpost serve`, the app).
+fn lock_home(home: &Path) -> Result<Arc<File>> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(home.join(LOCK_FILE))?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(Arc::new(file)),
+        Err(TryLockError::WouldBlock) => Err(CoreError::Busy(
+            "this home's key is being changed (`outpost rekey`); try again when it has finished"
+                .into(),
+        )),
+        Err(TryLockError::Error(e)) => Err(e.into()),
+    }
 }
 
 /// Opens the store with the key `spec` describes; a plain store (from an
@@ -292,6 +320,10 @@ impl Outpost {
     /// encrypted with a new key from `unlock` on the way.
     pub fn open_with(home: &Path, unlock: &Unlock) -> Result<Self> {
         let legacy = home.join(KEY_FILE);
+        if keys::HomeFile::load(home)?.is_none() && !legacy.exists() {
+            return Err(CoreError::NotInitialized(home.to_path_buf()));
+        }
+        let lock = lock_home(home)?;
         let hf = match keys::HomeFile::load(home)? {
             Some(h) => h,
             None if legacy.exists() => {
@@ -392,13 +424,33 @@ impl Outpost {
             profile,
             store,
             store_key,
+            lock,
         })
     }
 
     /// Re-encrypts the store under a new key from `unlock` (a new
-    /// passphrase, or the OS keychain). Other processes using this home
-    /// (`outpost serve`, the desktop app) must be stopped first.
+    /// passphrase, or the OS keychain). Refused with [`CoreError::Busy`],
+    /// changing nothing, while anything else has the home open (`outpost
+    /// serve`, the desktop app, another handle in this process).
     pub fn rekey(&mut self, unlock: &Unlock) -> Result<LockKind> {
+        const OPEN_ELSEWHERE: &str = "this home is open elsewhere (the Outpost app or `outpost serve`); close it, then change the key";
+        if Arc::strong_count(&self.lock) > 1 {
+            return Err(CoreError::Busy(OPEN_ELSEWHERE.into()));
+        }
+        self.lock.unlock()?;
+        let exclusive = self.lock.try_lock();
+        let result = match exclusive {
+            Ok(()) => self.rekey_alone(unlock),
+            Err(TryLockError::WouldBlock) => Err(CoreError::Busy(OPEN_ELSEWHERE.into())),
+            Err(TryLockError::Error(e)) => Err(e.into()),
+        };
+        self.lock.unlock()?;
+        self.lock.lock_shared()?;
+        result
+    }
+
+    /// `rekey` with the home's lock held alone.
+    fn rekey_alone(&mut self, unlock: &Unlock) -> Result<LockKind> {
         let mut hf = keys::HomeFile::load(&self.home)?
             .ok_or_else(|| CoreError::NotInitialized(self.home.clone()))?;
         let (spec, key) = keys::create_for_rekey(unlock, &self.key.public_hex())?;
@@ -430,6 +482,7 @@ impl Outpost {
             profile: self.profile.clone(),
             store,
             store_key: self.store_key.clone(),
+            lock: self.lock.clone(),
         })
     }
 
@@ -438,6 +491,7 @@ impl Outpost {
         DbHandle {
             path: self.home.join(STORE_FILE),
             key: self.store_key.clone(),
+            _lock: self.lock.clone(),
         }
     }
 
@@ -929,5 +983,43 @@ fn wrong(id: &str, expected: &str, target: &Target) -> CoreError {
         id: id.to_string(),
         expected: expected.to_string(),
         actual,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rekey_waits_for_every_other_handle() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = Unlock::passphrase("test passphrase");
+        let profile = MemberProfile {
+            name: "Dr Test".into(),
+            ..Default::default()
+        };
+        let mut op = Outpost::init_with(dir.path(), profile, &old).expect("init");
+        let new = Unlock::passphrase("another passphrase");
+        // A second handle in this process, then another process's handle
+        // (a second open takes its own lock on the file).
+        let second = op.reopen().expect("reopen");
+        assert!(matches!(op.rekey(&new), Err(CoreError::Busy(_))));
+        drop(second);
+        let background = op.db();
+        assert!(matches!(op.rekey(&new), Err(CoreError::Busy(_))));
+        drop(background);
+        let other = Outpost::open_with(dir.path(), &old).expect("open beside");
+        assert!(matches!(op.rekey(&new), Err(CoreError::Busy(_))));
+        drop(other);
+        // Refusals changed nothing; alone, the rekey goes through and the
+        // handle keeps its shared lock afterwards.
+        assert_eq!(op.rekey(&new).expect("rekey"), LockKind::Passphrase);
+        assert!(matches!(
+            Outpost::open_with(dir.path(), &old),
+            Err(CoreError::WrongPassphrase)
+        ));
+        let beside = Outpost::open_with(dir.path(), &new).expect("open with the new key");
+        assert!(matches!(op.rekey(&old), Err(CoreError::Busy(_))));
+        drop(beside);
     }
 }
