@@ -41,5 +41,10 @@ fn outpost_commands() -> &'static [&'static str] {
         "invite",
         "connectivity",
         "set_relay_url",
+        "exchange_info",
+        "export_bundle",
+        "import_bundle",
+        "export_markdown",
+        "member_add",
     ]
 }

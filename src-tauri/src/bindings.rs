@@ -70,6 +70,9 @@ pub fn render() -> String {
         crate::commands::InviteView,
         outpost_core::scan::Category,
         crate::commands::TextFinding,
+        outpost_core::ExportSummary,
+        outpost_core::ImportSummary,
+        crate::commands::ExchangeInfo,
     );
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs).\n\

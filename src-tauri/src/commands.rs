@@ -7,10 +7,11 @@ use outpost_core::model::{
 };
 use outpost_core::store::{CommunityRow, ItemRow, ListFilter, SearchHit};
 use outpost_core::{
-    Connectivity, DemoSummary, HistoryLine, ItemDetail, MemberInfo, Outpost, PostRef,
-    ProtocolSaved, Unlock, Whoami,
+    Connectivity, DemoSummary, ExportSummary, HistoryLine, ImportSummary, ItemDetail, MemberInfo,
+    Outpost, PostRef, ProtocolSaved, Unlock, Whoami,
 };
 use serde::Serialize;
+use std::path::PathBuf;
 use tauri::State;
 
 type Res<T> = Result<T, UiError>;
@@ -85,6 +86,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         invite,
         connectivity,
         set_relay_url,
+        exchange_info,
+        export_bundle,
+        import_bundle,
+        export_markdown,
+        member_add,
     ]
 }
 
@@ -391,4 +397,98 @@ fn connectivity(shell: State<'_, Shell>) -> Res<Connectivity> {
 #[tauri::command(async)]
 fn set_relay_url(shell: State<'_, Shell>, url: Option<String>) -> Res<Option<String>> {
     shell.with(|op| op.set_relay_url(url.as_deref()))
+}
+
+/// What the "USB stick" screen needs: this computer's id (read to an admin
+/// who adds it by hand) and where copies go unless the user chooses.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ExchangeInfo {
+    pub device: String,
+    pub bundle_path: String,
+    pub markdown_dir: String,
+    /// This device may add members by id.
+    pub admin: bool,
+}
+
+#[tauri::command(async)]
+fn exchange_info(shell: State<'_, Shell>, community: String) -> Res<ExchangeInfo> {
+    shell.with(|op| {
+        let (bundle, markdown) = op.suggested_export_paths(&community)?;
+        let device = op.device_key().public_hex();
+        let id = op.community(&community)?.id;
+        Ok(ExchangeInfo {
+            admin: op.store().role(&id, &device)?.as_deref() == Some("admin"),
+            device,
+            bundle_path: bundle.display().to_string(),
+            markdown_dir: markdown.display().to_string(),
+        })
+    })
+}
+
+/// A path the user typed or chose, for the form field `field`: `~/` is
+/// their home folder; anything else must be a full path.
+fn user_path(text: &str, field: &str) -> Res<PathBuf> {
+    let at = |message: &str| UiError {
+        message: message.into(),
+        field: Some(field.into()),
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(at("This is required."));
+    }
+    let path = match text.strip_prefix("~/") {
+        Some(rest) => dirs::home_dir()
+            .ok_or_else(|| at("this computer has no home folder; give the full path"))?
+            .join(rest),
+        None => PathBuf::from(text),
+    };
+    if !path.is_absolute() {
+        return Err(at("give the full path (or press Choose…)"));
+    }
+    Ok(path)
+}
+
+/// Writes an encrypted, signed bundle of `community` to `path`.
+#[tauri::command(async)]
+fn export_bundle(
+    shell: State<'_, Shell>,
+    community: String,
+    path: String,
+    passphrase: String,
+) -> Res<ExportSummary> {
+    let path = user_path(&path, "path")?;
+    shell.with(|op| op.export_bundle_to(&community, &passphrase, &path))
+}
+
+/// Merges a bundle from `path`; a bad file, passphrase or signer changes
+/// nothing.
+#[tauri::command(async)]
+fn import_bundle(shell: State<'_, Shell>, path: String, passphrase: String) -> Res<ImportSummary> {
+    let path = user_path(&path, "path")?;
+    let bytes = outpost_core::read_bundle(&path).map_err(|e| UiError {
+        message: e.to_string(),
+        field: Some("path".into()),
+    })?;
+    shell.with(|op| op.import_bundle(&bytes, &passphrase))
+}
+
+/// Writes the readable Markdown copy of `community` into `dir`; returns
+/// how many files.
+#[tauri::command(async)]
+fn export_markdown(shell: State<'_, Shell>, community: String, dir: String) -> Res<usize> {
+    let dir = user_path(&dir, "dir")?;
+    if dir.is_file() {
+        return Err(UiError {
+            message: "this is a file; choose a folder".into(),
+            field: Some("dir".into()),
+        });
+    }
+    shell.with(|op| Ok(op.export_markdown(&community, &dir)?.len()))
+}
+
+/// Adds a member by their device id (an admin, for a site that joins by
+/// USB stick); returns the full id.
+#[tauri::command(async)]
+fn member_add(shell: State<'_, Shell>, community: String, device: String) -> Res<String> {
+    shell.with(|op| op.member_add(&community, device.trim()))
 }

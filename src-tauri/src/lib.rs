@@ -238,6 +238,7 @@ fn run_app() -> anyhow::Result<()> {
     let shell = Shell::new(home()?, net_config()?);
     let app = tauri::Builder::default()
         .manage(shell)
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let opened = app
                 .state::<Shell>()

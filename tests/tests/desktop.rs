@@ -3,7 +3,8 @@
 //! WebKitWebDriver): the first-run flow, a case created, found by search
 //! and listed; two apps on two homes syncing over loopback; and a home
 //! locked with a passphrase, unlocked in the app, with a case checked for
-//! identifiers before it is shared.
+//! identifiers before it is shared; a site with no link joining, replying
+//! and answering back by USB-stick bundles.
 
 use outpost_tests::Home;
 use outpost_tests::desktop::{App, Display};
@@ -274,4 +275,112 @@ fn a_locked_home_asks_for_its_passphrase_and_cases_are_checked_before_sharing() 
     app.wait_for_text("main", "Mrs [NAME], DOB [DATE]", Duration::from_secs(5))
         .unwrap();
     app.quit();
+}
+
+#[test]
+fn a_site_with_no_link_joins_and_answers_by_usb_stick() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let stick = tempfile::tempdir().unwrap();
+    let to_b = stick.path().join("from the hospital.outpost");
+    let to_a = stick.path().join("from the island.outpost");
+    // The hospital (CLI): a community with a case, the island's computer
+    // added by the id read over the phone, then a bundle on the stick.
+    let a = Home::new();
+    let c = a.init_with_community("Dr Rees");
+    a.json(&[
+        "case",
+        "add",
+        "--community",
+        &c,
+        "--title",
+        "Snakebite at the dam",
+        "--presenting",
+        "Fang marks on the left ankle, swelling to mid-calf.",
+        "--ask",
+        "Antivenom before the flight?",
+    ]);
+    let b = Home::new();
+    b.json(&["init", "--name", "Nurse Diaz"]);
+    let b_id = b.json(&["whoami"])["id"].as_str().unwrap().to_string();
+    a.json(&["member", "add", "--community", &c, &b_id]);
+    let out = a
+        .command(&["export", "--community", &c, "--out", to_b.to_str().unwrap()])
+        .env("OUTPOST_BUNDLE_PASSPHRASE", "island stick 2026")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The island (the app): joins from the stick on its first screen.
+    let display = Display::start().unwrap();
+    let app = App::launch(&display, b.path(), "usb").unwrap();
+    app.click_button("Join by USB stick").unwrap();
+    app.wait_for_text("[data-testid=device-id]", &b_id, Duration::from_secs(20))
+        .unwrap();
+    app.type_into("#import-path", to_b.to_str().unwrap())
+        .unwrap();
+    app.type_into("#import-passphrase", "not the passphrase")
+        .unwrap();
+    app.click_button("Open and merge").unwrap();
+    app.wait_for_text("main", "wrong passphrase", Duration::from_secs(30))
+        .unwrap();
+    app.clear("#import-passphrase").unwrap();
+    app.type_into("#import-passphrase", "island stick 2026")
+        .unwrap();
+    app.click_button("Open and merge").unwrap();
+    app.wait_for_text("main h1", "Rural emergencies", Duration::from_secs(30))
+        .unwrap();
+    app.wait_for_text("main", "Snakebite at the dam", Duration::from_secs(10))
+        .unwrap();
+
+    // A reply, then a bundle back to the hospital and a readable copy.
+    app.click_button("Snakebite at the dam").unwrap();
+    app.type_into(
+        "#reply-body",
+        "Pressure immobilisation, then fly: antivenom on arrival.",
+    )
+    .unwrap();
+    app.click_button("Reply").unwrap();
+    app.wait_for_text("main", "Pressure immobilisation", Duration::from_secs(20))
+        .unwrap();
+    app.click_button("USB stick").unwrap();
+    app.wait_for_text("main h1", "Exchange by USB stick", Duration::from_secs(20))
+        .unwrap();
+    app.clear("#export-path").unwrap();
+    app.type_into("#export-path", to_a.to_str().unwrap())
+        .unwrap();
+    app.type_into("#export-passphrase", "back to the hospital")
+        .unwrap();
+    app.type_into("#export-passphrase-again", "back to the hospital")
+        .unwrap();
+    app.click_button("Save bundle").unwrap();
+    app.wait_for_text("main", "encrypted", Duration::from_secs(30))
+        .unwrap();
+    let readable = stick.path().join("readable");
+    app.clear("#markdown-dir").unwrap();
+    app.type_into("#markdown-dir", readable.to_str().unwrap())
+        .unwrap();
+    app.click_button("Write readable copy").unwrap();
+    app.wait_for_text("main", "files in", Duration::from_secs(20))
+        .unwrap();
+    app.screenshot("usb-stick").unwrap();
+    app.quit();
+    assert!(readable.join("README.md").is_file());
+
+    // The hospital opens the island's bundle: the reply arrives.
+    let out = a
+        .command(&["--json", "import", to_a.to_str().unwrap()])
+        .env("OUTPOST_BUNDLE_PASSPHRASE", "back to the hospital")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits = a.json(&["search", "immobilisation"]);
+    assert_eq!(hits.as_array().map(Vec::len), Some(1), "{hits}");
 }

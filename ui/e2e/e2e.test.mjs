@@ -70,6 +70,9 @@ const TEXT = {
     lan: 'On this network', known: "Known members' computers", qr: 'QR code',
     identifiers: 'Possible patient identifiers', redactName: 'Replace with [NAME]', shareAnyway: 'Share as it is',
     held: 'Not saved: possible patient identifiers below',
+    exchange: 'USB stick', bundleFile: 'File', bundlePass: 'Passphrase for the file', again: 'Passphrase again',
+    saveBundle: 'Save bundle', openBundle: 'Open and merge', addMember: "Add a member by their computer's id", addMemberButton: 'Add member',
+    shortPass: 'At least 8 characters.', badDevice: "A computer's id is 64 letters (a–f) and digits.",
   },
   es: {
     profileName: 'Tu nombre', createProfile: 'Crear mi perfil', demo: 'Abrir la comunidad de demostración',
@@ -87,6 +90,9 @@ const TEXT = {
     lan: 'En esta red', known: 'Ordenadores de miembros conocidos', qr: 'Código QR',
     identifiers: 'Posibles datos identificativos del paciente', redactName: 'Sustituir por [NAME]', shareAnyway: 'Compartir tal cual',
     held: 'Sin guardar: posibles datos identificativos abajo',
+    exchange: 'Memoria USB', bundleFile: 'Archivo', bundlePass: 'Frase de contraseña del archivo', again: 'Repite la frase de contraseña',
+    saveBundle: 'Guardar paquete', openBundle: 'Abrir y fusionar', addMember: 'Añadir un miembro por el identificador de su ordenador', addMemberButton: 'Añadir miembro',
+    shortPass: 'Al menos 8 caracteres.', badDevice: 'El identificador de un ordenador tiene 64 letras (a–f) y cifras.',
   },
 };
 
@@ -264,6 +270,36 @@ for (const lang of ['en', 'es']) {
       await page.getByRole('button', { name: T.join, exact: true }).click();
       await page.getByText(T.notTicket).waitFor();
       await audit(page, `${lang}-connectivity`);
+    });
+
+    test('USB stick: save a bundle, open it with the wrong and right passphrase, add a member by id', async () => {
+      await nav(page, T.exchange);
+      const save = page.getByRole('region', { name: new RegExp(lang === 'en' ? 'Save the community' : 'Guardar la comunidad') });
+      const file = save.getByLabel(T.bundleFile, { exact: true });
+      assert.match(await file.inputValue(), /\.outpost$/);
+      await save.getByLabel(T.bundlePass, { exact: true }).fill('short');
+      await save.getByRole('button', { name: T.saveBundle }).click();
+      await save.getByRole('alert').waitFor();
+      await save.getByLabel(T.bundlePass, { exact: true }).fill('stick passphrase');
+      await save.getByLabel(T.again, { exact: true }).fill('stick passphrase');
+      await save.getByRole('button', { name: T.saveBundle }).click();
+      await save.getByRole('status').getByText(/\.outpost/).waitFor();
+      const path = await file.inputValue();
+      const open = page.getByRole('region', { name: new RegExp(lang === 'en' ? 'Open a bundle' : 'Abrir un paquete') });
+      await open.getByLabel(T.bundleFile, { exact: true }).fill(path);
+      await open.getByLabel(T.bundlePass, { exact: true }).fill('not the passphrase');
+      await open.getByRole('button', { name: T.openBundle }).click();
+      await open.getByRole('alert').getByText(/wrong passphrase/).waitFor();
+      await open.getByLabel(T.bundlePass, { exact: true }).fill('stick passphrase');
+      await open.getByRole('button', { name: T.openBundle }).click();
+      await open.getByRole('status').getByText(T.community).waitFor();
+      await page.getByLabel(T.addMember).fill('not an id');
+      await page.getByRole('button', { name: T.addMemberButton }).click();
+      await page.getByText(T.badDevice).waitFor();
+      await page.getByLabel(T.addMember).fill('c'.repeat(64));
+      await page.getByRole('button', { name: T.addMemberButton }).click();
+      await page.getByRole('status').getByText('cccccccccccc').waitFor();
+      await audit(page, `${lang}-exchange`);
     });
 
     test('settings: relay URL checked, language switch', async () => {

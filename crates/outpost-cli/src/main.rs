@@ -620,16 +620,13 @@ fn run(cli: Cli) -> Result<()> {
                     "Passphrase for the bundle: ",
                     true,
                 )?;
-                let (bytes, summary) = op.export_bundle(&community, &p)?;
-                outpost_core::write_atomic(&path, &bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let summary = op.export_bundle_to(&community, &p, &path)?;
                 out.exported_bundle(&path, &summary)
             }
             other => bail!("format: '{other}' is not one of bundle, markdown"),
         },
         Command::Import { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = outpost_core::read_bundle(&file)?;
             let p = passphrase(
                 "OUTPOST_BUNDLE_PASSPHRASE",
                 "Passphrase for the bundle: ",

@@ -6,7 +6,7 @@ use crate::{CoreError, Outpost, Result, now_ms};
 use outpost_model::Kind;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The first bytes of a bundle's plaintext.
 const MAGIC: &[u8] = b"OUTPOST-BUNDLE-1\n";
@@ -50,6 +50,8 @@ pub struct ImportSummary {
     /// Documents that brought something new here.
     pub changed: usize,
     pub exported_by: String,
+    /// The exporter's name, as the community knows them.
+    pub exported_by_name: Option<String>,
     pub exported_at: i64,
 }
 
@@ -61,6 +63,31 @@ pub struct ExportSummary {
     pub name: String,
     pub documents: usize,
     pub bytes: usize,
+}
+
+/// Larger files are refused unread: a community of 100,000 items is far
+/// smaller.
+const MAX_BUNDLE_BYTES: u64 = 4 << 30;
+
+/// Reads a bundle file: a clear error for a missing file, a folder, or
+/// one too large to be a bundle.
+pub fn read_bundle(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| bad_bundle(format!("cannot read {}: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Err(bad_bundle(format!(
+            "{} is a folder, not a bundle",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_BUNDLE_BYTES {
+        return Err(bad_bundle(format!(
+            "{} is {} MB, too large to be an Outpost bundle",
+            path.display(),
+            meta.len() >> 20
+        )));
+    }
+    std::fs::read(path).map_err(|e| bad_bundle(format!("cannot read {}: {e}", path.display())))
 }
 
 fn bad_bundle(why: impl std::fmt::Display) -> CoreError {
@@ -208,14 +235,67 @@ impl Outpost {
             .zip(&before)
             .filter(|(d, b)| self.store().heads(&d.id).unwrap_or_default() != **b)
             .count();
+        let exported_by_name = self
+            .community(&community)?
+            .members
+            .into_iter()
+            .find(|m| m.id == bundle.exported_by)
+            .map(|m| m.name);
         Ok(ImportSummary {
             community,
             name: bundle.name,
             documents: bundle.docs.len(),
             changed,
             exported_by: bundle.exported_by,
+            exported_by_name,
             exported_at: bundle.exported_at,
         })
+    }
+
+    /// Where a user's copies of `community` go unless they choose: a
+    /// bundle file and a folder for the readable copy, in their Documents
+    /// folder (else their home), named for the community and today.
+    pub fn suggested_export_paths(&self, community: &str) -> Result<(PathBuf, PathBuf)> {
+        let c = self.community(&self.resolve_community(community)?)?;
+        let dir = dirs::document_dir()
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(std::env::temp_dir);
+        let name: String = c
+            .name
+            .chars()
+            .map(|ch| {
+                if "/\\:*?\"<>|".contains(ch) || ch.is_control() {
+                    '-'
+                } else {
+                    ch
+                }
+            })
+            .collect();
+        let today = humantime::format_rfc3339(std::time::SystemTime::now()).to_string();
+        let date = today.get(..10).unwrap_or_default();
+        Ok((
+            dir.join(format!("{} {date}.outpost", name.trim())),
+            dir.join(format!("{} {date} (readable copy)", name.trim())),
+        ))
+    }
+
+    /// [`Self::export_bundle`] into the file at `path` (written whole or
+    /// not at all, readable only by this user).
+    pub fn export_bundle_to(
+        &self,
+        community: &str,
+        passphrase: &str,
+        path: &Path,
+    ) -> Result<ExportSummary> {
+        let (bytes, summary) = self.export_bundle(community, passphrase)?;
+        crate::write_atomic(path, &bytes)
+            .map_err(|e| CoreError::Bundle(format!("cannot write {}: {e}", path.display())))?;
+        Ok(summary)
+    }
+
+    /// [`Self::import_bundle`] from the file at `path`.
+    pub fn import_bundle_from(&mut self, path: &Path, passphrase: &str) -> Result<ImportSummary> {
+        self.import_bundle(&read_bundle(path)?, passphrase)
     }
 
     /// Writes a plain, readable copy of a community's knowledge into `dir`:

@@ -8,7 +8,7 @@ mod home;
 pub mod keys;
 mod node;
 
-pub use bundle::{ExportSummary, ImportSummary};
+pub use bundle::{ExportSummary, ImportSummary, read_bundle};
 pub use demo::{DemoSummary, generate_cases};
 pub use home::{DeviceKey, KEY_FILE, LOCK_FILE, STORE_FILE, resolve_home, write_atomic};
 pub use keys::{HOME_FILE, Unlock};

@@ -80,6 +80,13 @@ export const api = {
     call<B.InviteView>('invite', { community, days }),
   connectivity: () => call<B.Connectivity>('connectivity'),
   setRelayUrl: (url: string | null) => call<string | null>('set_relay_url', { url }),
+  exchangeInfo: (community: string) => call<B.ExchangeInfo>('exchange_info', { community }),
+  exportBundle: (community: string, path: string, passphrase: string) =>
+    call<B.ExportSummary>('export_bundle', { community, path, passphrase }),
+  importBundle: (path: string, passphrase: string) =>
+    call<B.ImportSummary>('import_bundle', { path, passphrase }),
+  exportMarkdown: (community: string, dir: string) => call<number>('export_markdown', { community, dir }),
+  memberAdd: (community: string, device: string) => call<string>('member_add', { community, device }),
 };
 
 export function onChanged(cb: (c: B.Changed) => void): Promise<UnlistenFn> {

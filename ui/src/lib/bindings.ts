@@ -185,3 +185,25 @@ export type InviteView = { ticket: string, community_name: string, expires_at: n
 export type Category = "name" | "date" | "age" | "phone" | "email" | "url" | "ip_address" | "postcode" | "address" | "nhs_number" | "medicare_number" | "ssn" | "dni_nie" | "record_number" | "other_id";
 
 export type TextFinding = { start: number, end: number, category: Category, text: string, redaction: string, };
+
+export type ExportSummary = { community: string, name: string, documents: number, bytes: number, };
+
+export type ImportSummary = { community: string, name: string, 
+/**
+ * Documents in the bundle.
+ */
+documents: number, 
+/**
+ * Documents that brought something new here.
+ */
+changed: number, exported_by: string, 
+/**
+ * The exporter's name, as the community knows them.
+ */
+exported_by_name: string | null, exported_at: number, };
+
+export type ExchangeInfo = { device: string, bundle_path: string, markdown_dir: string, 
+/**
+ * This device may add members by id.
+ */
+admin: boolean, };

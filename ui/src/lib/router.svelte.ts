@@ -8,6 +8,7 @@ export type Route =
   | { name: 'search' }
   | { name: 'members' }
   | { name: 'connectivity' }
+  | { name: 'exchange' }
   | { name: 'settings' };
 
 export const nav = $state({

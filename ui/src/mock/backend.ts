@@ -25,6 +25,9 @@ const state = {
   peers: [] as B.PeerView[],
 };
 
+/** Bundles "written" by export_bundle, by path. */
+const files = new Map<string, { community: string; name: string; passphrase: string; documents: number }>();
+
 function meAsMember(role: B.Role): B.Member {
   const me = state.me ?? fail('create your profile first');
   return { id: me.id, name: me.name, profession: me.profession, region: me.region, expertise: me.expertise, role, joined_at: now() };
@@ -295,6 +298,41 @@ function handle(cmd: string, a: Args): unknown {
       if (a.url && !/^https?:\/\/[^\s]+$/.test(a.url)) fail(`'${a.url}' is not a relay URL`, 'relay-url');
       state.relay = a.url;
       return a.url;
+    case 'exchange_info': {
+      const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
+      return {
+        device: state.me!.id,
+        bundle_path: `/home/gp/Documents/${c.name} 2026-11-20.outpost`,
+        markdown_dir: `/home/gp/Documents/${c.name} 2026-11-20 (readable copy)`,
+        admin: c.members.some((m) => m.id === state.me?.id && m.role === 'admin'),
+      } satisfies B.ExchangeInfo;
+    }
+    case 'export_bundle': {
+      if (!a.path.trim().startsWith('/')) fail('give the full path (or press Choose…)', 'path');
+      if ([...a.passphrase].length < 8) fail('a passphrase needs at least 8 characters', 'passphrase');
+      const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
+      const documents = 1 + [...state.items.values()].filter((i) => i.community === c.id).length;
+      files.set(a.path.trim(), { community: c.id, name: c.name, passphrase: a.passphrase, documents });
+      return { community: c.id, name: c.name, documents, bytes: documents * 2100 } satisfies B.ExportSummary;
+    }
+    case 'import_bundle': {
+      const f = files.get(a.path.trim()) ?? fail(`cannot read ${a.path.trim()}: No such file or directory (os error 2); nothing was imported`, 'path');
+      if (f.passphrase !== a.passphrase) fail('bundle: wrong passphrase for this bundle; nothing was imported');
+      return { community: f.community, name: f.name, documents: f.documents, changed: 0, exported_by: state.me!.id, exported_by_name: state.me!.name, exported_at: now() } satisfies B.ImportSummary;
+    }
+    case 'export_markdown':
+      if (!a.dir.trim().startsWith('/')) fail('give the full path (or press Choose…)', 'dir');
+      return 1 + [...state.items.values()].filter((i) => i.community === a.community).length;
+    case 'member_add': {
+      const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
+      const id = a.device.trim().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(id)) fail(`'${a.device}' is not a device id`, 'device');
+      c.members.push({ id, name: id.slice(0, 10), profession: null, region: null, expertise: [], role: 'member', joined_at: now() });
+      return id;
+    }
+    case 'plugin:dialog|save':
+    case 'plugin:dialog|open':
+      return null;
     default:
       return fail(`unknown command ${cmd}`);
   }
