@@ -46,5 +46,6 @@ fn outpost_commands() -> &'static [&'static str] {
         "import_bundle",
         "export_markdown",
         "member_add",
+        "change_passphrase",
     ]
 }

@@ -73,6 +73,7 @@ pub fn render() -> String {
         outpost_core::ExportSummary,
         outpost_core::ImportSummary,
         crate::commands::ExchangeInfo,
+        outpost_core::LockKind,
     );
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs).\n\

@@ -1,7 +1,7 @@
 //! The commands the UI invokes. Each is a few lines around `outpost-core`;
 //! `build.rs` lists them, and `capabilities/main.json` allows exactly them.
 
-use crate::{Shell, UiError, start_background};
+use crate::{Shell, UiError, start_background, stop_background};
 use outpost_core::model::{
     CaseStatus, Community, MemberProfile, NewCommunity, NewItem, ProtocolStatus, Role,
 };
@@ -28,6 +28,8 @@ pub struct AppInfo {
     /// On first run: the user must choose a passphrase (no OS keychain can
     /// hold the store key, and `OUTPOST_PASSPHRASE` is not set).
     pub ask_passphrase: bool,
+    /// How the open home is locked.
+    pub lock: Option<outpost_core::LockKind>,
 }
 
 /// A community's home: domain, charter, members, recent activity.
@@ -91,17 +93,19 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         import_bundle,
         export_markdown,
         member_add,
+        change_passphrase,
     ]
 }
 
 #[tauri::command(async)]
 fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
-    match shell.with(|op| Ok((op.whoami(), op.communities()?))) {
-        Ok((me, communities)) => Ok(AppInfo {
+    match shell.with(|op| Ok((op.whoami(), op.communities()?, op.locked_with()?))) {
+        Ok((me, communities, lock)) => Ok(AppInfo {
             me: Some(me),
             communities,
             locked: false,
             ask_passphrase: false,
+            lock: Some(lock),
         }),
         Err(_) => {
             let kind = Outpost::lock_kind(&shell.home)?;
@@ -120,6 +124,7 @@ fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
                 ask_passphrase: !set_up
                     && std::env::var_os("OUTPOST_PASSPHRASE").is_none_or(|p| p.is_empty())
                     && !outpost_core::keys::keychain_available(),
+                lock: None,
             })
         }
     }
@@ -491,4 +496,26 @@ fn export_markdown(shell: State<'_, Shell>, community: String, dir: String) -> R
 #[tauri::command(async)]
 fn member_add(shell: State<'_, Shell>, community: String, device: String) -> Res<String> {
     shell.with(|op| op.member_add(&community, device.trim()))
+}
+
+/// Changes the passphrase the home is locked with (or sets one, for a
+/// home keyed in the OS keychain): checks `current`, stops the sync node
+/// so nothing else holds the home open, re-encrypts, starts it again. A
+/// wrong current passphrase or a refused new one changes nothing.
+#[tauri::command]
+async fn change_passphrase(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    current: String,
+    new: String,
+) -> Res<()> {
+    shell.with(|op| op.check_passphrase(&current))?;
+    outpost_core::keys::check_new_passphrase(&new).map_err(|e| UiError {
+        message: e.to_string(),
+        field: Some("new".into()),
+    })?;
+    stop_background(&shell).await?;
+    let changed = shell.with(|op| op.rekey(&Unlock::passphrase(&new)).map(|_| ()));
+    start_background(&app);
+    changed
 }

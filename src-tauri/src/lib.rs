@@ -74,6 +74,8 @@ pub struct Shell {
     home: PathBuf,
     op: Mutex<Option<Outpost>>,
     running: Mutex<Option<Arc<Running>>>,
+    /// The event pumps started with the node (each holds the home open).
+    pumps: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
     net: NetConfig,
     /// Why the home did not open at launch (shown when it is set up but
     /// neither open nor waiting for a passphrase, e.g. the keychain is
@@ -91,6 +93,7 @@ impl Shell {
             home,
             op: Mutex::new(op),
             running: Mutex::new(None),
+            pumps: Mutex::new(Vec::new()),
             net,
             open_error,
         }
@@ -151,8 +154,9 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
         }
         let db = op.db();
         let status_op = op.reopen();
+        drop(op);
         let events = app.clone();
-        tauri::async_runtime::spawn(outpost_core::watch_feed(
+        let feed = tauri::async_runtime::spawn(outpost_core::watch_feed(
             db,
             std::time::Duration::from_millis(150),
             move |docs| {
@@ -171,7 +175,7 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
             },
         ));
         let status = app.clone();
-        tauri::async_runtime::spawn(async move {
+        let pump = tauri::async_runtime::spawn(async move {
             // Its own handle on the home, so working out the picture never
             // holds up a command the user is waiting for.
             let op = match status_op {
@@ -196,7 +200,50 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
                 }
             }
         });
+        if let Ok(mut pumps) = shell.pumps.lock() {
+            pumps.extend([feed, pump]);
+        }
     });
+}
+
+/// Stops the node and the event pumps, so that only the window's handle
+/// holds the home open (for a key change); [`start_background`] starts
+/// them again.
+pub(crate) async fn stop_background(shell: &Shell) -> Result<(), UiError> {
+    // A command or the status pump may hold the node for a moment.
+    let mut tries = 0;
+    let running = loop {
+        let taken = shell.running.lock().ok().and_then(|mut r| r.take());
+        match taken.map(Arc::try_unwrap) {
+            None => break None,
+            Some(Ok(r)) => break Some(r),
+            Some(Err(still_used)) => {
+                if let Ok(mut slot) = shell.running.lock() {
+                    *slot = Some(still_used);
+                }
+                tries += 1;
+                if tries == 40 {
+                    return Err(UiError::msg("the sync node is busy; try again in a moment"));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let pumps: Vec<_> = shell
+        .pumps
+        .lock()
+        .map(|mut p| p.drain(..).collect())
+        .unwrap_or_default();
+    for p in &pumps {
+        p.abort();
+    }
+    for p in pumps {
+        let _ = p.await;
+    }
+    if let Some(r) = running {
+        r.shutdown().await;
+    }
+    Ok(())
 }
 
 /// Where the app keeps its home: `OUTPOST_HOME`, else the platform's data

@@ -4,7 +4,8 @@
 //! and listed; two apps on two homes syncing over loopback; and a home
 //! locked with a passphrase, unlocked in the app, with a case checked for
 //! identifiers before it is shared; a site with no link joining, replying
-//! and answering back by USB-stick bundles.
+//! and answering back by USB-stick bundles; the passphrase changed in
+//! Settings while the sync node runs.
 
 use outpost_tests::Home;
 use outpost_tests::desktop::{App, Display};
@@ -383,4 +384,62 @@ fn a_site_with_no_link_joins_and_answers_by_usb_stick() {
     );
     let hits = a.json(&["search", "immobilisation"]);
     assert_eq!(hits.as_array().map(Vec::len), Some(1), "{hits}");
+}
+
+#[test]
+fn the_passphrase_is_changed_in_settings_and_sync_keeps_running() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let display = Display::start().unwrap();
+    let home = Home::new();
+    home.init_with_community("Dr Rees");
+    let app = App::launch(&display, home.path(), "rekey").unwrap();
+    app.wait_for_text("main h1", "Rural emergencies", Duration::from_secs(30))
+        .unwrap();
+    app.click_button("Settings").unwrap();
+    app.type_into("#rekey-passphrase", "not the passphrase")
+        .unwrap();
+    app.type_into("#rekey-new", "a new passphrase for the clinic")
+        .unwrap();
+    app.type_into("#rekey-new-again", "a new passphrase for the clinic")
+        .unwrap();
+    app.click_button("Change passphrase").unwrap();
+    app.wait_for_text("main", "wrong passphrase", Duration::from_secs(30))
+        .unwrap();
+    app.clear("#rekey-passphrase").unwrap();
+    app.type_into("#rekey-passphrase", outpost_tests::TEST_PASSPHRASE)
+        .unwrap();
+    app.click_button("Change passphrase").unwrap();
+    app.wait_for_text("main", "Passphrase changed", Duration::from_secs(30))
+        .unwrap();
+    app.screenshot("passphrase-changed").unwrap();
+    // The app goes on working on the re-encrypted store, its sync node
+    // restarted beside it.
+    app.click_button("Community home").unwrap();
+    app.click_button("Present a case").unwrap();
+    app.type_into("#case-title", "After the key change")
+        .unwrap();
+    app.type_into("#case-presenting", "Cough for three weeks.")
+        .unwrap();
+    app.type_into("#case-ask", "Chest X-ray first?").unwrap();
+    app.click_button("Share case").unwrap();
+    app.wait_for_text("main h1", "After the key change", Duration::from_secs(20))
+        .unwrap();
+    app.click_button("Connectivity").unwrap();
+    app.wait_for_text("main", "Sync is running", Duration::from_secs(30))
+        .unwrap();
+    app.quit();
+
+    let old = home.run(&["list"]);
+    assert!(!old.status.success(), "the old passphrase still opens it");
+    let out = home
+        .command(&["--json", "list"])
+        .env("OUTPOST_PASSPHRASE", "a new passphrase for the clinic")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("After the key change"));
 }

@@ -73,6 +73,8 @@ const TEXT = {
     exchange: 'USB stick', bundleFile: 'File', bundlePass: 'Passphrase for the file', again: 'Passphrase again',
     saveBundle: 'Save bundle', openBundle: 'Open and merge', addMember: "Add a member by their computer's id", addMemberButton: 'Add member',
     shortPass: 'At least 8 characters.', badDevice: "A computer's id is 64 letters (a–f) and digits.",
+    passphrase: 'Passphrase', currentPass: 'Current passphrase', newPass: 'New passphrase', changePass: 'Change passphrase',
+    passChanged: 'Passphrase changed. The old one no longer opens Outpost.',
   },
   es: {
     profileName: 'Tu nombre', createProfile: 'Crear mi perfil', demo: 'Abrir la comunidad de demostración',
@@ -93,6 +95,8 @@ const TEXT = {
     exchange: 'Memoria USB', bundleFile: 'Archivo', bundlePass: 'Frase de contraseña del archivo', again: 'Repite la frase de contraseña',
     saveBundle: 'Guardar paquete', openBundle: 'Abrir y fusionar', addMember: 'Añadir un miembro por el identificador de su ordenador', addMemberButton: 'Añadir miembro',
     shortPass: 'Al menos 8 caracteres.', badDevice: 'El identificador de un ordenador tiene 64 letras (a–f) y cifras.',
+    passphrase: 'Frase de contraseña', currentPass: 'Frase de contraseña actual', newPass: 'Nueva frase de contraseña', changePass: 'Cambiar la frase de contraseña',
+    passChanged: 'Frase de contraseña cambiada. La anterior ya no abre Outpost.',
   },
 };
 
@@ -307,6 +311,16 @@ for (const lang of ['en', 'es']) {
       await page.getByLabel(T.relayUrl).fill('not a url');
       await page.getByRole('region', { name: /Relay|Relé/ }).getByRole('button', { name: T.save }).click();
       await page.getByText("'not a url' is not a relay URL").waitFor();
+      // Changing the passphrase: the current one is checked at its field.
+      const pass = page.getByRole('region', { name: T.passphrase, exact: true });
+      await pass.getByLabel(T.currentPass).fill('not it');
+      await pass.getByLabel(T.newPass).fill('a new long passphrase');
+      await pass.getByLabel(T.again).fill('a new long passphrase');
+      await pass.getByRole('button', { name: T.changePass }).click();
+      await pass.getByRole('alert').getByText(/wrong passphrase/).waitFor();
+      await pass.getByLabel(T.currentPass).fill('correct horse battery staple');
+      await pass.getByRole('button', { name: T.changePass }).click();
+      await pass.getByRole('status').getByText(T.passChanged).waitFor();
       await audit(page, `${lang}-settings`);
       const other = lang === 'en' ? 'es' : 'en';
       await page.getByRole('combobox', { name: T.language }).selectOption(other);

@@ -187,7 +187,7 @@ fn new_passphrase_spec() -> Result<KeySpec> {
     })
 }
 
-pub(crate) fn check_new_passphrase(p: &str) -> Result<()> {
+pub fn check_new_passphrase(p: &str) -> Result<()> {
     if p.chars().count() < MIN_PASSPHRASE {
         return Err(CoreError::WeakPassphrase(format!(
             "a passphrase needs at least {MIN_PASSPHRASE} characters"

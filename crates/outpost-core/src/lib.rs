@@ -470,6 +470,25 @@ impl Outpost {
         Ok(kind)
     }
 
+    /// Checks `passphrase` against the one this home is locked with; a
+    /// home keyed in the OS keychain has none, so there is nothing to check.
+    pub fn check_passphrase(&self, passphrase: &str) -> Result<()> {
+        let hf = keys::HomeFile::load(&self.home)?
+            .ok_or_else(|| CoreError::NotInitialized(self.home.clone()))?;
+        if let keys::KeySpec::Passphrase { .. } = hf.key {
+            let key = keys::resolve(&hf.key, &Unlock::passphrase(passphrase))?;
+            if key.as_bytes() != self.store_key.as_bytes() {
+                return Err(CoreError::WrongPassphrase);
+            }
+        }
+        Ok(())
+    }
+
+    /// How this home is locked.
+    pub fn locked_with(&self) -> Result<LockKind> {
+        Self::lock_kind(&self.home)?.ok_or_else(|| CoreError::NotInitialized(self.home.clone()))
+    }
+
     /// A second handle on this home (its own store connection) without
     /// asking for the key again: for background work beside the window's.
     pub fn reopen(&self) -> Result<Self> {

@@ -505,9 +505,15 @@ impl Running {
             .collect()
     }
 
+    /// Stops the node and its tasks; when it returns, nothing of it still
+    /// holds the home open.
     pub async fn shutdown(self) {
         for t in &self.tasks {
             t.abort();
+        }
+        for t in self.tasks {
+            // Resolves once the aborted task has been dropped.
+            let _ = t.await;
         }
         self.node.shutdown().await;
         if let Some(r) = self.relay {

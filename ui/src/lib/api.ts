@@ -87,6 +87,7 @@ export const api = {
     call<B.ImportSummary>('import_bundle', { path, passphrase }),
   exportMarkdown: (community: string, dir: string) => call<number>('export_markdown', { community, dir }),
   memberAdd: (community: string, device: string) => call<string>('member_add', { community, device }),
+  changePassphrase: (current: string, next: string) => call<null>('change_passphrase', { current, new: next }),
 };
 
 export function onChanged(cb: (c: B.Changed) => void): Promise<UnlistenFn> {

@@ -170,7 +170,11 @@ locked: boolean,
  * On first run: the user must choose a passphrase (no OS keychain can
  * hold the store key, and `OUTPOST_PASSPHRASE` is not set).
  */
-ask_passphrase: boolean, };
+ask_passphrase: boolean, 
+/**
+ * How the open home is locked.
+ */
+lock: LockKind | null, };
 
 export type CommunityView = { community: Community, members: Array<MemberInfo>, recent: Array<ItemRow>, 
 /**
@@ -207,3 +211,5 @@ export type ExchangeInfo = { device: string, bundle_path: string, markdown_dir: 
  * This device may add members by id.
  */
 admin: boolean, };
+
+export type LockKind = "keychain" | "passphrase";

@@ -22,6 +22,8 @@ const state = {
   communities: [] as B.Community[],
   items: new Map<string, B.Item & { synced: boolean; heads: string[]; history: B.HistoryLine[] }>(),
   relay: null as string | null,
+  /** What the home is locked with (the first-run form chose none here). */
+  passphrase: 'correct horse battery staple',
   peers: [] as B.PeerView[],
 };
 
@@ -191,7 +193,7 @@ function mockScan(text: string): B.TextFinding[] {
 function handle(cmd: string, a: Args): unknown {
   switch (cmd) {
     case 'app_state':
-      return { me: state.me, communities: state.communities.map(communityRow), locked: false, ask_passphrase: false } satisfies B.AppInfo;
+      return { me: state.me, communities: state.communities.map(communityRow), locked: false, ask_passphrase: false, lock: state.me ? 'passphrase' : null } satisfies B.AppInfo;
     case 'unlock':
       return handle('app_state', {});
     case 'scan_text':
@@ -330,6 +332,11 @@ function handle(cmd: string, a: Args): unknown {
       c.members.push({ id, name: id.slice(0, 10), profession: null, region: null, expertise: [], role: 'member', joined_at: now() });
       return id;
     }
+    case 'change_passphrase':
+      if (a.current !== state.passphrase) fail('wrong passphrase: it does not unlock this home (nothing was changed)', 'passphrase');
+      if ([...a.new].length < 8) fail('a passphrase needs at least 8 characters', 'new');
+      state.passphrase = a.new;
+      return null;
     case 'plugin:dialog|save':
     case 'plugin:dialog|open':
       return null;
