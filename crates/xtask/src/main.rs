@@ -100,6 +100,11 @@ const SYSTEM_PACKAGES: &[(Probe, &str)] = &[
     (Probe::Package, "librsvg2-dev"),
     // The OS keychain (Secret Service over D-Bus) that holds the store key.
     (Probe::Package, "libdbus-1-dev"),
+    // A real Secret Service for the keychain test: a private session bus
+    // and gnome-keyring.
+    (Probe::Command("dbus-daemon"), "dbus-daemon"),
+    (Probe::Command("dbus-send"), "dbus-bin"),
+    (Probe::Command("gnome-keyring-daemon"), "gnome-keyring"),
     (Probe::Command("Xvfb"), "xvfb"),
     (Probe::Command("WebKitWebDriver"), "webkit2gtk-driver"),
     (Probe::Command("chromium"), "chromium"),
