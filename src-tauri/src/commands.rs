@@ -462,7 +462,10 @@ fn export_bundle(
     passphrase: String,
 ) -> Res<ExportSummary> {
     let path = user_path(&path, "path")?;
-    shell.with(|op| op.export_bundle_to(&community, &passphrase, &path))
+    // Its own handle: seconds of work for a large community, while the
+    // window's handle keeps answering.
+    let op = shell.with(|op| op.reopen())?;
+    Ok(op.export_bundle_to(&community, &passphrase, &path)?)
 }
 
 /// Merges a bundle from `path`; a bad file, passphrase or signer changes
@@ -474,7 +477,8 @@ fn import_bundle(shell: State<'_, Shell>, path: String, passphrase: String) -> R
         message: e.to_string(),
         field: Some("path".into()),
     })?;
-    shell.with(|op| op.import_bundle(&bytes, &passphrase))
+    let mut op = shell.with(|op| op.reopen())?;
+    Ok(op.import_bundle(&bytes, &passphrase)?)
 }
 
 /// Writes the readable Markdown copy of `community` into `dir`; returns
@@ -488,7 +492,8 @@ fn export_markdown(shell: State<'_, Shell>, community: String, dir: String) -> R
             field: Some("dir".into()),
         });
     }
-    shell.with(|op| Ok(op.export_markdown(&community, &dir)?.len()))
+    let op = shell.with(|op| op.reopen())?;
+    Ok(op.export_markdown(&community, &dir)?.len())
 }
 
 /// Adds a member by their device id (an admin, for a site that joins by

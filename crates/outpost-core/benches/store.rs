@@ -151,13 +151,43 @@ fn main() {
         ),
     );
 
-    // 3. Full-text search over 100,000 items.
-    let op_seed = Instant::now();
+    // 2b. The USB stick: the whole 10,000-item community to a bundle and
+    // into a second home that has never seen it.
     let mut op = Outpost::open_with(
         tmp.path(),
         &outpost_core::Unlock::passphrase(BENCH_PASSPHRASE),
     )
     .expect("open");
+    let other = tempfile::tempdir().expect("tmp");
+    let (mut site, _) = home(other.path());
+    op.member_add(&community, &site.device_key().public_hex())
+        .expect("member add");
+    let stick = other.path().join("bench.outpost");
+    let t = Instant::now();
+    let summary = op
+        .export_bundle_to(&community, "bench stick passphrase", &stick)
+        .expect("export");
+    let exported = t.elapsed();
+    let t = Instant::now();
+    let imported = site
+        .import_bundle_from(&stick, "bench stick passphrase")
+        .expect("import");
+    let merged = t.elapsed();
+    assert_eq!(imported.documents, summary.documents);
+    drop(site);
+    row(
+        "USB stick: export the 10,000-case community to a bundle, then import it into a new site",
+        "(no target)",
+        format!(
+            "{:.1} MB; export {}, import {}",
+            summary.bytes as f64 / 1e6,
+            ms(exported),
+            ms(merged)
+        ),
+    );
+
+    // 3. Full-text search over 100,000 items.
+    let op_seed = Instant::now();
     let rate_big = seed(
         &mut op,
         &community,
