@@ -370,6 +370,19 @@ impl App {
         self.session.click(&el)
     }
 
+    /// Opens the case form from a community's home, fills its required
+    /// fields (and `tags`, if any) and presses "Share case".
+    pub fn present_case(&self, title: &str, presenting: &str, ask: &str, tags: &str) -> Result<()> {
+        self.click_button("Present a case")?;
+        self.type_into("#case-title", title)?;
+        self.type_into("#case-presenting", presenting)?;
+        self.type_into("#case-ask", ask)?;
+        if !tags.is_empty() {
+            self.type_into("#case-tags", tags)?;
+        }
+        self.click_button("Share case")
+    }
+
     /// Empties a text field.
     pub fn clear(&self, selector: &str) -> Result<()> {
         let el = self.wait_for("css selector", selector, selector)?;

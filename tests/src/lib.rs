@@ -154,6 +154,25 @@ impl Home {
         })
     }
 
+    /// `outpost --json export` of `community` to the bundle `out`, with
+    /// `passphrase` for the bundle.
+    pub fn export_bundle(&self, community: &str, out: &Path, passphrase: &str) -> Output {
+        let out = out.to_str().expect("a UTF-8 path");
+        self.command(&["--json", "export", "--community", community, "--out", out])
+            .env("OUTPOST_BUNDLE_PASSPHRASE", passphrase)
+            .output()
+            .expect("run outpost export")
+    }
+
+    /// `outpost --json import` of the bundle `file`.
+    pub fn import_bundle(&self, file: &Path, passphrase: &str) -> Output {
+        let file = file.to_str().expect("a UTF-8 path");
+        self.command(&["--json", "import", file])
+            .env("OUTPOST_BUNDLE_PASSPHRASE", passphrase)
+            .output()
+            .expect("run outpost import")
+    }
+
     /// `init` with a name, then `community create`; returns the community id.
     pub fn init_with_community(&self, name: &str) -> String {
         self.json(&[

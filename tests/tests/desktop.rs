@@ -17,6 +17,21 @@ use std::time::Duration;
 /// connections under that load).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// Types a wrong passphrase into `field` and presses `button`: refused at
+/// the field; then the test passphrase, and presses it again.
+fn wrong_then_right(app: &App, field: &str, button: &str) {
+    app.type_into(field, "not the passphrase").unwrap();
+    app.click_button(button).unwrap();
+    app.wait_for_text("main", "wrong passphrase", Duration::from_secs(30))
+        .unwrap();
+    app.screenshot(&format!("wrong-passphrase-{}", &field[1..]))
+        .unwrap();
+    app.clear(field).unwrap();
+    app.type_into(field, outpost_tests::TEST_PASSPHRASE)
+        .unwrap();
+    app.click_button(button).unwrap();
+}
+
 #[test]
 fn create_a_case_find_it_in_search_and_see_it_in_the_list() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -39,23 +54,16 @@ fn create_a_case_find_it_in_search_and_see_it_in_the_list() {
     app.screenshot("community-home").unwrap();
 
     // Present a case through the structured form.
-    app.click_button("Present a case").unwrap();
-    app.type_into("#case-title", "Wheeze in a shearer").unwrap();
     // A hostile payload rides along: it must render inert.
-    app.type_into(
-        "#case-presenting",
+    app.present_case(
+        "Wheeze in a shearer",
         "Adult with recurrent wheeze during lanolin exposure season. \
          <img src=x onerror=\"window.__pwned = 1\"><script>window.__pwned = 2</script>\
          [link](javascript:window.__pwned=3)",
-    )
-    .unwrap();
-    app.type_into(
-        "#case-ask",
         "Occupational asthma work-up without spirometry?",
+        "asthma, occupational",
     )
     .unwrap();
-    app.type_into("#case-tags", "asthma, occupational").unwrap();
-    app.click_button("Share case").unwrap();
     app.wait_for_text("main h1", "Wheeze in a shearer", Duration::from_secs(20))
         .unwrap();
     app.screenshot("case-view").unwrap();
@@ -161,20 +169,14 @@ fn a_case_created_in_one_app_appears_in_the_others_open_list() {
             Duration::from_secs(20),
         )
         .unwrap();
-    app_b.click_button("Present a case").unwrap();
     app_b
-        .type_into("#case-title", "Scorpion sting, child, 40 km out")
-        .unwrap();
-    app_b
-        .type_into(
-            "#case-presenting",
+        .present_case(
+            "Scorpion sting, child, 40 km out",
             "School-age child stung on the hand an hour ago.",
+            "Observe locally or transfer?",
+            "",
         )
         .unwrap();
-    app_b
-        .type_into("#case-ask", "Observe locally or transfer?")
-        .unwrap();
-    app_b.click_button("Share case").unwrap();
     app_b
         .wait_for_text("main h1", "Scorpion sting", Duration::from_secs(20))
         .unwrap();
@@ -208,31 +210,18 @@ fn a_locked_home_asks_for_its_passphrase_and_cases_are_checked_before_sharing() 
     let app = App::launch_with(&display, home.path(), "unlock", None).unwrap();
     app.wait_for_text("main h1", "Unlock Outpost", Duration::from_secs(30))
         .unwrap();
-    app.type_into("#unlock-passphrase", "not the passphrase")
-        .unwrap();
-    app.click_button("Unlock").unwrap();
-    app.wait_for_text("main", "wrong passphrase", Duration::from_secs(30))
-        .unwrap();
-    app.screenshot("unlock-wrong").unwrap();
-    app.clear("#unlock-passphrase").unwrap();
-    app.type_into("#unlock-passphrase", outpost_tests::TEST_PASSPHRASE)
-        .unwrap();
-    app.click_button("Unlock").unwrap();
+    wrong_then_right(&app, "#unlock-passphrase", "Unlock");
     app.wait_for_text("main h1", "Rural emergencies", Duration::from_secs(30))
         .unwrap();
 
     // The real scanner, before a case is shared.
-    app.click_button("Present a case").unwrap();
-    app.type_into("#case-title", "Chest pain at the quarry")
-        .unwrap();
-    app.type_into(
-        "#case-presenting",
+    app.present_case(
+        "Chest pain at the quarry",
         "Mrs Okafor, DOB 04/09/1931, central chest pain for 2 hours, BP 150/90.",
+        "Thrombolyse before transfer?",
+        "",
     )
     .unwrap();
-    app.type_into("#case-ask", "Thrombolyse before transfer?")
-        .unwrap();
-    app.click_button("Share case").unwrap();
     app.wait_for_text(
         "#case-identifiers",
         "Possible patient identifiers",
@@ -304,11 +293,7 @@ fn a_site_with_no_link_joins_and_answers_by_usb_stick() {
     b.json(&["init", "--name", "Nurse Diaz"]);
     let b_id = b.json(&["whoami"])["id"].as_str().unwrap().to_string();
     a.json(&["member", "add", "--community", &c, &b_id]);
-    let out = a
-        .command(&["export", "--community", &c, "--out", to_b.to_str().unwrap()])
-        .env("OUTPOST_BUNDLE_PASSPHRASE", "island stick 2026")
-        .output()
-        .unwrap();
+    let out = a.export_bundle(&c, &to_b, "island stick 2026");
     assert!(
         out.status.success(),
         "{}",
@@ -376,11 +361,7 @@ fn a_site_with_no_link_joins_and_answers_by_usb_stick() {
     assert!(readable.join("README.md").is_file());
 
     // The hospital opens the island's bundle: the reply arrives.
-    let out = a
-        .command(&["--json", "import", to_a.to_str().unwrap()])
-        .env("OUTPOST_BUNDLE_PASSPHRASE", "back to the hospital")
-        .output()
-        .unwrap();
+    let out = a.import_bundle(&to_a, "back to the hospital");
     assert!(
         out.status.success(),
         "{}",
@@ -400,32 +381,24 @@ fn the_passphrase_is_changed_in_settings_and_sync_keeps_running() {
     app.wait_for_text("main h1", "Rural emergencies", Duration::from_secs(30))
         .unwrap();
     app.click_button("Settings").unwrap();
-    app.type_into("#rekey-passphrase", "not the passphrase")
-        .unwrap();
     app.type_into("#rekey-new", "a new passphrase for the clinic")
         .unwrap();
     app.type_into("#rekey-new-again", "a new passphrase for the clinic")
         .unwrap();
-    app.click_button("Change passphrase").unwrap();
-    app.wait_for_text("main", "wrong passphrase", Duration::from_secs(30))
-        .unwrap();
-    app.clear("#rekey-passphrase").unwrap();
-    app.type_into("#rekey-passphrase", outpost_tests::TEST_PASSPHRASE)
-        .unwrap();
-    app.click_button("Change passphrase").unwrap();
+    wrong_then_right(&app, "#rekey-passphrase", "Change passphrase");
     app.wait_for_text("main", "Passphrase changed", Duration::from_secs(30))
         .unwrap();
     app.screenshot("passphrase-changed").unwrap();
     // The app goes on working on the re-encrypted store, its sync node
     // restarted beside it.
     app.click_button("Community home").unwrap();
-    app.click_button("Present a case").unwrap();
-    app.type_into("#case-title", "After the key change")
-        .unwrap();
-    app.type_into("#case-presenting", "Cough for three weeks.")
-        .unwrap();
-    app.type_into("#case-ask", "Chest X-ray first?").unwrap();
-    app.click_button("Share case").unwrap();
+    app.present_case(
+        "After the key change",
+        "Cough for three weeks.",
+        "Chest X-ray first?",
+        "",
+    )
+    .unwrap();
     app.wait_for_text("main h1", "After the key change", Duration::from_secs(20))
         .unwrap();
     app.click_button("Connectivity").unwrap();

@@ -303,24 +303,11 @@ fn scan_prints_findings_as_json() {
 }
 
 fn export(home: &Home, community: &str, out: &Path) -> std::process::Output {
-    home.command(&[
-        "--json",
-        "export",
-        "--community",
-        community,
-        "--out",
-        out.to_str().expect("path"),
-    ])
-    .env("OUTPOST_BUNDLE_PASSPHRASE", "usb stick passphrase")
-    .output()
-    .expect("run")
+    home.export_bundle(community, out, "usb stick passphrase")
 }
 
 fn import(home: &Home, file: &Path) -> std::process::Output {
-    home.command(&["--json", "import", file.to_str().expect("path")])
-        .env("OUTPOST_BUNDLE_PASSPHRASE", "usb stick passphrase")
-        .output()
-        .expect("run")
+    home.import_bundle(file, "usb stick passphrase")
 }
 
 #[test]
@@ -444,11 +431,7 @@ fn damaged_bundles_are_refused_and_change_nothing() {
         );
     }
     // The wrong passphrase.
-    let out = b
-        .command(&["import", bundle.to_str().expect("path")])
-        .env("OUTPOST_BUNDLE_PASSPHRASE", "wrong passphrase here")
-        .output()
-        .expect("run");
+    let out = b.import_bundle(&bundle, "wrong passphrase here");
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("wrong passphrase"),

@@ -25,6 +25,12 @@ export function singleLine(errors: Errors, field: string, value: string) {
   if (!errors[field] && /[\r\n]/.test(value)) errors[field] = 'error.single_line';
 }
 
+/** A new passphrase typed twice: at least 8 characters, both the same. */
+export function checkNewPassphrase(errors: Errors, field: string, value: string, again: string) {
+  if ([...value].length < 8) errors[field] = 'first.passphrase_short';
+  else if (value !== again) errors[field + '_again'] = 'first.passphrase_mismatch';
+}
+
 export function parseTags(text: string): string[] {
   return text
     .split(',')
