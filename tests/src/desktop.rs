@@ -278,6 +278,22 @@ impl App {
         name: &str,
         passphrase: Option<&str>,
     ) -> Result<App> {
+        Self::launch_env(
+            display,
+            home,
+            name,
+            &[("OUTPOST_PASSPHRASE".into(), passphrase.unwrap_or("").into())],
+        )
+    }
+
+    /// Launches the app on `home` with `env` over the test defaults
+    /// (`OUTPOST_KEYCHAIN=off`, loopback only, no mDNS, English).
+    pub fn launch_env(
+        display: &Display,
+        home: &Path,
+        name: &str,
+        env: &[(String, String)],
+    ) -> Result<App> {
         let driver_bin = which("tauri-driver")
             .ok_or("tauri-driver is not installed (cargo install tauri-driver --version ^2)")?;
         let port = free_port()?;
@@ -295,12 +311,13 @@ impl App {
             ])
             .env("DISPLAY", &display.name)
             .env("OUTPOST_HOME", home)
-            .env("OUTPOST_PASSPHRASE", passphrase.unwrap_or(""))
+            .env("OUTPOST_PASSPHRASE", "")
             .env("OUTPOST_KEYCHAIN", "off")
             .env("OUTPOST_BIND", "127.0.0.1:0")
             .env("OUTPOST_NO_MDNS", "1")
             .env("LANG", "C.UTF-8")
             .env("LANGUAGE", "en")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 pub mod desktop;
+pub mod keychain;
 
 /// The `outpost` binary of this build profile, built on first use so tests
 /// never run a stale binary.

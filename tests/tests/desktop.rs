@@ -420,3 +420,47 @@ fn the_passphrase_is_changed_in_settings_and_sync_keeps_running() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("After the key change"));
 }
+
+#[test]
+fn with_an_os_keychain_first_run_asks_for_no_passphrase() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let keychain = outpost_tests::keychain::SecretService::start();
+    let display = Display::start().unwrap();
+    let home = Home::new();
+    let mut env = keychain.env();
+    env.push(("OUTPOST_KEYCHAIN".into(), "on".into()));
+    let app = App::launch_env(&display, home.path(), "keychain", &env).unwrap();
+    app.type_into("#profile-name", "Dr Ana Ruiz").unwrap();
+    assert!(
+        app.texts("#profile-passphrase").unwrap().is_empty(),
+        "a passphrase was asked for with a working keychain"
+    );
+    app.click_button("Create my profile").unwrap();
+    app.click_button("Open the demo community").unwrap();
+    app.wait_for_text(
+        "main h1",
+        "Remote & Rural Emergency Care",
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    app.click_button("Settings").unwrap();
+    app.wait_for_text(
+        "main",
+        "keychain holds Outpost's key",
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    app.quit();
+    // The key went into the keychain: the CLI opens the home without a
+    // passphrase through it, and not without it.
+    let header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("home.json")).unwrap()).unwrap();
+    assert_eq!(header["key"]["source"], "keychain");
+    let out = keychain.run(&home, &["list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!home.run(&["list"]).status.success());
+}
