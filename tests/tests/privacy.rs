@@ -443,6 +443,27 @@ fn damaged_bundles_are_refused_and_change_nothing() {
 }
 
 #[test]
+fn a_bundle_can_be_written_to_a_relative_path() {
+    // `outpost export --out valley.outpost`, as the README shows it.
+    let a = Home::new();
+    let c = a.init_with_community("Dr Rees");
+    let stick = tempfile::tempdir().expect("tmp");
+    let out = a
+        .command(&["export", "--community", &c, "--out", "valley.outpost"])
+        .current_dir(stick.path())
+        .env("OUTPOST_BUNDLE_PASSPHRASE", "usb stick passphrase")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<_> = std::fs::read_dir(stick.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(files, vec![std::ffi::OsString::from("valley.outpost")]);
+}
+
+#[test]
 fn markdown_export_is_a_readable_copy() {
     let a = Home::new();
     let c = a.init_with_community("Dr Rees");

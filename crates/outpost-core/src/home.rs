@@ -98,12 +98,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
+    let written = opts.open(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)
+    });
+    if let Err(e) = written {
+        // A full or pulled-out USB stick: leave no half-written file behind.
+        let _ = fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    // Makes the rename itself durable (Windows cannot open a folder as a
+    // file; its rename is already journaled).
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
         fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
