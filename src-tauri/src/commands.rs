@@ -246,8 +246,7 @@ async fn join(shell: State<'_, Shell>, ticket: String) -> Res<JoinResult> {
 fn community(shell: State<'_, Shell>, id: String) -> Res<CommunityView> {
     shell.with(|op| {
         let community = op.community(&id)?;
-        let me = op.device_key().public_hex();
-        let admin = op.store().role(&community.id, &me)?.as_deref() == Some("admin");
+        let admin = op.is_admin(&community.id)?;
         let recent = op.list(&ListFilter {
             community: Some(community.id.clone()),
             limit: Some(12),
@@ -418,12 +417,11 @@ pub struct ExchangeInfo {
 #[tauri::command(async)]
 fn exchange_info(shell: State<'_, Shell>, community: String) -> Res<ExchangeInfo> {
     shell.with(|op| {
-        let (bundle, markdown) = op.suggested_export_paths(&community)?;
-        let device = op.device_key().public_hex();
-        let id = op.community(&community)?.id;
+        let c = op.community(&community)?;
+        let (bundle, markdown) = outpost_core::suggested_export_paths(&c.name);
         Ok(ExchangeInfo {
-            admin: op.store().role(&id, &device)?.as_deref() == Some("admin"),
-            device,
+            admin: op.is_admin(&c.id)?,
+            device: op.device_key().public_hex(),
             bundle_path: bundle.display().to_string(),
             markdown_dir: markdown.display().to_string(),
         })

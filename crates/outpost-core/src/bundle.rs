@@ -69,6 +69,31 @@ pub struct ExportSummary {
 /// smaller.
 const MAX_BUNDLE_BYTES: u64 = 4 << 30;
 
+/// Where a user's copies of the community `name` go unless they choose:
+/// a bundle file and a folder for the readable copy, in their Documents
+/// folder (else their home), named for the community and today.
+pub fn suggested_export_paths(name: &str) -> (PathBuf, PathBuf) {
+    let dir = dirs::document_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir);
+    let name: String = name
+        .chars()
+        .map(|ch| {
+            if "/\\:*?\"<>|".contains(ch) || ch.is_control() {
+                '-'
+            } else {
+                ch
+            }
+        })
+        .collect();
+    let today = humantime::format_rfc3339(std::time::SystemTime::now()).to_string();
+    let date = today.get(..10).unwrap_or_default();
+    (
+        dir.join(format!("{} {date}.outpost", name.trim())),
+        dir.join(format!("{} {date} (readable copy)", name.trim())),
+    )
+}
+
 /// Reads a bundle file: a clear error for a missing file, a folder, or
 /// one too large to be a bundle.
 pub fn read_bundle(path: &Path) -> Result<Vec<u8>> {
@@ -250,33 +275,6 @@ impl Outpost {
             exported_by_name,
             exported_at: bundle.exported_at,
         })
-    }
-
-    /// Where a user's copies of `community` go unless they choose: a
-    /// bundle file and a folder for the readable copy, in their Documents
-    /// folder (else their home), named for the community and today.
-    pub fn suggested_export_paths(&self, community: &str) -> Result<(PathBuf, PathBuf)> {
-        let c = self.community(&self.resolve_community(community)?)?;
-        let dir = dirs::document_dir()
-            .or_else(dirs::home_dir)
-            .unwrap_or_else(std::env::temp_dir);
-        let name: String = c
-            .name
-            .chars()
-            .map(|ch| {
-                if "/\\:*?\"<>|".contains(ch) || ch.is_control() {
-                    '-'
-                } else {
-                    ch
-                }
-            })
-            .collect();
-        let today = humantime::format_rfc3339(std::time::SystemTime::now()).to_string();
-        let date = today.get(..10).unwrap_or_default();
-        Ok((
-            dir.join(format!("{} {date}.outpost", name.trim())),
-            dir.join(format!("{} {date} (readable copy)", name.trim())),
-        ))
     }
 
     /// [`Self::export_bundle`] into the file at `path` (written whole or

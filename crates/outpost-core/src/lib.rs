@@ -8,7 +8,7 @@ mod home;
 pub mod keys;
 mod node;
 
-pub use bundle::{ExportSummary, ImportSummary, read_bundle};
+pub use bundle::{ExportSummary, ImportSummary, read_bundle, suggested_export_paths};
 pub use demo::{DemoSummary, generate_cases};
 pub use home::{DeviceKey, KEY_FILE, LOCK_FILE, STORE_FILE, resolve_home, write_atomic};
 pub use keys::{HOME_FILE, Unlock};
@@ -320,6 +320,8 @@ impl Outpost {
     /// encrypted with a new key from `unlock` on the way.
     pub fn open_with(home: &Path, unlock: &Unlock) -> Result<Self> {
         let legacy = home.join(KEY_FILE);
+        // No lock file is made in a folder that is not a home; home.json is
+        // read again below, under the lock, as a rekey may have changed it.
         if keys::HomeFile::load(home)?.is_none() && !legacy.exists() {
             return Err(CoreError::NotInitialized(home.to_path_buf()));
         }

@@ -696,12 +696,7 @@ impl Outpost {
         ttl: std::time::Duration,
     ) -> Result<outpost_net::InviteTicket> {
         let c = self.community(community)?;
-        if self
-            .store()
-            .role(&c.id, &self.device_key().public_hex())?
-            .as_deref()
-            != Some("admin")
-        {
+        if !self.is_admin(&c.id)? {
             return Err(CoreError::NotAllowed(format!(
                 "only an admin of '{}' can invite",
                 c.name
@@ -721,6 +716,12 @@ impl Outpost {
             secret,
             expires_at,
         })
+    }
+
+    /// Whether this device is an admin of the community `id` (its full id).
+    pub fn is_admin(&self, id: &str) -> Result<bool> {
+        let me = self.device_key().public_hex();
+        Ok(self.store().role(id, &me)?.as_deref() == Some("admin"))
     }
 
     pub fn members(&self, community: &str) -> Result<Vec<MemberInfo>> {
