@@ -11,91 +11,41 @@
 //!    the checkpoint this side keeps for it (`Changes`, paged).
 //! 3. Documents this side lacks come whole (`Fetch` → `Doc`); documents both
 //!    have but with different heads are reconciled with Automerge sync
-//!    (`Sync`), with `sync::State` persisted per (peer, document). All of it
-//!    is pipelined: many documents in flight on one stream.
+//!    (`Sync`). All of it is pipelined: many documents in flight on one
+//!    stream.
 //! 4. When every announced document holds the announced heads, the
 //!    checkpoint advances and this side says `Synced`.
 //!
 //! Access: every message naming a community is checked against membership
 //! when it arrives and before anything is sent. A non-member is offered
 //! nothing and answered nothing.
+//!
+//! Automerge sync state: a session keeps each document's live
+//! `sync::State` in memory for as long as it runs (what was sent, what the
+//! peer has, whether an answer is due), so an exchange ends when there is
+//! nothing left to say and a change made meanwhile is sent once. A state
+//! is read from its persisted form only when the session first touches the
+//! document, and its encoded form (the heads both sides share) is written
+//! back whenever that changes. The encoded form drops the in-flight
+//! bookkeeping, as it must: Automerge sync assumes an in-order stream, so a
+//! new connection starts from the shared heads, and a reconnect costs only
+//! what changed since. Memory grows with the documents the session touched.
+
+mod blooms;
+mod repo;
+mod state;
+
+pub use repo::{Repo, SessionError};
+
+use blooms::check_blooms;
+use state::{DocSync, in_sync_at, live, trim};
 
 use crate::membership::Key;
-use crate::wire::{DocHeads, Hash, Msg, Offer, PAGE, PROTOCOL_VERSION};
-use automerge::sync::{Message as SyncMessage, State as SyncState, SyncDoc};
+use crate::wire::{DocHeads, Hash, Msg, PAGE, PROTOCOL_VERSION};
+use automerge::sync::{Message as SyncMessage, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-
-/// What a session needs from local storage.
-pub trait Repo {
-    type Error: std::fmt::Display;
-    /// Communities held here that `peer` is a member of, with digests.
-    fn offers_for(&mut self, peer: &Key) -> Result<Vec<Offer>, Self::Error>;
-    /// Whether `peer` is currently a member of `community` (false if unknown).
-    fn is_member(&mut self, community: &str, peer: &Key) -> Result<bool, Self::Error>;
-    /// This side's checkpoint in `peer`'s feed for `community`.
-    fn checkpoint(&mut self, peer: &Key, community: &str) -> Result<u64, Self::Error>;
-    fn set_checkpoint(
-        &mut self,
-        peer: &Key,
-        community: &str,
-        up_to: u64,
-    ) -> Result<(), Self::Error>;
-    /// `peer` holds everything in this side's feed for `community` up to
-    /// `up_to` (for "pending out" counts).
-    fn set_ack(&mut self, peer: &Key, community: &str, up_to: u64) -> Result<(), Self::Error>;
-    /// Documents of `community` changed after `since` in the local feed:
-    /// at most `limit`, with the feed position they reach and whether that
-    /// is the end of the feed.
-    fn changed_since(
-        &mut self,
-        community: &str,
-        since: u64,
-        limit: usize,
-    ) -> Result<(Vec<DocHeads>, u64, bool), Self::Error>;
-    /// Sorted heads of a document, if held and part of `community`.
-    fn heads(&mut self, community: &str, doc: &str) -> Result<Option<Vec<Hash>>, Self::Error>;
-    /// A document of `community`, if held.
-    fn load(&mut self, community: &str, doc: &str) -> Result<Option<AutoCommit>, Self::Error>;
-    /// Merges Automerge bytes (a whole document or changes) into a document
-    /// of `community` received from `peer`. Must refuse anything that is not
-    /// a well-formed document of that community. Returns false if refused.
-    fn merge(
-        &mut self,
-        peer: &Key,
-        community: &str,
-        doc: &str,
-        bytes: &[u8],
-    ) -> Result<bool, Self::Error>;
-    fn sync_state(&mut self, peer: &Key, doc: &str) -> Result<Option<Vec<u8>>, Self::Error>;
-    fn set_sync_state(&mut self, peer: &Key, doc: &str, state: &[u8]) -> Result<(), Self::Error>;
-    /// The peer holds `heads` of `doc`: record that the item reached another member.
-    fn peer_has(&mut self, doc: &str, heads: &[Hash]) -> Result<(), Self::Error>;
-    /// Redeems a one-time invite secret for `peer`: on success the peer is
-    /// now a member (an admin here signed its `Add`).
-    fn redeem_invite(
-        &mut self,
-        community: &str,
-        peer: &Key,
-        secret: &Hash,
-    ) -> Result<Result<(), String>, Self::Error>;
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    #[error("peer speaks protocol version {0}, this build speaks {PROTOCOL_VERSION}")]
-    Version(u16),
-    #[error("peer sent a bad Automerge sync message for {doc}: {reason}")]
-    BadSync { doc: String, reason: String },
-    #[error("peer sent a document that is not part of community {community}: {doc}")]
-    BadDoc { community: String, doc: String },
-    #[error("peer sent {0} before Hello")]
-    OutOfOrder(&'static str),
-    #[error("peer closed the session: {0}")]
-    PeerBye(String),
-    #[error("storage: {0}")]
-    Repo(String),
-}
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 #[derive(Debug, Default, Clone)]
 struct Pull {
@@ -124,8 +74,8 @@ pub struct Session {
     pulls: BTreeMap<String, Pull>,
     /// Communities the peer reported `Synced` for (or equal at Hello).
     peer_synced: HashSet<String>,
-    /// Documents whose Automerge sync this side has started this session.
-    syncing: HashSet<String>,
+    /// Live Automerge sync state per document touched this session.
+    docs: HashMap<String, DocSync>,
     /// What this side announced to the peer, per community: once the peer
     /// says `Synced`, it holds at least these heads.
     announced: BTreeMap<String, Vec<DocHeads>>,
@@ -150,7 +100,7 @@ impl Session {
             joining: BTreeMap::new(),
             pulls: BTreeMap::new(),
             peer_synced: HashSet::new(),
-            syncing: HashSet::new(),
+            docs: HashMap::new(),
             announced: BTreeMap::new(),
             announced_up_to: BTreeMap::new(),
             refused: 0,
@@ -159,6 +109,12 @@ impl Session {
 
     pub fn peer(&self) -> &Key {
         &self.peer
+    }
+
+    /// How many documents' Automerge sync states this session holds in
+    /// memory (one per document it touched).
+    pub fn sync_states(&self) -> usize {
+        self.docs.len()
     }
 
     /// The opening messages: `Hello`, and `Join` for each invite being redeemed.
@@ -219,7 +175,10 @@ impl Session {
         Ok(ok)
     }
 
-    /// A local change to `doc`: push it to the peer if it may have it.
+    /// A local change to `doc` (or one merged from another peer): push it
+    /// to the peer if it may have it. Nothing is sent when the peer is
+    /// already known to hold these heads, or when a message with these
+    /// heads is already in flight and unanswered.
     pub fn local_change<R: Repo>(
         &mut self,
         repo: &mut R,
@@ -232,41 +191,72 @@ impl Session {
         {
             return Ok(vec![]);
         }
+        let Some(mut d) = repo.load(community, doc).map_err(repo_err)? else {
+            return Ok(vec![]);
+        };
         Ok(self
-            .sync_message(repo, community, doc)?
+            .sync_message(repo, community, doc, &mut d)?
             .into_iter()
             .collect())
     }
 
+    /// The next Automerge sync message for `doc` (held here as `d`), if
+    /// there is anything to say.
     fn sync_message<R: Repo>(
         &mut self,
         repo: &mut R,
         community: &str,
         doc: &str,
+        d: &mut AutoCommit,
     ) -> Result<Option<Msg>, SessionError> {
-        let Some(mut d) = repo.load(community, doc).map_err(repo_err)? else {
-            return Ok(None);
-        };
-        let mut state = self.load_state(repo, doc)?;
-        let msg = d.sync().generate_sync_message(&mut state);
-        repo.set_sync_state(&self.peer, doc, &state.encode())
-            .map_err(repo_err)?;
-        self.syncing.insert(doc.to_string());
-        Ok(msg.map(|m| Msg::Sync {
+        let live = live(&mut self.docs, &self.peer, repo, doc)?;
+        let msg = d
+            .sync()
+            .generate_sync_message(&mut live.state)
+            .map(|m| m.encode());
+        live.persist(&self.peer, repo, doc)?;
+        if let Some(m) = &msg {
+            live.last_out = Some(*blake3::hash(m).as_bytes());
+        }
+        Ok(msg.map(|msg| Msg::Sync {
             community: community.to_string(),
             id: doc.to_string(),
-            msg: m.encode(),
+            msg,
         }))
     }
 
-    /// The persisted sync state for (peer, doc). Only its encoded form is
-    /// kept (the shared heads), so in-flight bookkeeping from a dropped
-    /// connection never leaks into a new one.
-    fn load_state<R: Repo>(&mut self, repo: &mut R, doc: &str) -> Result<SyncState, SessionError> {
-        Ok(match repo.sync_state(&self.peer, doc).map_err(repo_err)? {
-            Some(bytes) => SyncState::decode(&bytes).unwrap_or_default(),
-            None => SyncState::new(),
-        })
+    /// After `doc` arrived whole: if it is exactly what the peer announced,
+    /// both sides hold the same heads, and its sync state says so. (Without
+    /// this, the document entering the feed would come back through
+    /// `local_change` and cost a round trip to learn what is known.)
+    fn seed_state<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+        doc: &str,
+    ) -> Result<(), SessionError> {
+        let Some(announced) = self.pulls.get(community).and_then(|p| p.pending.get(doc)) else {
+            return Ok(());
+        };
+        let Some(held) = repo.heads(community, doc).map_err(repo_err)? else {
+            return Ok(());
+        };
+        if held != *announced || held.is_empty() || self.docs.contains_key(doc) {
+            return Ok(());
+        }
+        let heads: Vec<ChangeHash> = held.iter().map(|h| ChangeHash(*h)).collect();
+        let mut live = DocSync {
+            state: in_sync_at(heads),
+            persisted: repo
+                .sync_state(&self.peer, doc)
+                .map_err(repo_err)?
+                .unwrap_or_default(),
+            last_in: None,
+            last_out: None,
+        };
+        live.persist(&self.peer, repo, doc)?;
+        self.docs.insert(doc.to_string(), live);
+        Ok(())
     }
 
     /// Handles one message from the peer; returns the replies.
@@ -419,14 +409,13 @@ impl Session {
                         }
                         Some(_) => {
                             // Push ours either way; wait only if theirs has something ours lacks.
-                            if let Some(m) = self.sync_message(repo, &community, &id)? {
-                                out.push(m);
-                            }
-                            let d = repo.load(&community, &id).map_err(repo_err)?;
-                            if d.is_some_and(|d| {
-                                heads.iter().all(|h| d.get_change_meta_by_hash_ref(h))
-                            }) {
-                                continue;
+                            if let Some(mut d) = repo.load(&community, &id).map_err(repo_err)? {
+                                if let Some(m) = self.sync_message(repo, &community, &id, &mut d)? {
+                                    out.push(m);
+                                }
+                                if heads.iter().all(|h| d.get_change_meta_by_hash_ref(h)) {
+                                    continue;
+                                }
                             }
                         }
                         None => fetch.push(id.clone()),
@@ -453,10 +442,30 @@ impl Session {
                 }
                 for id in docs {
                     if let Some(mut d) = repo.load(&community, &id).map_err(repo_err)? {
+                        let bytes = d.save();
+                        // The peer holds these heads once it has read the
+                        // frame (the stream is in order), so a later change
+                        // goes out in one message. Persisted only with the
+                        // next change, after the peer had the document.
+                        let heads = d.get_heads();
+                        if !heads.is_empty()
+                            && let Entry::Vacant(v) = self.docs.entry(id.clone())
+                        {
+                            let persisted = repo
+                                .sync_state(&self.peer, &id)
+                                .map_err(repo_err)?
+                                .unwrap_or_default();
+                            v.insert(DocSync {
+                                state: in_sync_at(heads),
+                                persisted,
+                                last_in: None,
+                                last_out: None,
+                            });
+                        }
                         out.push(Msg::Doc {
                             community: community.clone(),
                             id,
-                            bytes: d.save(),
+                            bytes,
                         });
                     }
                 }
@@ -475,6 +484,7 @@ impl Session {
                 {
                     return Err(SessionError::BadDoc { community, doc: id });
                 }
+                self.seed_state(repo, &community, &id)?;
                 self.reconciled(repo, &community, &id)?;
                 out.extend(self.maybe_finish(repo, &community)?);
             }
@@ -487,48 +497,78 @@ impl Session {
                     reason,
                 };
                 let message = SyncMessage::decode(&msg).map_err(|e| bad(e.to_string()))?;
+                let incoming = *blake3::hash(&msg).as_bytes();
                 check_blooms(&message).map_err(bad)?;
                 let mut doc = repo
                     .load(&community, &id)
                     .map_err(repo_err)?
                     .unwrap_or_default();
                 let before = doc.get_heads();
-                let mut state = self.load_state(repo, &id)?;
+                let peer_holds_nothing = message.heads.is_empty();
+                let peer = self.peer;
+                let live = live(&mut self.docs, &peer, repo, &id)?;
                 doc.sync()
-                    .receive_sync_message(&mut state, message)
+                    .receive_sync_message(&mut live.state, message)
                     .map_err(|e| bad(e.to_string()))?;
                 let after = doc.get_heads();
                 if after != before {
                     let changes = doc.save_after(&before);
                     if !repo
-                        .merge(&self.peer, &community, &id, &changes)
+                        .merge(&peer, &community, &id, &changes)
                         .map_err(repo_err)?
                     {
                         return Err(SessionError::BadDoc { community, doc: id });
                     }
                 }
                 if !after.is_empty()
-                    && state
+                    && live
+                        .state
                         .their_heads
                         .as_deref()
                         .is_some_and(|t| to_hashes(t) == to_hashes(&after))
                 {
                     repo.peer_has(&id, &to_hashes(&after)).map_err(repo_err)?;
                 }
-                self.syncing.insert(id.clone());
-                if let Some(reply) = doc.sync().generate_sync_message(&mut state) {
-                    out.push(Msg::Sync {
-                        community: community.clone(),
-                        id: id.clone(),
-                        msg: reply.encode(),
-                    });
+                // Neither side holds it: nothing to say (and two sessions
+                // with nothing would otherwise answer each other forever).
+                let reply = if after.is_empty() && peer_holds_nothing {
+                    None
+                } else {
+                    doc.sync().generate_sync_message(&mut live.state)
+                };
+                if let Some(reply) = reply {
+                    let reply = reply.encode();
+                    let hash = *blake3::hash(&reply).as_bytes();
+                    if live.last_in == Some(incoming) && live.last_out == Some(hash) {
+                        // The same answer to the same message: the peer
+                        // learns nothing from it, and sending it would
+                        // only start the same exchange again.
+                        tracing::debug!(doc = %id, "Automerge sync made no progress");
+                    } else {
+                        live.last_out = Some(hash);
+                        out.push(Msg::Sync {
+                            community: community.clone(),
+                            id: id.clone(),
+                            msg: reply,
+                        });
+                    }
                 }
-                repo.set_sync_state(&self.peer, &id, &state.encode())
-                    .map_err(repo_err)?;
+                live.last_in = Some(incoming);
+                if after.is_empty() {
+                    // Not held here (yet): nothing worth keeping or
+                    // persisting, whatever ids a peer makes up.
+                    self.docs.remove(&id);
+                } else {
+                    trim(&mut live.state);
+                    live.persist(&peer, repo, &id)?;
+                }
                 self.reconciled(repo, &community, &id)?;
                 out.extend(self.maybe_finish(repo, &community)?);
             }
             Msg::Synced { community } => {
+                if !self.allowed(repo, &community)? {
+                    return Ok(out);
+                }
                 if self.shared.contains(&community) {
                     for d in self.announced.remove(&community).unwrap_or_default() {
                         repo.peer_has(&d.id, &d.heads).map_err(repo_err)?;
@@ -594,46 +634,6 @@ impl Session {
             community: community.to_string(),
         }])
     }
-}
-
-/// Probes a peer's Bloom filter may ask for; automerge uses 7.
-const MAX_PROBES: u64 = 64;
-
-fn leb128(bytes: &[u8]) -> Option<(u64, &[u8])> {
-    let mut v: u64 = 0;
-    for (i, b) in bytes.iter().enumerate().take(10) {
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((v, &bytes[i + 1..]));
-        }
-    }
-    None
-}
-
-/// automerge (0.12) trusts the Bloom filter parameters in a sync message: a
-/// filter with entries but no bits divides by zero, and a huge probe count
-/// allocates without bound. Both come from the peer, so they are checked
-/// here before automerge sees them. (Found by `cargo fuzz run frames`.)
-fn check_blooms(m: &SyncMessage) -> Result<(), String> {
-    for have in &m.have {
-        let bytes = have.bloom.to_bytes();
-        if bytes.is_empty() {
-            continue;
-        }
-        let bad = || "malformed Bloom filter".to_string();
-        let (entries, rest) = leb128(&bytes).ok_or_else(bad)?;
-        let (bits_per_entry, rest) = leb128(rest).ok_or_else(bad)?;
-        let (probes, bits) = leb128(rest).ok_or_else(bad)?;
-        if entries > 0
-            && (bits_per_entry == 0 || bits.is_empty() || probes == 0 || probes > MAX_PROBES)
-        {
-            return Err(format!(
-                "Bloom filter with {entries} entries, {bits_per_entry} bits each, {probes} probes, {} bytes",
-                bits.len()
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn repo_err(e: impl std::fmt::Display) -> SessionError {

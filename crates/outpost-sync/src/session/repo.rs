@@ -1,0 +1,76 @@
+//! What a session needs from local storage, and how a session fails.
+
+use crate::membership::Key;
+use crate::wire::{DocHeads, Hash, Offer, PROTOCOL_VERSION};
+use automerge::AutoCommit;
+
+/// What a session needs from local storage.
+pub trait Repo {
+    type Error: std::fmt::Display;
+    /// Communities held here that `peer` is a member of, with digests.
+    fn offers_for(&mut self, peer: &Key) -> Result<Vec<Offer>, Self::Error>;
+    /// Whether `peer` is currently a member of `community` (false if unknown).
+    fn is_member(&mut self, community: &str, peer: &Key) -> Result<bool, Self::Error>;
+    /// This side's checkpoint in `peer`'s feed for `community`.
+    fn checkpoint(&mut self, peer: &Key, community: &str) -> Result<u64, Self::Error>;
+    fn set_checkpoint(
+        &mut self,
+        peer: &Key,
+        community: &str,
+        up_to: u64,
+    ) -> Result<(), Self::Error>;
+    /// `peer` holds everything in this side's feed for `community` up to
+    /// `up_to` (for "pending out" counts).
+    fn set_ack(&mut self, peer: &Key, community: &str, up_to: u64) -> Result<(), Self::Error>;
+    /// Documents of `community` changed after `since` in the local feed:
+    /// at most `limit`, with the feed position they reach and whether that
+    /// is the end of the feed.
+    fn changed_since(
+        &mut self,
+        community: &str,
+        since: u64,
+        limit: usize,
+    ) -> Result<(Vec<DocHeads>, u64, bool), Self::Error>;
+    /// Sorted heads of a document, if held and part of `community`.
+    fn heads(&mut self, community: &str, doc: &str) -> Result<Option<Vec<Hash>>, Self::Error>;
+    /// A document of `community`, if held.
+    fn load(&mut self, community: &str, doc: &str) -> Result<Option<AutoCommit>, Self::Error>;
+    /// Merges Automerge bytes (a whole document or changes) into a document
+    /// of `community` received from `peer`. Must refuse anything that is not
+    /// a well-formed document of that community. Returns false if refused.
+    fn merge(
+        &mut self,
+        peer: &Key,
+        community: &str,
+        doc: &str,
+        bytes: &[u8],
+    ) -> Result<bool, Self::Error>;
+    fn sync_state(&mut self, peer: &Key, doc: &str) -> Result<Option<Vec<u8>>, Self::Error>;
+    fn set_sync_state(&mut self, peer: &Key, doc: &str, state: &[u8]) -> Result<(), Self::Error>;
+    /// The peer holds `heads` of `doc`: record that the item reached another member.
+    fn peer_has(&mut self, doc: &str, heads: &[Hash]) -> Result<(), Self::Error>;
+    /// Redeems a one-time invite secret for `peer`: on success the peer is
+    /// now a member (an admin here signed its `Add`).
+    fn redeem_invite(
+        &mut self,
+        community: &str,
+        peer: &Key,
+        secret: &Hash,
+    ) -> Result<Result<(), String>, Self::Error>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("peer speaks protocol version {0}, this build speaks {PROTOCOL_VERSION}")]
+    Version(u16),
+    #[error("peer sent a bad Automerge sync message for {doc}: {reason}")]
+    BadSync { doc: String, reason: String },
+    #[error("peer sent a document that is not part of community {community}: {doc}")]
+    BadDoc { community: String, doc: String },
+    #[error("peer sent {0} before Hello")]
+    OutOfOrder(&'static str),
+    #[error("peer closed the session: {0}")]
+    PeerBye(String),
+    #[error("storage: {0}")]
+    Repo(String),
+}

@@ -1,0 +1,603 @@
+//! [`MemRepo`]: the store's sync tables in memory.
+//!
+//! It follows `outpost-core`'s `SyncRepo` over `outpost-store` rule for rule:
+//!
+//! * one change feed per device with a global sequence (every write that
+//!   moves a document's heads appends an entry naming the document, its
+//!   community and, for merged data, the peer it came from); an offer's
+//!   `feed` is the community's highest entry, and the last page of
+//!   `changed_since` reaches the head of the whole feed;
+//! * a digest per community, the XOR of [`crate::digest_entry`] over its
+//!   documents;
+//! * membership computed from the signed ops in the community document
+//!   ([`membership::compute`]) whenever that document changes;
+//! * merges that refuse anything not a well-formed Outpost document of the
+//!   named community (a document id held for another community, bytes
+//!   Automerge rejects, an item naming another community or id);
+//! * sync states kept as the bytes the session hands over (the encoded
+//!   form), checkpoints, acks and "synced heads";
+//! * invitations: a one-time secret with an expiry, redeemed by signing an
+//!   `Add` with this device's key (refused, and left unused, when this
+//!   device is not an admin).
+
+use crate::membership::{self, Key, Membership, Op, OpKind, Role};
+use crate::session::Repo;
+use crate::wire::{DocHeads, Hash, Offer};
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use ed25519_dalek::SigningKey;
+use outpost_model::{
+    CommunityDoc, MemberProfile, NewCommunity, NewItem, NewQuestion, actor_from_key,
+    new_community_doc, new_item_doc, read_community, read_item,
+};
+use std::collections::BTreeMap;
+
+/// One held document (a row of the store's `docs` table, with the
+/// document itself instead of its chunks).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub community: String,
+    /// `"community"` or an item kind (`"question"`, `"case"`, ...).
+    pub kind: String,
+    pub doc: AutoCommit,
+    /// Sorted heads, as the store keeps them next to the document.
+    pub heads: Vec<Hash>,
+    /// Heads another member is known to hold (`Repo::peer_has`).
+    pub synced_heads: Option<Vec<Hash>>,
+}
+
+/// One entry of the change feed. Its sequence number is its index + 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub doc: String,
+    pub community: String,
+    /// The peer whose data moved the document, None for a local edit.
+    pub origin: Option<Key>,
+}
+
+/// A one-time invitation created here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub community: String,
+    pub expires_at: i64,
+    pub used_by: Option<Key>,
+}
+
+/// An in-memory [`Repo`] with the store's rules (see the module docs).
+#[derive(Clone)]
+pub struct MemRepo {
+    /// This device's key: its actor id, and the signer of the `Add` ops it
+    /// makes when an invitation is redeemed.
+    pub key: SigningKey,
+    pub docs: BTreeMap<String, Stored>,
+    pub feed: Vec<FeedEntry>,
+    /// Who belongs to each community, recomputed from the community
+    /// document's signed ops whenever it changes (the store's `members`
+    /// table). Tests that need a community without a genesis (the fuzzer's
+    /// "c") may fill it in directly.
+    pub members: BTreeMap<String, Membership>,
+    pub checkpoints: BTreeMap<(Key, String), u64>,
+    pub acks: BTreeMap<(Key, String), u64>,
+    /// Persisted Automerge sync states per (peer, document): whatever bytes
+    /// the session handed to `set_sync_state`.
+    pub states: BTreeMap<(Key, String), Vec<u8>>,
+    pub invites: BTreeMap<Hash, Invite>,
+    /// The clock invitations are checked against (Unix milliseconds).
+    pub now: i64,
+    /// How many times the session loaded a document (`Repo::load`).
+    pub loads: u64,
+    /// Merges refused (`Repo::merge` returned false).
+    pub refused_merges: u64,
+    /// Writes of a sync state (`Repo::set_sync_state`).
+    pub state_writes: u64,
+    counter: u64,
+}
+
+impl Default for MemRepo {
+    fn default() -> Self {
+        Self::new(SigningKey::from_bytes(&[0; 32]))
+    }
+}
+
+fn sorted(h: &[ChangeHash]) -> Vec<Hash> {
+    let mut v: Vec<Hash> = h.iter().map(|c| c.0).collect();
+    v.sort();
+    v
+}
+
+/// The kind of a document received from a peer, if it is one Outpost
+/// knows (the store's `index::kind_of`).
+fn kind_of(doc: &AutoCommit) -> Option<String> {
+    if read_community(doc).is_ok() {
+        return Some("community".into());
+    }
+    read_item(doc).ok().map(|i| i.kind.as_str().to_string())
+}
+
+/// Whether `doc` is a well-formed `kind` document of `community` named `id`
+/// (the store's `index::belongs`).
+fn belongs(doc: &AutoCommit, id: &str, kind: &str, community: &str) -> bool {
+    if kind == "community" {
+        return id == community && read_community(doc).is_ok_and(|c| c.id == id);
+    }
+    read_item(doc).is_ok_and(|i| i.id == id && i.community == community && i.kind.as_str() == kind)
+}
+
+/// A device key from a one-byte seed (deterministic, for tests).
+pub fn device_key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+/// The public key (peer id) of [`device_key`]`(seed)`.
+pub fn device_id(seed: u8) -> Key {
+    device_key(seed).verifying_key().to_bytes()
+}
+
+impl MemRepo {
+    /// An empty home for the device with `key`.
+    pub fn new(key: SigningKey) -> Self {
+        Self {
+            key,
+            docs: BTreeMap::new(),
+            feed: Vec::new(),
+            members: BTreeMap::new(),
+            checkpoints: BTreeMap::new(),
+            acks: BTreeMap::new(),
+            states: BTreeMap::new(),
+            invites: BTreeMap::new(),
+            now: 1_000_000,
+            loads: 0,
+            refused_merges: 0,
+            state_writes: 0,
+            counter: 0,
+        }
+    }
+
+    /// An empty home for [`device_key`]`(seed)`.
+    pub fn device(seed: u8) -> Self {
+        Self::new(device_key(seed))
+    }
+
+    /// This device's public key (what peers know it by).
+    pub fn id(&self) -> Key {
+        self.key.verifying_key().to_bytes()
+    }
+
+    pub fn actor(&self) -> ActorId {
+        actor_from_key(&self.id())
+    }
+
+    fn profile(&self) -> MemberProfile {
+        MemberProfile {
+            name: format!("device {}", hex::encode(&self.id()[..4])),
+            profession: None,
+            region: None,
+            expertise: vec![],
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    /// The highest sequence number of the feed (0 when empty).
+    pub fn feed_head(&self) -> u64 {
+        self.feed.len() as u64
+    }
+
+    /// Sorted heads of a held document.
+    pub fn heads_of(&self, doc: &str) -> Option<&[Hash]> {
+        self.docs.get(doc).map(|s| s.heads.as_slice())
+    }
+
+    /// Ids of the documents of `community` held here.
+    pub fn doc_ids(&self, community: &str) -> Vec<String> {
+        self.docs
+            .iter()
+            .filter(|(_, s)| s.community == community)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// (id, heads) of every document of `community`: equal for two repos
+    /// once they hold the same data.
+    pub fn snapshot(&self, community: &str) -> Vec<(String, Vec<Hash>)> {
+        self.docs
+            .iter()
+            .filter(|(_, s)| s.community == community)
+            .map(|(id, s)| (id.clone(), s.heads.clone()))
+            .collect()
+    }
+
+    /// The community's digest, as offered in `Hello`.
+    pub fn digest(&self, community: &str) -> Hash {
+        let mut d = [0u8; 32];
+        for (id, s) in &self.docs {
+            if s.community == community {
+                crate::xor(&mut d, &crate::digest_entry(id, &s.heads));
+            }
+        }
+        d
+    }
+
+    /// The community's highest feed position.
+    fn community_feed(&self, community: &str) -> u64 {
+        self.feed
+            .iter()
+            .rposition(|e| e.community == community)
+            .map_or(0, |i| i as u64 + 1)
+    }
+
+    /// Writes `doc` (new or changed) and, if its heads moved, appends to the
+    /// feed; a community document also recomputes membership. This is the
+    /// store's `insert`/`save` + `after_change`.
+    fn write(
+        &mut self,
+        id: &str,
+        community: &str,
+        kind: &str,
+        mut doc: AutoCommit,
+        origin: Option<Key>,
+    ) {
+        let heads = sorted(&doc.get_heads());
+        let synced_heads = match self.docs.get(id) {
+            Some(old) if old.heads == heads => return,
+            Some(old) => old.synced_heads.clone(),
+            None => None,
+        };
+        if kind == "community" {
+            let ops = outpost_model::read_ops(&doc);
+            self.members
+                .insert(community.to_string(), membership::compute(community, &ops));
+        }
+        self.docs.insert(
+            id.to_string(),
+            Stored {
+                community: community.to_string(),
+                kind: kind.to_string(),
+                doc,
+                heads,
+                synced_heads,
+            },
+        );
+        self.feed.push(FeedEntry {
+            doc: id.to_string(),
+            community: community.to_string(),
+            origin,
+        });
+    }
+
+    /// Stores a document made here. It must be a well-formed Outpost
+    /// document of `community` named `id`.
+    pub fn put(&mut self, community: &str, id: &str, doc: AutoCommit) {
+        let kind = kind_of(&doc).expect("put: not an Outpost document");
+        assert!(
+            belongs(&doc, id, &kind, community),
+            "put: {id} is not a {kind} of {community}"
+        );
+        self.write(id, community, &kind, doc, None);
+    }
+
+    /// Founds a community with this device as its admin; returns its id.
+    pub fn found_community(&mut self, name: &str) -> String {
+        let n = self.next();
+        let mut nonce = [0u8; 16];
+        nonce[..8].copy_from_slice(&n.to_be_bytes());
+        nonce[8..].copy_from_slice(&self.id()[..8]);
+        let (id, genesis) =
+            membership::genesis(&self.key, name, nonce, self.now).expect("genesis op");
+        let c = new_community_doc(
+            self.actor(),
+            &id,
+            &genesis,
+            &self.profile(),
+            self.now,
+            &NewCommunity {
+                name: name.into(),
+                domain: "testing".into(),
+                charter: None,
+            },
+        )
+        .expect("community document");
+        self.put(&id, &id, c.into_automerge());
+        id
+    }
+
+    /// Signs a membership op with this device's key on top of the ops held
+    /// and appends it to the community document (`outpost-core`'s
+    /// `append_op`). Err when this device is not an admin.
+    pub fn sign_op(&mut self, community: &str, kind: OpKind) -> Result<(), String> {
+        let Some(stored) = self.docs.get(community) else {
+            return Err(format!("no community {community} here"));
+        };
+        let mut c = CommunityDoc::new(stored.doc.clone()).map_err(|e| e.to_string())?;
+        c.automerge_mut().set_actor(self.actor());
+        let ops = c.read().map_err(|e| e.to_string())?.ops;
+        let m = membership::compute(community, &ops);
+        if !m.is_admin(&self.id()) {
+            return Err("only an admin of this community can change its membership".into());
+        }
+        let op = membership::sign(
+            &self.key,
+            &Op {
+                community: community.to_string(),
+                kind,
+                deps: m.heads,
+                time: self.now,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        c.add_op(&op, "membership", self.now)
+            .map_err(|e| e.to_string())?;
+        self.write(community, community, "community", c.into_automerge(), None);
+        Ok(())
+    }
+
+    /// Adds `member` to `community` (this device must be an admin).
+    pub fn add_member(&mut self, community: &str, member: Key, role: Role) {
+        self.sign_op(community, OpKind::Add { member, role })
+            .expect("add member");
+    }
+
+    /// Removes `member` from `community` (this device must be an admin).
+    pub fn remove_member(&mut self, community: &str, member: Key) {
+        self.sign_op(community, OpKind::Remove { member })
+            .expect("remove member");
+    }
+
+    /// Whether `key` is a current member of `community` here.
+    pub fn member(&self, community: &str, key: &Key) -> bool {
+        self.members
+            .get(community)
+            .is_some_and(|m| m.is_member(key))
+    }
+
+    /// Creates a question in `community`; returns its id.
+    pub fn new_item(&mut self, community: &str, title: &str) -> String {
+        let n = self.next();
+        let id = format!("q-{}-{n:05}", hex::encode(&self.id()[..3]));
+        let item = new_item_doc(
+            self.actor(),
+            &id,
+            community,
+            &self.profile(),
+            self.now,
+            &NewItem::Question(NewQuestion {
+                title: title.into(),
+                body: format!("body of {title}"),
+                tags: vec![],
+            }),
+        )
+        .expect("item document");
+        self.put(community, &id, item.into_automerge());
+        id
+    }
+
+    /// A local edit of a held document (the change is committed here).
+    pub fn edit(&mut self, doc: &str, f: impl FnOnce(&mut AutoCommit)) {
+        let stored = self.docs.get(doc).expect("edit: document held");
+        let (community, kind) = (stored.community.clone(), stored.kind.clone());
+        let mut d = stored.doc.clone();
+        d.set_actor(self.actor());
+        f(&mut d);
+        d.commit();
+        self.write(doc, &community, &kind, d, None);
+    }
+
+    /// A local edit that sets the document's title.
+    pub fn set_title(&mut self, doc: &str, title: &str) {
+        self.edit(doc, |d| {
+            automerge::transaction::Transactable::put(d, automerge::ROOT, "title", title)
+                .expect("put title");
+        });
+    }
+
+    /// Creates a one-time invitation to `community`.
+    pub fn create_invite(&mut self, community: &str, secret: Hash, expires_at: i64) {
+        self.invites.insert(
+            secret,
+            Invite {
+                community: community.to_string(),
+                expires_at,
+                used_by: None,
+            },
+        );
+    }
+}
+
+impl Repo for MemRepo {
+    type Error = String;
+
+    fn offers_for(&mut self, peer: &Key) -> Result<Vec<Offer>, String> {
+        let cs: Vec<String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.is_member(peer))
+            .map(|(c, _)| c.clone())
+            .collect();
+        Ok(cs
+            .into_iter()
+            .map(|c| Offer {
+                digest: self.digest(&c),
+                feed: self.community_feed(&c),
+                community: c,
+            })
+            .collect())
+    }
+
+    fn is_member(&mut self, community: &str, peer: &Key) -> Result<bool, String> {
+        Ok(self.member(community, peer))
+    }
+
+    fn checkpoint(&mut self, peer: &Key, community: &str) -> Result<u64, String> {
+        Ok(self
+            .checkpoints
+            .get(&(*peer, community.to_string()))
+            .copied()
+            .unwrap_or(0))
+    }
+
+    fn set_checkpoint(&mut self, peer: &Key, community: &str, up_to: u64) -> Result<(), String> {
+        self.checkpoints
+            .insert((*peer, community.to_string()), up_to);
+        Ok(())
+    }
+
+    fn set_ack(&mut self, peer: &Key, community: &str, up_to: u64) -> Result<(), String> {
+        let a = self.acks.entry((*peer, community.to_string())).or_default();
+        *a = (*a).max(up_to);
+        Ok(())
+    }
+
+    fn changed_since(
+        &mut self,
+        community: &str,
+        since: u64,
+        limit: usize,
+    ) -> Result<(Vec<DocHeads>, u64, bool), String> {
+        // Each document once, at its latest entry, oldest first.
+        let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+        for (i, e) in self.feed.iter().enumerate() {
+            let seq = i as u64 + 1;
+            if seq > since && e.community == community {
+                latest.insert(&e.doc, seq);
+            }
+        }
+        let mut rows: Vec<(u64, &str)> = latest.into_iter().map(|(d, s)| (s, d)).collect();
+        rows.sort();
+        let last = rows.len() <= limit;
+        let mut out = Vec::new();
+        let mut up_to = since;
+        for (seq, id) in rows.into_iter().take(limit) {
+            up_to = seq;
+            let heads = self
+                .docs
+                .get(id)
+                .map(|s| s.heads.clone())
+                .unwrap_or_default();
+            out.push(DocHeads {
+                id: id.to_string(),
+                heads,
+            });
+        }
+        if last {
+            up_to = up_to.max(self.feed_head());
+        }
+        Ok((out, up_to, last))
+    }
+
+    fn heads(&mut self, community: &str, doc: &str) -> Result<Option<Vec<Hash>>, String> {
+        Ok(self
+            .docs
+            .get(doc)
+            .filter(|s| s.community == community)
+            .map(|s| s.heads.clone()))
+    }
+
+    fn load(&mut self, community: &str, doc: &str) -> Result<Option<AutoCommit>, String> {
+        self.loads += 1;
+        let actor = self.actor();
+        Ok(self
+            .docs
+            .get(doc)
+            .filter(|s| s.community == community)
+            .map(|s| s.doc.clone().with_actor(actor)))
+    }
+
+    fn merge(
+        &mut self,
+        peer: &Key,
+        community: &str,
+        doc: &str,
+        bytes: &[u8],
+    ) -> Result<bool, String> {
+        let (kind, merged) = match self.docs.get(doc) {
+            Some(s) => {
+                if s.community != community {
+                    self.refused_merges += 1;
+                    return Ok(false);
+                }
+                let mut d = s.doc.clone();
+                if d.load_incremental(bytes).is_err() || !belongs(&d, doc, &s.kind, community) {
+                    self.refused_merges += 1;
+                    return Ok(false);
+                }
+                (s.kind.clone(), d)
+            }
+            None => {
+                let mut d = AutoCommit::new();
+                let kind = if d.load_incremental(bytes).is_ok() {
+                    kind_of(&d)
+                } else {
+                    None
+                };
+                match kind {
+                    Some(k) if belongs(&d, doc, &k, community) => (k, d),
+                    _ => {
+                        self.refused_merges += 1;
+                        return Ok(false);
+                    }
+                }
+            }
+        };
+        self.write(doc, community, &kind, merged, Some(*peer));
+        Ok(true)
+    }
+
+    fn sync_state(&mut self, peer: &Key, doc: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.states.get(&(*peer, doc.to_string())).cloned())
+    }
+
+    fn set_sync_state(&mut self, peer: &Key, doc: &str, state: &[u8]) -> Result<(), String> {
+        self.state_writes += 1;
+        self.states.insert((*peer, doc.to_string()), state.to_vec());
+        Ok(())
+    }
+
+    fn peer_has(&mut self, doc: &str, heads: &[Hash]) -> Result<(), String> {
+        if let Some(s) = self.docs.get_mut(doc)
+            && s.heads == heads
+        {
+            s.synced_heads = Some(heads.to_vec());
+        }
+        Ok(())
+    }
+
+    fn redeem_invite(
+        &mut self,
+        community: &str,
+        peer: &Key,
+        secret: &Hash,
+    ) -> Result<Result<(), String>, String> {
+        let Some(invite) = self.invites.get(secret) else {
+            return Ok(Err("unknown invitation".into()));
+        };
+        if invite.community != community {
+            return Ok(Err("unknown invitation".into()));
+        }
+        if let Some(u) = invite.used_by {
+            if u == *peer {
+                return Ok(Ok(()));
+            }
+            return Ok(Err("this invitation has already been used".into()));
+        }
+        if self.now > invite.expires_at {
+            return Ok(Err("this invitation has expired".into()));
+        }
+        // One transaction in the store: the Add is signed first, and the
+        // invitation is marked used only if that worked.
+        if let Err(reason) = self.sign_op(
+            community,
+            OpKind::Add {
+                member: *peer,
+                role: Role::Member,
+            },
+        ) {
+            return Ok(Err(reason));
+        }
+        if let Some(invite) = self.invites.get_mut(secret) {
+            invite.used_by = Some(*peer);
+        }
+        Ok(Ok(()))
+    }
+}
