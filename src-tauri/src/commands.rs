@@ -1,14 +1,30 @@
-//! The commands the UI invokes. Each is a few lines around `outpost-core`;
-//! `build.rs` lists them, and `capabilities/main.json` allows exactly them.
+//! The commands the UI invokes. Each is a few lines around `outpost-core`.
+//!
+//! This file is where a command is declared, once: a `#[tauri::command]`
+//! fn, named in `handler()`'s `generate_handler!` below. The rest follows
+//! from it or is checked against it:
+//!
+//! - `build.rs` reads this file for the `#[tauri::command]` fns and makes
+//!   them the app manifest's commands, so tauri-build generates an
+//!   `allow-<command>` permission for each (`foo_bar` → `allow-foo-bar`);
+//! - `capabilities/main.json` grants the main window those permissions
+//!   (tauri-build rejects one that does not exist);
+//! - `tests/command_drift.rs` fails when `generate_handler!`, the
+//!   capability, `ui/src/lib/api.ts`'s `invoke`s or the browser tests' mock
+//!   backend (`ui/src/mock/backend.ts`) disagree with the fns here; the
+//!   mock also fails a browser test at run time on a command it lacks.
+//!
+//! So a new command is: the fn here, its name in `generate_handler!`, its
+//! `allow-…` in `capabilities/main.json`, a wrapper in `api.ts` and a
+//! `case` in the mock; the drift test names a missing entry, permission or
+//! case, and any left behind by a command removed here.
 
 use crate::{Shell, UiError, start_background, stop_background};
-use outpost_core::model::{
-    CaseStatus, Community, MemberProfile, NewCommunity, NewItem, ProtocolStatus, Role,
-};
-use outpost_core::store::{CommunityRow, ItemRow, ListFilter, SearchHit};
 use outpost_core::{
-    Connectivity, DemoSummary, ExportSummary, HistoryLine, ImportSummary, ItemDetail, MemberInfo,
-    Outpost, PostRef, ProtocolSaved, Unlock, Whoami,
+    CaseStatus, Community, CommunityRow, Connectivity, DemoSummary, ExportSummary, HistoryLine,
+    HomeState, ImportSummary, Invitation, ItemDetail, ItemRow, Joined, ListFilter, LockKind,
+    MemberInfo, MemberProfile, NewCommunity, NewItem, Outpost, PostRef, ProtocolSaved,
+    ProtocolStatus, Role, SearchHit, Sharing, TextFinding, Unlock, Whoami,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -29,7 +45,7 @@ pub struct AppInfo {
     /// hold the store key, and `OUTPOST_PASSPHRASE` is not set).
     pub ask_passphrase: bool,
     /// How the open home is locked.
-    pub lock: Option<outpost_core::LockKind>,
+    pub lock: Option<LockKind>,
 }
 
 /// A community's home: domain, charter, members, recent activity.
@@ -40,19 +56,6 @@ pub struct CommunityView {
     pub recent: Vec<ItemRow>,
     /// This device may invite and manage members.
     pub admin: bool,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct JoinResult {
-    pub community: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct InviteView {
-    pub ticket: String,
-    pub community_name: String,
-    pub expires_at: i64,
 }
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -108,22 +111,18 @@ fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
             lock: Some(lock),
         }),
         Err(_) => {
-            let kind = Outpost::lock_kind(&shell.home)?;
-            if kind == Some(outpost_core::LockKind::Keychain) {
+            let home = HomeState::of(&shell.home)?;
+            if home.lock == Some(LockKind::Keychain) {
                 // A passphrase cannot help: say what went wrong instead.
-                return Err(UiError::msg(format!(
-                    "Outpost keeps this computer's key in the OS keychain, and could not read it: {}",
-                    shell.open_error.as_deref().unwrap_or("unknown error")
-                )));
+                return Err(shell.open_error.clone().unwrap_or_else(|| {
+                    UiError::msg("Outpost could not read this computer's key from the OS keychain")
+                }));
             }
-            let set_up = kind.is_some() || shell.home.join(outpost_core::KEY_FILE).exists();
             Ok(AppInfo {
                 me: None,
                 communities: vec![],
-                locked: set_up,
-                ask_passphrase: !set_up
-                    && std::env::var_os("OUTPOST_PASSPHRASE").is_none_or(|p| p.is_empty())
-                    && !outpost_core::keys::keychain_available(),
+                locked: home.set_up,
+                ask_passphrase: home.needs_new_passphrase,
                 lock: None,
             })
         }
@@ -134,10 +133,7 @@ fn app_state(shell: State<'_, Shell>) -> Res<AppInfo> {
 /// passphrase is an error at the passphrase field and changes nothing.
 #[tauri::command(async)]
 fn unlock(app: tauri::AppHandle, shell: State<'_, Shell>, passphrase: String) -> Res<AppInfo> {
-    let mut slot = shell
-        .op
-        .lock()
-        .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))?;
+    let mut slot = shell.slot()?;
     if slot.is_none() {
         let op = Outpost::open_with(&shell.home, &Unlock::passphrase(&passphrase))?;
         *slot = Some(op);
@@ -159,10 +155,7 @@ fn init_profile(
     profile: MemberProfile,
     passphrase: Option<String>,
 ) -> Res<Whoami> {
-    let mut slot = shell
-        .op
-        .lock()
-        .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))?;
+    let mut slot = shell.slot()?;
     if slot.is_some() {
         return Err(UiError::msg("a profile already exists on this computer"));
     }
@@ -178,36 +171,11 @@ fn init_profile(
     Ok(me)
 }
 
-/// A likely identifier in a text the user is about to share. Offsets count
-/// UTF-16 code units, as JavaScript strings do.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct TextFinding {
-    pub start: usize,
-    pub end: usize,
-    pub category: outpost_core::scan::Category,
-    pub text: String,
-    pub redaction: String,
-}
-
 /// Scans each text the user is about to share (a form's free-text
 /// fields) for patient identifiers: one list of findings per text.
 #[tauri::command(async)]
 fn scan_text(texts: Vec<String>) -> Vec<Vec<TextFinding>> {
-    texts
-        .iter()
-        .map(|text| {
-            outpost_core::scan::scan(text)
-                .into_iter()
-                .map(|f| TextFinding {
-                    start: outpost_core::scan::utf16_offset(text, f.start),
-                    end: outpost_core::scan::utf16_offset(text, f.end),
-                    category: f.category,
-                    text: f.text,
-                    redaction: f.redaction,
-                })
-                .collect()
-        })
-        .collect()
+    outpost_core::scan_text(&texts)
 }
 
 #[tauri::command(async)]
@@ -226,20 +194,15 @@ fn open_demo(shell: State<'_, Shell>) -> Res<DemoSummary> {
     shell.with(|op| op.demo())
 }
 
-/// Redeems an invitation over the running node, then introduces this
-/// member (the node pushes the profile at its next session).
+/// Redeems an invitation over the running node, on a handle of its own
+/// (the window's keeps answering while the inviter is reached).
 #[tauri::command]
-async fn join(shell: State<'_, Shell>, ticket: String) -> Res<JoinResult> {
-    let t = outpost_core::parse_invite(&ticket)?;
+async fn join(shell: State<'_, Shell>, ticket: String) -> Res<Joined> {
     let running = shell
         .running()
         .ok_or_else(|| UiError::msg("the sync node is not running yet; try again in a moment"))?;
-    outpost_core::join_with(running.node(), &t).await?;
-    shell.with(|op| op.after_join(&t))?;
-    Ok(JoinResult {
-        community: t.community,
-        name: t.name,
-    })
+    let mut op = shell.with(|op| op.reopen())?;
+    Ok(op.join(&running, &ticket).await?)
 }
 
 #[tauri::command(async)]
@@ -268,9 +231,6 @@ fn list_items(shell: State<'_, Shell>, filter: ListFilter) -> Res<Vec<ItemRow>> 
 
 #[tauri::command(async)]
 fn search(shell: State<'_, Shell>, query: String, filter: ListFilter) -> Res<Vec<SearchHit>> {
-    if query.trim().is_empty() {
-        return Ok(vec![]);
-    }
     shell.with(|op| op.search(&query, &filter))
 }
 
@@ -285,18 +245,28 @@ fn history(shell: State<'_, Shell>, id: String) -> Res<Vec<HistoryLine>> {
 }
 
 #[tauri::command(async)]
-fn create_item(shell: State<'_, Shell>, community: String, item: NewItem) -> Res<ItemRow> {
-    shell.with(|op| op.create_item(&community, item))
+fn create_item(
+    shell: State<'_, Shell>,
+    community: String,
+    item: NewItem,
+    share: Sharing,
+) -> Res<ItemRow> {
+    shell.with(|op| op.create_item(&community, item, share))
 }
 
 #[tauri::command(async)]
-fn reply(shell: State<'_, Shell>, case: String, body: String) -> Res<PostRef> {
-    shell.with(|op| op.reply(&case, &body))
+fn reply(shell: State<'_, Shell>, case: String, body: String, share: Sharing) -> Res<PostRef> {
+    shell.with(|op| op.reply(&case, &body, share))
 }
 
 #[tauri::command(async)]
-fn case_outcome(shell: State<'_, Shell>, case: String, outcome: String) -> Res<ItemRow> {
-    shell.with(|op| op.case_outcome(&case, &outcome))
+fn case_outcome(
+    shell: State<'_, Shell>,
+    case: String,
+    outcome: String,
+    share: Sharing,
+) -> Res<ItemRow> {
+    shell.with(|op| op.case_outcome(&case, &outcome, share))
 }
 
 #[tauri::command(async)]
@@ -305,8 +275,8 @@ fn case_status(shell: State<'_, Shell>, case: String, status: CaseStatus) -> Res
 }
 
 #[tauri::command(async)]
-fn answer(shell: State<'_, Shell>, question: String, body: String) -> Res<PostRef> {
-    shell.with(|op| op.answer(&question, &body))
+fn answer(shell: State<'_, Shell>, question: String, body: String, share: Sharing) -> Res<PostRef> {
+    shell.with(|op| op.answer(&question, &body, share))
 }
 
 #[tauri::command(async)]
@@ -325,8 +295,9 @@ fn protocol_save(
     id: String,
     base: Vec<String>,
     body: String,
+    share: Sharing,
 ) -> Res<ProtocolSaved> {
-    shell.with(|op| op.protocol_save(&id, &base, &body))
+    shell.with(|op| op.protocol_save(&id, &base, &body, share))
 }
 
 #[tauri::command(async)]
@@ -340,13 +311,18 @@ fn protocol_review_date(shell: State<'_, Shell>, id: String, date: Option<String
 }
 
 #[tauri::command(async)]
-fn protocol_add_reference(shell: State<'_, Shell>, id: String, reference: String) -> Res<ItemRow> {
-    shell.with(|op| op.protocol_add_reference(&id, &reference))
+fn protocol_add_reference(
+    shell: State<'_, Shell>,
+    id: String,
+    reference: String,
+    share: Sharing,
+) -> Res<ItemRow> {
+    shell.with(|op| op.protocol_add_reference(&id, &reference, share))
 }
 
 #[tauri::command(async)]
-fn comment(shell: State<'_, Shell>, item: String, body: String) -> Res<PostRef> {
-    shell.with(|op| op.comment(&item, &body))
+fn comment(shell: State<'_, Shell>, item: String, body: String, share: Sharing) -> Res<PostRef> {
+    shell.with(|op| op.comment(&item, &body, share))
 }
 
 #[tauri::command(async)]
@@ -369,26 +345,11 @@ fn member_role(
     shell.with(|op| op.member_role(&community, &member, role))
 }
 
-/// A one-time invitation, valid for `days` (default 7).
+/// A one-time invitation, valid for `days` (core's default when absent).
 #[tauri::command(async)]
-fn invite(shell: State<'_, Shell>, community: String, days: Option<u32>) -> Res<InviteView> {
-    use outpost_core::net::Ticket;
-    let ttl = match days {
-        Some(d) if (1..=90).contains(&d) => std::time::Duration::from_secs(u64::from(d) * 86_400),
-        Some(_) => {
-            return Err(UiError {
-                message: "between 1 and 90 days".into(),
-                field: Some("days".into()),
-            });
-        }
-        None => outpost_core::DEFAULT_INVITE_TTL,
-    };
-    let t = shell.with(|op| op.invite(&community, ttl))?;
-    Ok(InviteView {
-        ticket: t.encode_string(),
-        community_name: t.name.clone(),
-        expires_at: t.expires_at,
-    })
+fn invite(shell: State<'_, Shell>, community: String, days: Option<u32>) -> Res<Invitation> {
+    let ttl = days.map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400));
+    shell.with(|op| op.invite(&community, ttl))
 }
 
 #[tauri::command(async)]
@@ -421,7 +382,7 @@ fn exchange_info(shell: State<'_, Shell>, community: String) -> Res<ExchangeInfo
         let (bundle, markdown) = outpost_core::suggested_export_paths(&c.name);
         Ok(ExchangeInfo {
             admin: op.is_admin(&c.id)?,
-            device: op.device_key().public_hex(),
+            device: op.device_id(),
             bundle_path: bundle.display().to_string(),
             markdown_dir: markdown.display().to_string(),
         })
@@ -431,22 +392,28 @@ fn exchange_info(shell: State<'_, Shell>, community: String) -> Res<ExchangeInfo
 /// A path the user typed or chose, for the form field `field`: `~/` is
 /// their home folder; anything else must be a full path.
 fn user_path(text: &str, field: &str) -> Res<PathBuf> {
-    let at = |message: &str| UiError {
-        message: message.into(),
-        field: Some(field.into()),
-    };
     let text = text.trim();
     if text.is_empty() {
-        return Err(at("This is required."));
+        return Err(UiError::at(field, "required", "This is required."));
     }
     let path = match text.strip_prefix("~/") {
         Some(rest) => dirs::home_dir()
-            .ok_or_else(|| at("this computer has no home folder; give the full path"))?
+            .ok_or_else(|| {
+                UiError::at(
+                    field,
+                    "no_home_folder",
+                    "this computer has no home folder; give the full path",
+                )
+            })?
             .join(rest),
         None => PathBuf::from(text),
     };
     if !path.is_absolute() {
-        return Err(at("give the full path (or press Choose…)"));
+        return Err(UiError::at(
+            field,
+            "not_a_full_path",
+            "give the full path (or press Choose…)",
+        ));
     }
     Ok(path)
 }
@@ -471,10 +438,7 @@ fn export_bundle(
 #[tauri::command(async)]
 fn import_bundle(shell: State<'_, Shell>, path: String, passphrase: String) -> Res<ImportSummary> {
     let path = user_path(&path, "path")?;
-    let bytes = outpost_core::read_bundle(&path).map_err(|e| UiError {
-        message: e.to_string(),
-        field: Some("path".into()),
-    })?;
+    let bytes = outpost_core::read_bundle(&path).map_err(|e| UiError::from(e).at_field("path"))?;
     let mut op = shell.with(|op| op.reopen())?;
     Ok(op.import_bundle(&bytes, &passphrase)?)
 }
@@ -485,10 +449,11 @@ fn import_bundle(shell: State<'_, Shell>, path: String, passphrase: String) -> R
 fn export_markdown(shell: State<'_, Shell>, community: String, dir: String) -> Res<usize> {
     let dir = user_path(&dir, "dir")?;
     if dir.is_file() {
-        return Err(UiError {
-            message: "this is a file; choose a folder".into(),
-            field: Some("dir".into()),
-        });
+        return Err(UiError::at(
+            "dir",
+            "not_a_folder",
+            "this is a file; choose a folder",
+        ));
     }
     let op = shell.with(|op| op.reopen())?;
     Ok(op.export_markdown(&community, &dir)?.len())
@@ -498,7 +463,7 @@ fn export_markdown(shell: State<'_, Shell>, community: String, dir: String) -> R
 /// USB stick); returns the full id.
 #[tauri::command(async)]
 fn member_add(shell: State<'_, Shell>, community: String, device: String) -> Res<String> {
-    shell.with(|op| op.member_add(&community, device.trim()))
+    shell.with(|op| op.member_add(&community, &device))
 }
 
 /// Changes the passphrase the home is locked with (or sets one, for a
@@ -513,10 +478,7 @@ async fn change_passphrase(
     new: String,
 ) -> Res<()> {
     shell.with(|op| op.check_passphrase(&current))?;
-    outpost_core::keys::check_new_passphrase(&new).map_err(|e| UiError {
-        message: e.to_string(),
-        field: Some("new".into()),
-    })?;
+    outpost_core::check_new_passphrase(&new).map_err(|e| UiError::from(e).at_field("new"))?;
     stop_background(&shell).await?;
     let changed = shell.with(|op| op.rekey(&Unlock::passphrase(&new)).map(|_| ()));
     start_background(&app);

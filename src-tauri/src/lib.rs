@@ -6,52 +6,68 @@
 pub mod bindings;
 mod commands;
 
-use outpost_core::net::NetConfig;
-use outpost_core::{CoreError, Outpost, Running};
+use outpost_core::{ChangedDoc, CoreError, NetConfig, Outpost, Running};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tauri::{Emitter, Manager};
 
 /// Event names the UI listens to.
 pub const EVENT_CHANGED: &str = "outpost://changed";
 pub const EVENT_STATUS: &str = "outpost://status";
 
-/// An error as the UI receives it: a sentence, and the form field it is
-/// about when it is a validation error.
+/// An error as the UI receives it: a stable `code` it translates through
+/// its locale files (filling `params`), the English `message` as a
+/// fallback, and the form field it is about, if any.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct UiError {
+    pub code: String,
     pub message: String,
     pub field: Option<String>,
+    pub params: BTreeMap<String, String>,
 }
 
 impl From<CoreError> for UiError {
     fn from(e: CoreError) -> Self {
-        match e {
-            CoreError::Invalid(v) => UiError {
-                message: v.message,
-                field: Some(v.field.to_string()),
-            },
-            e @ (CoreError::PassphraseNeeded(_)
-            | CoreError::WrongPassphrase
-            | CoreError::WeakPassphrase(_)) => UiError {
-                message: e.to_string(),
-                field: Some("passphrase".into()),
-            },
-            other => UiError {
-                message: other.to_string(),
-                field: None,
-            },
+        UiError {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            field: e.field().map(str::to_string),
+            params: e
+                .params()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
         }
     }
 }
 
 impl UiError {
+    /// An error of the shell itself (no core code applies).
     fn msg(message: impl Into<String>) -> Self {
         UiError {
+            code: "app".into(),
             message: message.into(),
             field: None,
+            params: BTreeMap::new(),
         }
+    }
+
+    /// An error about the form field `field`.
+    fn at(field: &str, code: &str, message: &str) -> Self {
+        UiError {
+            code: code.into(),
+            message: message.into(),
+            field: Some(field.into()),
+            params: BTreeMap::new(),
+        }
+    }
+
+    /// The same error, about the form field `field`.
+    fn at_field(mut self, field: &str) -> Self {
+        self.field = Some(field.into());
+        self
     }
 }
 
@@ -60,12 +76,6 @@ impl UiError {
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Changed {
     pub docs: Vec<ChangedDoc>,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct ChangedDoc {
-    pub community: String,
-    pub doc: String,
 }
 
 /// What the window holds: the open home (none until the user has created
@@ -80,14 +90,14 @@ pub struct Shell {
     /// Why the home did not open at launch (shown when it is set up but
     /// neither open nor waiting for a passphrase, e.g. the keychain is
     /// unavailable).
-    open_error: Option<String>,
+    open_error: Option<UiError>,
 }
 
 impl Shell {
     fn new(home: PathBuf, net: NetConfig) -> Self {
         let (op, open_error) = match Outpost::open(&home) {
             Ok(op) => (Some(op), None),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(UiError::from(e))),
         };
         Shell {
             home,
@@ -99,15 +109,19 @@ impl Shell {
         }
     }
 
+    /// The slot holding the open home (none before first run or unlock).
+    pub(crate) fn slot(&self) -> Result<MutexGuard<'_, Option<Outpost>>, UiError> {
+        self.op
+            .lock()
+            .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))
+    }
+
     /// Runs `f` on the open home; an error if the profile is not made yet.
     pub(crate) fn with<T>(
         &self,
         f: impl FnOnce(&mut Outpost) -> outpost_core::Result<T>,
     ) -> Result<T, UiError> {
-        let mut guard = self
-            .op
-            .lock()
-            .map_err(|_| UiError::msg("the app's state is unusable; restart Outpost"))?;
+        let mut guard = self.slot()?;
         let op = guard
             .as_mut()
             .ok_or_else(|| UiError::msg("create your profile first"))?;
@@ -125,13 +139,8 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
     let app = app.clone();
     std::thread::spawn(move || {
         let shell = app.state::<Shell>();
-        let config = {
-            let mut config = shell.net.clone();
-            if config.relay_url.is_none() {
-                config.relay_url = shell.with(|op| op.relay_url()).ok().flatten();
-            }
-            config
-        };
+        // The relay URL set in the home applies (core fills it in).
+        let config = shell.net.clone();
         // A second handle on the home for the node: the window's keeps
         // serving commands while the node starts.
         let op = match shell.with(|op| op.reopen()) {
@@ -152,28 +161,18 @@ pub(crate) fn start_background(app: &tauri::AppHandle) {
         if let Ok(mut slot) = shell.running.lock() {
             *slot = Some(running);
         }
-        let db = op.db();
+        let events = app.clone();
+        let watch = op.watch_changes(std::time::Duration::from_millis(150), move |docs| {
+            let changed = Changed {
+                docs: docs.to_vec(),
+            };
+            if let Err(e) = events.emit(EVENT_CHANGED, changed) {
+                tracing::warn!("emitting a change event: {e}");
+            }
+        });
         let status_op = op.reopen();
         drop(op);
-        let events = app.clone();
-        let feed = tauri::async_runtime::spawn(outpost_core::watch_feed(
-            db,
-            std::time::Duration::from_millis(150),
-            move |docs| {
-                let changed = Changed {
-                    docs: docs
-                        .iter()
-                        .map(|(community, doc)| ChangedDoc {
-                            community: community.clone(),
-                            doc: doc.clone(),
-                        })
-                        .collect(),
-                };
-                if let Err(e) = events.emit(EVENT_CHANGED, changed) {
-                    tracing::warn!("emitting a change event: {e}");
-                }
-            },
-        ));
+        let feed = tauri::async_runtime::spawn(watch);
         let status = app.clone();
         let pump = tauri::async_runtime::spawn(async move {
             // Its own handle on the home, so working out the picture never
@@ -324,12 +323,19 @@ mod tests {
     fn passphrase_errors_land_at_the_passphrase_field() {
         for e in [
             CoreError::WrongPassphrase,
-            CoreError::WeakPassphrase("too short".into()),
+            CoreError::WeakPassphrase { min: 8 },
             CoreError::PassphraseNeeded("choose one".into()),
         ] {
             let ui = UiError::from(e);
             assert_eq!(ui.field.as_deref(), Some("passphrase"), "{}", ui.message);
         }
         assert_eq!(UiError::from(CoreError::Home("x".into())).field, None);
+    }
+
+    #[test]
+    fn errors_carry_a_code_and_the_values_a_translation_needs() {
+        let ui = UiError::from(CoreError::NotFound("3f2a".into()));
+        assert_eq!(ui.code, "not_found");
+        assert_eq!(ui.params.get("id").map(String::as_str), Some("3f2a"));
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! `cargo xtask bench` runs this with a file to write the Markdown section to.
 
-use outpost_core::model::{MemberProfile, NewCommunity};
+use outpost_core::{MemberProfile, NewCommunity};
 use outpost_core::{Outpost, generate_cases};
 use outpost_tests::desktop::{App, Display};
 use std::time::{Duration, Instant};

@@ -20,19 +20,13 @@ pub fn test_unlock() -> outpost_core::Unlock {
 }
 
 /// The store key of a test home (derived once: Argon2id is slow on purpose).
-pub fn store_key(home: &Path) -> outpost_core::store::StoreKey {
-    let spec = outpost_core::keys::HomeFile::load(home)
-        .expect("home.json readable")
-        .expect("home is set up")
-        .key;
-    outpost_core::keys::resolve(&spec, &test_unlock()).expect("test passphrase")
+pub fn store_key(home: &Path) -> outpost_store::StoreKey {
+    outpost_core::testing::store_key(home, &test_unlock()).expect("test passphrase")
 }
 
 /// Opens a test home's store directly, as a second process would.
-pub fn open_store(
-    home: &Path,
-) -> Result<outpost_core::store::Store, outpost_core::store::StoreError> {
-    outpost_core::store::Store::open(home.join("outpost.db"), &store_key(home))
+pub fn open_store(home: &Path) -> Result<outpost_store::Store, outpost_store::StoreError> {
+    outpost_store::Store::open(home.join("outpost.db"), &store_key(home))
 }
 
 pub fn outpost_bin() -> &'static Path {
@@ -253,7 +247,7 @@ pub struct Peer {
 impl Peer {
     pub fn new(name: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let profile = outpost_core::model::MemberProfile {
+        let profile = outpost_core::MemberProfile {
             name: name.into(),
             ..Default::default()
         };
@@ -262,24 +256,20 @@ impl Peer {
         Self { dir, op }
     }
 
-    pub async fn node(&self) -> outpost_core::net::Node {
-        let node = self
-            .op
-            .node(&outpost_core::net::NetConfig::loopback())
+    pub async fn node(&self) -> outpost_net::Node {
+        outpost_core::testing::node(&self.op, &outpost_net::NetConfig::loopback())
             .await
-            .expect("node");
-        self.op.set_node_addr(&node.addr()).expect("record address");
-        node
+            .expect("node")
     }
 
     pub fn key(&self) -> String {
-        self.op.device_key().public_hex()
+        self.op.device_id()
     }
 
     pub fn community(&mut self, name: &str) -> String {
         let c = self
             .op
-            .create_community(outpost_core::model::NewCommunity {
+            .create_community(outpost_core::NewCommunity {
                 name: name.into(),
                 domain: format!("{name}: shared concerns"),
                 charter: None,
@@ -289,7 +279,7 @@ impl Peer {
     }
 
     pub fn case(&mut self, community: &str, title: &str) -> String {
-        let item = outpost_core::model::NewItem::Case(outpost_core::model::NewCase {
+        let item = outpost_core::NewItem::Case(outpost_core::NewCase {
             title: title.into(),
             presenting: format!("{title}: presenting problem"),
             ask: "What would you do?".into(),
@@ -300,11 +290,14 @@ impl Peer {
             findings: None,
             tags: vec![],
         });
-        self.op.create_item(community, item).expect("case").id
+        self.op
+            .create_item(community, item, outpost_core::Sharing::Checked)
+            .expect("case")
+            .id
     }
 
     pub fn titles(&self) -> Vec<String> {
-        let f = outpost_core::store::ListFilter {
+        let f = outpost_core::ListFilter {
             limit: Some(100_000),
             ..Default::default()
         };
@@ -322,24 +315,20 @@ impl Peer {
 
 /// The peer behind `node_b` joins `a`'s community through an invitation,
 /// over a real connection (`a`'s node must be running).
-pub async fn join(a: &Peer, node_b: &outpost_core::net::Node, community: &str) {
+pub async fn join(a: &Peer, node_b: &outpost_net::Node, community: &str) {
     let t =
-        a.op.invite(community, std::time::Duration::from_secs(3600))
+        a.op.invite(community, Some(std::time::Duration::from_secs(3600)))
             .expect("invite");
-    let s = outpost_core::sync_once(
-        node_b,
-        vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])],
-    )
-    .await;
+    let (community, secret, inviter) =
+        outpost_core::testing::invite_parts(&t.ticket).expect("ticket");
+    let s =
+        outpost_core::testing::sync_once(node_b, vec![(inviter, vec![(community, secret)])]).await;
     assert!(s.converged, "join failed: {:?}", s.peers);
 }
 
-/// One `sync --once` from `from` to `to`'s node; asserts it converged.
-pub async fn sync(
-    from: &outpost_core::net::Node,
-    to: &outpost_core::net::Node,
-) -> outpost_core::net::Report {
-    let s = outpost_core::sync_once(from, vec![(to.addr(), vec![])]).await;
+/// One `sync` from `from` to `to`'s node; asserts it converged.
+pub async fn sync(from: &outpost_net::Node, to: &outpost_net::Node) -> outpost_net::Report {
+    let s = outpost_core::testing::sync_once(from, vec![(to.addr(), vec![])]).await;
     assert!(s.converged, "sync did not converge: {:?}", s.peers);
     s.peers.into_iter().next().expect("one report")
 }

@@ -118,7 +118,7 @@ async fn bad_frames_close_only_that_session() {
     assert!(bye(&msgs).contains("inside a frame"), "{msgs:?}");
 
     // A member (B's own key) sending a garbage Automerge sync message.
-    let mut r = raw(b.op.device_key().secret_bytes(), na.addr()).await;
+    let mut r = raw(b.op.signing_key().to_bytes(), na.addr()).await;
     r.send.write_all(&hello()).await.unwrap();
     let garbage = Msg::Sync {
         community: x.clone(),

@@ -349,6 +349,10 @@ fn questions_answers_accept_helpful() {
     let aid = id_of(&a);
     rejected(&home, &["accept", &qid], "not an answer");
     rejected(&home, &["accept", "deadbeef"], "no item");
+    // Answered, none accepted: its own status, found by its filter.
+    assert_eq!(home.json(&["show", &qid])["status"], "answered");
+    let answered = home.json(&["list", "--kind", "question", "--status", "answered"]);
+    assert_eq!(answered[0]["id"], qid.as_str(), "{answered}");
     let accepted = home.json(&["accept", &aid]);
     assert_eq!(accepted["item_id"], qid.as_str());
     assert_eq!(home.json(&["helpful", &aid])["marked"], true);
@@ -362,7 +366,15 @@ fn questions_answers_accept_helpful() {
     assert_eq!(shown["question"]["accepted_answer"], aid.as_str());
     assert_eq!(shown["answers"][0]["accepted"], true);
     assert_eq!(shown["answers"][0]["helpful"].as_array().unwrap().len(), 1);
-    assert_eq!(shown["status"], "answered");
+    assert_eq!(shown["status"], "accepted");
+    assert_eq!(
+        home.json(&["list", "--status", "accepted"])[0]["id"],
+        qid.as_str()
+    );
+    assert_eq!(
+        home.json(&["list", "--status", "answered"]),
+        serde_json::json!([])
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The sync workflow through the real `outpost` binary: two homes,
-//! `community create`, `invite`, `serve`, `join`, `sync --once`, live push
+//! `community create`, `invite`, `serve`, `join`, `sync`, live push
 //! between two `serve`s, and a sync killed mid-way then resumed.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
@@ -73,7 +73,7 @@ fn invite_serve_join_sync_and_live_push() {
     // B writes, syncs with its known peer; A (still serving) has it, and the
     // CLI works on A's home while serve runs.
     add_case(&b, &community, "B1 snakebite");
-    let mut sync = vec!["--json", "sync", "--once"];
+    let mut sync = vec!["--json", "sync"];
     sync.extend(NET);
     let summary = b.json(&sync[1..]);
     assert_eq!(summary["converged"], true);
@@ -138,7 +138,7 @@ fn invite_serve_join_sync_and_live_push() {
 
     // Syncing by address ticket works too.
     add_case(&a, &community, "A2 burns");
-    let mut by_ticket = vec!["sync", "--once", "--peer", addr_ticket.as_str()];
+    let mut by_ticket = vec!["sync", "--peer", addr_ticket.as_str()];
     by_ticket.extend(NET);
     b.json(&by_ticket);
     assert_eq!(titles(&b), ["A1 chest pain", "A2 burns", "B1 snakebite"]);
@@ -189,11 +189,11 @@ fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
             .unwrap();
     }
     let peer = sa.first_line["ticket"].as_str().unwrap().to_string();
-    let mut args = vec!["sync", "--once", "--peer", peer.as_str()];
+    let mut args = vec!["sync", "--peer", peer.as_str()];
     args.extend(NET);
     let key = outpost_tests::store_key(b.path());
     let count = || -> i64 {
-        outpost_core::store::Store::open(b.path().join("outpost.db"), &key)
+        outpost_store::Store::open(b.path().join("outpost.db"), &key)
             .and_then(|s| s.item_count())
             .unwrap_or(0)
     };
@@ -217,7 +217,7 @@ fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
             kills += 1;
         }
         child.wait().unwrap();
-        let store = outpost_core::store::Store::open(b.path().join("outpost.db"), &key).unwrap();
+        let store = outpost_store::Store::open(b.path().join("outpost.db"), &key).unwrap();
         assert!(
             store.check().unwrap().is_empty(),
             "B's store damaged by the kill"

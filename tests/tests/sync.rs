@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use outpost_core::model::{NewItem, NewProtocol, ProtocolStatus};
-use outpost_core::store::ListFilter;
+use outpost_core::testing::{invite_parts, invite_with_ttl, sync_once};
+use outpost_core::{
+    ItemStatus, ListFilter, NewItem, NewProtocol, ProtocolStatus, Sharing::Checked,
+};
 use outpost_tests::{Peer, join, sync};
 
 fn protocol(p: &mut Peer, community: &str, body: &str) -> String {
@@ -15,7 +17,7 @@ fn protocol(p: &mut Peer, community: &str, body: &str) -> String {
         references: vec![],
         tags: vec![],
     });
-    p.op.create_item(community, item).unwrap().id
+    p.op.create_item(community, item, Checked).unwrap().id
 }
 
 fn heads(p: &Peer, id: &str) -> Vec<[u8; 32]> {
@@ -41,10 +43,18 @@ async fn offline_edits_on_two_peers_converge_with_both_edits() {
     a.case(&c, "A's febrile infant");
     b.case(&c, "B's snakebite");
     b.case(&c, "B's burns");
-    a.op.protocol_edit(&pid, "1. Oxygen 15 L/min\n2. Antibiotics\n3. Fluids\n")
-        .unwrap();
-    b.op.protocol_edit(&pid, "1. Oxygen\n2. Antibiotics\n3. Fluids 10 mL/kg\n")
-        .unwrap();
+    a.op.protocol_edit(
+        &pid,
+        "1. Oxygen 15 L/min\n2. Antibiotics\n3. Fluids\n",
+        Checked,
+    )
+    .unwrap();
+    b.op.protocol_edit(
+        &pid,
+        "1. Oxygen\n2. Antibiotics\n3. Fluids 10 mL/kg\n",
+        Checked,
+    )
+    .unwrap();
     b.op.protocol_status(&pid, ProtocolStatus::Endorsed)
         .unwrap();
 
@@ -63,7 +73,7 @@ async fn offline_edits_on_two_peers_converge_with_both_edits() {
         body_a, "1. Oxygen 15 L/min\n2. Antibiotics\n3. Fluids 10 mL/kg\n",
         "both edits kept"
     );
-    assert_eq!(pa.status, "endorsed");
+    assert_eq!(pa.status, ItemStatus::Protocol(ProtocolStatus::Endorsed));
     // Items created and synced say so; both communities' digests agree.
     assert!(
         a.op.list(&ListFilter::default())
@@ -84,7 +94,7 @@ async fn a_hub_forwards_between_members_who_never_meet() {
     let (na, nh, nc) = (a.node().await, hub.node().await, cc.node().await);
     join(&a, &nh, &c).await;
     // The hub must be an admin to invite C itself.
-    a.op.member_role(&c, &hub.key(), outpost_core::model::Role::Admin)
+    a.op.member_role(&c, &hub.key(), outpost_core::Role::Admin)
         .unwrap();
     sync(&na, &nh).await;
     join(&hub, &nc, &c).await;
@@ -96,7 +106,10 @@ async fn a_hub_forwards_between_members_who_never_meet() {
         cc.titles().contains(&"A's chest pain".to_string()),
         "A's case reached C through the hub"
     );
-    let reply = cc.op.reply(&case, "Serial ECGs every 30 minutes").unwrap();
+    let reply = cc
+        .op
+        .reply(&case, "Serial ECGs every 30 minutes", Checked)
+        .unwrap();
     sync(&nc, &nh).await;
     sync(&na, &nh).await;
     let shown = a.op.show(&case).unwrap();
@@ -120,7 +133,7 @@ async fn non_members_receive_nothing_and_communities_stay_apart() {
     join(&a, &nb, &x).await;
 
     // A stranger connects: zero bytes of community data either way.
-    let s = outpost_core::sync_once(&ns, vec![(na.addr(), vec![])]).await;
+    let s = sync_once(&ns, vec![(na.addr(), vec![])]).await;
     let r = &s.peers[0];
     assert_eq!(
         r.community_bytes_in, 0,
@@ -148,7 +161,7 @@ async fn non_members_receive_nothing_and_communities_stay_apart() {
     a.op.member_remove(&x, &b.key()).unwrap();
     a.case(&x, "after removal");
     b.case(&x, "B writes anyway");
-    let s = outpost_core::sync_once(&nb, vec![(na.addr(), vec![])]).await;
+    let s = sync_once(&nb, vec![(na.addr(), vec![])]).await;
     assert_eq!(
         s.peers[0].community_bytes_in, 0,
         "a removed member received data: {:?}",
@@ -168,13 +181,14 @@ async fn used_and_expired_invitations_are_refused() {
     a.case(&x, "X case");
     let (_na, nb, nc) = (a.node().await, b.node().await, c2.node().await);
     let t =
-        a.op.invite(&x, std::time::Duration::from_secs(3600))
+        a.op.invite(&x, Some(std::time::Duration::from_secs(3600)))
             .unwrap();
-    let joins = vec![(t.community.clone(), t.secret)];
-    let s = outpost_core::sync_once(&nb, vec![(t.inviter.clone(), joins.clone())]).await;
+    let (community, secret, inviter) = invite_parts(&t.ticket).unwrap();
+    let joins = vec![(community, secret)];
+    let s = sync_once(&nb, vec![(inviter.clone(), joins.clone())]).await;
     assert!(s.converged);
     // The same ticket, used again by someone else.
-    let s = outpost_core::sync_once(&nc, vec![(t.inviter.clone(), joins)]).await;
+    let s = sync_once(&nc, vec![(inviter, joins)]).await;
     assert!(!s.converged);
     assert!(
         s.peers[0]
@@ -187,15 +201,10 @@ async fn used_and_expired_invitations_are_refused() {
     );
     assert!(c2.titles().is_empty());
     // An expired ticket.
-    let t =
-        a.op.invite(&x, std::time::Duration::from_millis(1))
-            .unwrap();
+    let t = invite_with_ttl(&a.op, &x, std::time::Duration::from_millis(1)).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let s = outpost_core::sync_once(
-        &nc,
-        vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])],
-    )
-    .await;
+    let (community, secret, inviter) = invite_parts(&t.ticket).unwrap();
+    let s = sync_once(&nc, vec![(inviter, vec![(community, secret)])]).await;
     assert!(
         s.peers[0]
             .error
@@ -211,7 +220,7 @@ async fn used_and_expired_invitations_are_refused() {
 
 #[tokio::test]
 async fn forged_membership_ops_from_a_member_are_ignored() {
-    use outpost_core::sync::membership::{Op, OpKind, Role, sign};
+    use outpost_sync::membership::{Op, OpKind, Role, sign};
     let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
     let x = a.community("X");
     let (na, nb) = (a.node().await, b.node().await);
@@ -221,10 +230,10 @@ async fn forged_membership_ops_from_a_member_are_ignored() {
     let outsider = [42u8; 32];
     let heads = {
         let doc = b.op.store().load(&x).unwrap();
-        outpost_core::sync::membership::compute(&x, &outpost_core::model::read_ops(&doc)).heads
+        outpost_sync::membership::compute(&x, &outpost_model::read_ops(&doc)).heads
     };
     let forged = sign(
-        b.op.device_key().signing(),
+        b.op.signing_key(),
         &Op {
             community: x.clone(),
             kind: OpKind::Add {
@@ -242,7 +251,7 @@ async fn forged_membership_ops_from_a_member_are_ignored() {
     b.op.store_mut()
         .write(|w| -> Result<(), outpost_core::CoreError> {
             let mut loaded = w.load(&x)?;
-            let mut c = outpost_core::model::CommunityDoc::new(loaded.doc)?;
+            let mut c = outpost_model::CommunityDoc::new(loaded.doc)?;
             c.add_op(&forged, "forged", 0)?;
             c.add_op(&tampered, "tampered", 0)?;
             loaded.doc = c.into_automerge();
@@ -260,33 +269,31 @@ async fn forged_membership_ops_from_a_member_are_ignored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_reach_each_other_through_a_self_hosted_relay() {
-    let relay = outpost_core::net::Relay::spawn("127.0.0.1:0".parse().unwrap())
+    let relay = outpost_net::Relay::spawn("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let url = relay.url().unwrap();
-    let config = outpost_core::net::NetConfig {
+    let config = outpost_net::NetConfig {
         relay_url: Some(url.clone()),
-        ..outpost_core::net::NetConfig::loopback()
+        ..outpost_net::NetConfig::loopback()
     };
     let (mut a, b) = (Peer::new("Dr A"), Peer::new("Dr B"));
     let x = a.community("X");
     a.case(&x, "over the relay");
-    let na = a.op.node(&config).await.unwrap();
-    let nb = b.op.node(&config).await.unwrap();
+    let na = outpost_core::testing::node(&a.op, &config).await.unwrap();
+    let nb = outpost_core::testing::node(&b.op, &config).await.unwrap();
     // B knows only A's id and the relay: no direct address at all.
     let relay_url: iroh::RelayUrl = url.parse().unwrap();
     let only_relay = iroh::EndpointAddr::new(na.id()).with_relay_url(relay_url);
-    a.op.set_node_addr(&only_relay).unwrap();
+    outpost_core::testing::set_node_addr(&a.op, &only_relay).unwrap();
     let t =
-        a.op.invite(&x, std::time::Duration::from_secs(600))
+        a.op.invite(&x, Some(std::time::Duration::from_secs(600)))
             .unwrap();
-    assert!(t.inviter.ip_addrs().next().is_none());
+    let (community, secret, inviter) = invite_parts(&t.ticket).unwrap();
+    assert!(inviter.ip_addrs().next().is_none());
     let s = tokio::time::timeout(
         std::time::Duration::from_secs(60),
-        outpost_core::sync_once(
-            &nb,
-            vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])],
-        ),
+        sync_once(&nb, vec![(inviter, vec![(community, secret)])]),
     )
     .await
     .expect("sync through the relay timed out");

@@ -75,6 +75,7 @@ const TEXT = {
     shortPass: 'At least 8 characters.', badDevice: "A computer's id is 64 letters (a–f) and digits.",
     passphrase: 'Passphrase', currentPass: 'Current passphrase', newPass: 'New passphrase', changePass: 'Change passphrase',
     passChanged: 'Passphrase changed. The old one no longer opens Outpost.',
+    badRelay: "'not a url' is not a relay address", wrongPass: /^Wrong passphrase: it does not unlock this home/,
   },
   es: {
     profileName: 'Tu nombre', createProfile: 'Crear mi perfil', demo: 'Abrir la comunidad de demostración',
@@ -97,6 +98,7 @@ const TEXT = {
     shortPass: 'Al menos 8 caracteres.', badDevice: 'El identificador de un ordenador tiene 64 letras (a–f) y cifras.',
     passphrase: 'Frase de contraseña', currentPass: 'Frase de contraseña actual', newPass: 'Nueva frase de contraseña', changePass: 'Cambiar la frase de contraseña',
     passChanged: 'Frase de contraseña cambiada. La anterior ya no abre Outpost.',
+    badRelay: "'not a url' no es una dirección de relé", wrongPass: /^Frase de contraseña incorrecta: no abre estos datos/,
   },
 };
 
@@ -192,9 +194,26 @@ for (const lang of ['en', 'es']) {
       await page.getByText('keep a cool box').waitFor();
       await page.getByRole('button', { name: `${T.helpful}: Dr Ana Ruiz` }).click();
       await page.getByRole('button', { name: `${T.helpful}: Dr Ana Ruiz` }).and(page.locator(':disabled')).waitFor();
+      // Answered but none accepted: the status filter finds it (it used to
+      // be "open", which no filter offered).
+      const byStatus = async (status, listed) => {
+        await nav(page, T.questions);
+        await page.getByLabel(T.status, { exact: true }).selectOption(status);
+        const row = page.getByTestId('item-list').getByRole('button', { name: 'Oxytocin storage without a fridge?' });
+        if (listed) await row.waitFor();
+        else await row.waitFor({ state: 'detached' });
+      };
+      await byStatus('answered', true);
+      await byStatus('unanswered', false);
+      await byStatus('answered', true);
+      await page.getByRole('button', { name: 'Oxytocin storage without a fridge?' }).click();
+      await heading(page, 'Oxytocin storage');
       await page.getByRole('button', { name: `${T.accept}: Dr Ana Ruiz` }).click();
       await page.locator('.answer.accepted').getByText(T.accepted).waitFor();
       await audit(page, `${lang}-question-view`);
+      await byStatus('accepted', true);
+      await byStatus('answered', false);
+      await page.getByLabel(T.status, { exact: true }).selectOption('');
     });
 
     test('protocols: edit with live preview, status, review date, references, history, a peer edit merges in', async () => {
@@ -310,14 +329,15 @@ for (const lang of ['en', 'es']) {
       await nav(page, T.settings);
       await page.getByLabel(T.relayUrl).fill('not a url');
       await page.getByRole('region', { name: /Relay|Relé/ }).getByRole('button', { name: T.save }).click();
-      await page.getByText("'not a url' is not a relay URL").waitFor();
+      // Backend errors arrive as codes and read in the user's language.
+      await page.getByText(T.badRelay).waitFor();
       // Changing the passphrase: the current one is checked at its field.
       const pass = page.getByRole('region', { name: T.passphrase, exact: true });
       await pass.getByLabel(T.currentPass).fill('not it');
       await pass.getByLabel(T.newPass).fill('a new long passphrase');
       await pass.getByLabel(T.again).fill('a new long passphrase');
       await pass.getByRole('button', { name: T.changePass }).click();
-      await pass.getByRole('alert').getByText(/wrong passphrase/).waitFor();
+      await pass.getByRole('alert').getByText(T.wrongPass).waitFor();
       await pass.getByLabel(T.currentPass).fill('correct horse battery staple');
       await pass.getByRole('button', { name: T.changePass }).click();
       await pass.getByRole('status').getByText(T.passChanged).waitFor();

@@ -2,9 +2,9 @@
 //! `cargo xtask bench` (release build); prints a Markdown report and writes
 //! it to the path given as the first argument.
 
-use outpost_core::model::{MemberProfile, NewCommunity, NewItem};
-use outpost_core::store::ListFilter;
-use outpost_core::{Outpost, generate_cases};
+use outpost_core::{
+    ListFilter, MemberProfile, NewCommunity, NewItem, Outpost, Sharing, generate_cases,
+};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -80,7 +80,8 @@ fn main() {
     let mut times = Vec::new();
     for c in cases {
         let t = Instant::now();
-        op.create_item(&community, c).expect("create");
+        op.create_item(&community, c, Sharing::AsWritten)
+            .expect("create");
         times.push(t.elapsed());
     }
     times.sort();
@@ -160,7 +161,7 @@ fn main() {
     .expect("open");
     let other = tempfile::tempdir().expect("tmp");
     let (mut site, _) = home(other.path());
-    op.member_add(&community, &site.device_key().public_hex())
+    op.member_add(&community, &site.device_id())
         .expect("member add");
     let stick = other.path().join("bench.outpost");
     let t = Instant::now();

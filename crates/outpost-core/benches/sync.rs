@@ -1,10 +1,9 @@
 //! Sync benchmarks for the targets in the sync issue: real stores, real
 //! iroh endpoints on 127.0.0.1. Run with `cargo xtask bench`.
 
-use outpost_core::model::{MemberProfile, NewCommunity};
-use outpost_core::net::{Mode, NetConfig, Node, Report};
-use outpost_core::store::ListFilter;
-use outpost_core::{Outpost, generate_cases, sync_once, watch_feed};
+use outpost_core::testing::{invite_parts, sync_once, watch_feed};
+use outpost_core::{ListFilter, MemberProfile, NewCommunity, Outpost, Sharing, generate_cases};
+use outpost_net::{Mode, NetConfig, Node, Report};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,9 +32,9 @@ fn peer(name: &str) -> P {
 }
 
 async fn node(p: &P) -> Node {
-    let n = p.op.node(&NetConfig::loopback()).await.expect("node");
-    p.op.set_node_addr(&n.addr()).expect("addr");
-    n
+    outpost_core::testing::node(&p.op, &NetConfig::loopback())
+        .await
+        .expect("node")
 }
 
 fn ms(d: Duration) -> String {
@@ -98,14 +97,11 @@ async fn setup(n: usize) -> Setup {
             .expect("sizes");
     let (na, nb) = (node(&a).await, node(&b).await);
     let t =
-        a.op.invite(&community, Duration::from_secs(3600))
+        a.op.invite(&community, Some(Duration::from_secs(3600)))
             .expect("invite");
+    let (joining, secret, inviter) = invite_parts(&t.ticket).expect("ticket");
     let start = Instant::now();
-    let s = sync_once(
-        &nb,
-        vec![(t.inviter.clone(), vec![(t.community.clone(), t.secret)])],
-    )
-    .await;
+    let s = sync_once(&nb, vec![(inviter, vec![(joining, secret)])]).await;
     let initial = start.elapsed();
     assert!(s.converged, "{:?}", s.peers);
     let got = b.op.store().item_count().expect("count") as usize;
@@ -126,7 +122,7 @@ async fn setup(n: usize) -> Setup {
 
 fn edit(p: &mut P, ids: &[String], text: &str) {
     for id in ids {
-        p.op.comment(id, text).expect("comment");
+        p.op.comment(id, text, Sharing::AsWritten).expect("comment");
     }
 }
 
@@ -162,21 +158,21 @@ async fn main() {
     let nb = Arc::new(std::mem::replace(&mut small.nb, node(&small.b).await));
     let push_a = na.clone();
     let wa = tokio::spawn(watch_feed(
-        small.a.op.db(),
+        &small.a.op,
         Duration::from_millis(150),
         move |docs| {
-            for (c, d) in docs {
-                push_a.notify(c, d);
+            for d in docs {
+                push_a.notify(&d.community, &d.doc);
             }
         },
     ));
     let push_b = nb.clone();
     let wb = tokio::spawn(watch_feed(
-        small.b.op.db(),
+        &small.b.op,
         Duration::from_millis(150),
         move |docs| {
-            for (c, d) in docs {
-                push_b.notify(c, d);
+            for d in docs {
+                push_b.notify(&d.community, &d.doc);
             }
         },
     ));
@@ -188,7 +184,11 @@ async fn main() {
     for (i, id) in targets.iter().enumerate() {
         let text = format!("live edit {i}");
         let t = Instant::now();
-        small.a.op.comment(id, &text).expect("comment");
+        small
+            .a
+            .op
+            .comment(id, &text, Sharing::AsWritten)
+            .expect("comment");
         loop {
             let shown = small.b.op.show(id).expect("show");
             if shown.item.comments.iter().any(|c| c.body == text) {

@@ -43,15 +43,19 @@ struct BundleDoc {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportSummary {
+    /// The community's id.
     pub community: String,
+    /// The community's name.
     pub name: String,
     /// Documents in the bundle.
     pub documents: usize,
     /// Documents that brought something new here.
     pub changed: usize,
+    /// The device id of the member who wrote it (its signer).
     pub exported_by: String,
     /// The exporter's name, as the community knows them.
     pub exported_by_name: Option<String>,
+    /// When it was written (ms since the epoch).
     pub exported_at: i64,
 }
 
@@ -59,9 +63,13 @@ pub struct ImportSummary {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportSummary {
+    /// The community's id.
     pub community: String,
+    /// The community's name.
     pub name: String,
+    /// Documents written.
     pub documents: usize,
+    /// Size of the encrypted file.
     pub bytes: usize,
 }
 
@@ -131,8 +139,8 @@ impl Outpost {
         let id = self.resolve_community(community)?;
         let c = self.community(&id)?;
         let mut docs = Vec::new();
-        for (doc, kind) in self.store().docs_in(&id)? {
-            if let Some(mut d) = self.store().load_in(&id, &doc)? {
+        for (doc, kind) in self.store.docs_in(&id)? {
+            if let Some(mut d) = self.store.load_in(&id, &doc)? {
                 docs.push(BundleDoc {
                     id: doc,
                     kind,
@@ -143,16 +151,16 @@ impl Outpost {
         let bundle = Bundle {
             community: id.clone(),
             name: c.name.clone(),
-            exported_by: self.device_key().public_hex(),
+            exported_by: self.key.public_hex(),
             exported_at: now_ms(),
             docs,
         };
         let body = postcard::to_stdvec(&bundle).map_err(|e| CoreError::Bundle(e.to_string()))?;
         use ed25519_dalek::Signer;
-        let signature = self.device_key().signing().sign(&body).to_bytes().to_vec();
+        let signature = self.key.signing().sign(&body).to_bytes().to_vec();
         let signed = Signed {
             body,
-            signer: self.device_key().public(),
+            signer: self.key.public(),
             signature,
         };
         let mut plain = MAGIC.to_vec();
@@ -220,15 +228,15 @@ impl Outpost {
         {
             return Err(bad_bundle("the bundle has no community document"));
         }
-        let me = self.device_key().public_hex();
+        let me = self.key.public_hex();
         let from = format!("bundle:{}", bundle.exported_by);
         let community = bundle.community.clone();
         let before: Vec<_> = bundle
             .docs
             .iter()
-            .map(|d| self.store().heads(&d.id).unwrap_or_default())
+            .map(|d| self.store.heads(&d.id).unwrap_or_default())
             .collect();
-        self.store_mut().write(|w| -> Result<()> {
+        self.store.write(|w| -> Result<()> {
             for doc in &bundle.docs {
                 if !w.merge_remote(&community, &doc.id, &doc.bytes, &from)? {
                     return Err(bad_bundle(format!(
@@ -258,7 +266,7 @@ impl Outpost {
             .docs
             .iter()
             .zip(&before)
-            .filter(|(d, b)| self.store().heads(&d.id).unwrap_or_default() != **b)
+            .filter(|(d, b)| self.store.heads(&d.id).unwrap_or_default() != **b)
             .count();
         let exported_by_name = self
             .community(&community)?
@@ -286,7 +294,7 @@ impl Outpost {
         path: &Path,
     ) -> Result<ExportSummary> {
         let (bytes, summary) = self.export_bundle(community, passphrase)?;
-        crate::write_atomic(path, &bytes)
+        crate::home::write_atomic(path, &bytes)
             .map_err(|e| CoreError::Bundle(format!("cannot write {}: {e}", path.display())))?;
         Ok(summary)
     }
@@ -323,7 +331,7 @@ impl Outpost {
             (Kind::Case, "Cases"),
         ] {
             let sub = dir.join(format!("{}s", kind.as_str()));
-            let of_kind: Vec<_> = items.iter().filter(|r| r.kind == kind.as_str()).collect();
+            let of_kind: Vec<_> = items.iter().filter(|r| r.kind == kind).collect();
             if of_kind.is_empty() {
                 continue;
             }
@@ -527,7 +535,7 @@ mod tests {
             "{err}"
         );
         // Signed by someone else: a valid signature, but not the exporter's.
-        let other = crate::DeviceKey::generate().expect("key");
+        let other = crate::home::DeviceKey::generate().expect("key");
         let forged = reseal(&bundle, |s| {
             use ed25519_dalek::Signer;
             s.signer = other.public();

@@ -18,10 +18,15 @@ const DAY: i64 = 86_400_000;
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
+/// The demo community, as [`Outpost::demo`] left it.
 pub struct DemoSummary {
+    /// Its id.
     pub community: String,
+    /// Its name.
     pub name: String,
+    /// Items in it.
     pub items: usize,
+    /// Made now (false: it was already here).
     pub created: bool,
 }
 

@@ -31,11 +31,12 @@ pub enum Unlock {
 }
 
 impl Unlock {
+    /// A passphrase typed by the user.
     pub fn passphrase(p: &str) -> Self {
         Unlock::Passphrase(Zeroizing::new(p.to_string()))
     }
 
-    fn env_passphrase() -> Option<Zeroizing<String>> {
+    pub(crate) fn env_passphrase() -> Option<Zeroizing<String>> {
         std::env::var("OUTPOST_PASSPHRASE")
             .ok()
             .filter(|p| !p.is_empty())
@@ -187,11 +188,12 @@ fn new_passphrase_spec() -> Result<KeySpec> {
     })
 }
 
+/// Refuses a new passphrase that is too short.
 pub fn check_new_passphrase(p: &str) -> Result<()> {
     if p.chars().count() < MIN_PASSPHRASE {
-        return Err(CoreError::WeakPassphrase(format!(
-            "a passphrase needs at least {MIN_PASSPHRASE} characters"
-        )));
+        return Err(CoreError::WeakPassphrase {
+            min: MIN_PASSPHRASE,
+        });
     }
     Ok(())
 }

@@ -15,9 +15,10 @@ pub use doc::{
     read_community, read_item, read_ops,
 };
 pub use types::{
-    AgeBand, CaseStatus, Kind, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol,
-    NewQuestion, ProtocolStatus, Role, Setting, Sex, ValidationError, limits, normalize_tags,
-    validate_body, validate_protocol_body, validate_review_date,
+    AgeBand, CaseStatus, ItemStatus, Kind, MemberProfile, NewCase, NewCommunity, NewItem,
+    NewProtocol, NewQuestion, PostKind, Problem, ProtocolStatus, QuestionStatus, Role, Setting,
+    Sex, ValidationError, limits, normalize_tags, validate_body, validate_protocol_body,
+    validate_review_date,
 };
 pub use view::{
     Answer, CaseFields, Community, HistoryEntry, Item, Member, Post, ProtocolFields, QuestionFields,

@@ -19,29 +19,192 @@ pub mod limits {
 }
 
 /// A validation failure. `field` is the user-facing field name (the CLI flag
-/// without dashes, the form label key in the UI).
+/// without dashes, the form label key in the UI); `problem` says what is
+/// wrong with it, with the data a translated message needs; `message` is
+/// the English sentence the CLI prints.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct ValidationError {
     pub field: &'static str,
+    pub problem: Problem,
     pub message: String,
 }
 
+/// What is wrong with a field's value. `code()` is stable: the UI looks its
+/// translation up by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Problem {
+    /// Empty, or only white space.
+    Required,
+    TooLong {
+        length: usize,
+        max: usize,
+    },
+    ControlCharacters,
+    SingleLine,
+    /// Not one of a fixed set of words.
+    NotOneOf {
+        value: String,
+        allowed: Vec<String>,
+    },
+    NotADate {
+        value: String,
+    },
+    BadTag {
+        tag: String,
+    },
+    TagTooLong {
+        tag: String,
+        max: usize,
+    },
+    TooManyTags {
+        max: usize,
+    },
+    /// A number or duration outside what is accepted.
+    OutOfRange {
+        value: String,
+        min: String,
+        max: String,
+    },
+    NotAnInvitation,
+    InvitationExpired,
+    /// Neither a node address ticket nor an invitation.
+    NotATicket {
+        value: String,
+    },
+    NotADeviceId {
+        value: String,
+    },
+    NotARelayUrl {
+        value: String,
+        reason: String,
+    },
+    /// An editor's base that is not a list of change hashes.
+    NotChangeHashes,
+}
+
+impl Problem {
+    /// The stable code of this kind of problem.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Required => "required",
+            Problem::TooLong { .. } => "too_long",
+            Problem::ControlCharacters => "control_characters",
+            Problem::SingleLine => "single_line",
+            Problem::NotOneOf { .. } => "not_one_of",
+            Problem::NotADate { .. } => "not_a_date",
+            Problem::BadTag { .. } => "bad_tag",
+            Problem::TagTooLong { .. } => "tag_too_long",
+            Problem::TooManyTags { .. } => "too_many_tags",
+            Problem::OutOfRange { .. } => "out_of_range",
+            Problem::NotAnInvitation => "not_an_invitation",
+            Problem::InvitationExpired => "invitation_expired",
+            Problem::NotATicket { .. } => "not_a_ticket",
+            Problem::NotADeviceId { .. } => "not_a_device_id",
+            Problem::NotARelayUrl { .. } => "not_a_relay_url",
+            Problem::NotChangeHashes => "not_change_hashes",
+        }
+    }
+
+    /// The values a translated message fills in, by name.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Problem::TooLong { length, max } => {
+                vec![("length", length.to_string()), ("max", max.to_string())]
+            }
+            Problem::NotOneOf { value, allowed } => {
+                vec![("value", value.clone()), ("allowed", allowed.join(", "))]
+            }
+            Problem::NotADate { value }
+            | Problem::NotADeviceId { value }
+            | Problem::NotATicket { value } => {
+                vec![("value", value.clone())]
+            }
+            Problem::BadTag { tag } => vec![("tag", tag.clone())],
+            Problem::TagTooLong { tag, max } => {
+                vec![("tag", tag.clone()), ("max", max.to_string())]
+            }
+            Problem::TooManyTags { max } => vec![("max", max.to_string())],
+            Problem::OutOfRange { value, min, max } => vec![
+                ("value", value.clone()),
+                ("min", min.clone()),
+                ("max", max.clone()),
+            ],
+            Problem::NotARelayUrl { value, reason } => {
+                vec![("value", value.clone()), ("reason", reason.clone())]
+            }
+            Problem::Required
+            | Problem::ControlCharacters
+            | Problem::SingleLine
+            | Problem::NotAnInvitation
+            | Problem::InvitationExpired
+            | Problem::NotChangeHashes => vec![],
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Required => f.write_str("is required and must not be empty"),
+            Problem::TooLong { length, max } => {
+                write!(f, "is {length} characters long; the limit is {max}")
+            }
+            Problem::ControlCharacters => f.write_str("contains control characters"),
+            Problem::SingleLine => f.write_str("must be a single line"),
+            Problem::NotOneOf { value, allowed } => {
+                write!(f, "'{value}' is not one of: {}", allowed.join(", "))
+            }
+            Problem::NotADate { value } => write!(f, "'{value}' is not a date (YYYY-MM-DD)"),
+            Problem::BadTag { tag } => {
+                write!(f, "'{tag}' may contain only letters, digits, '-' and '_'")
+            }
+            Problem::TagTooLong { tag, max } => {
+                write!(f, "'{tag}' is longer than {max} characters")
+            }
+            Problem::TooManyTags { max } => write!(f, "at most {max} tags"),
+            Problem::OutOfRange { value, min, max } => {
+                write!(f, "'{value}' is outside {min} to {max}")
+            }
+            Problem::NotAnInvitation => f.write_str("this is not an Outpost invitation"),
+            Problem::InvitationExpired => f.write_str("this invitation expired; ask for a new one"),
+            Problem::NotATicket { value } => write!(
+                f,
+                "'{value}' is not a node ticket or an invitation (`outpost serve` prints one)"
+            ),
+            Problem::NotADeviceId { value } => write!(
+                f,
+                "'{value}' is not a device id (64 hex digits, as `outpost whoami` shows)"
+            ),
+            Problem::NotARelayUrl { value, reason } => {
+                write!(f, "'{value}' is not a relay URL: {reason}")
+            }
+            Problem::NotChangeHashes => f.write_str("not a list of change hashes"),
+        }
+    }
+}
+
 impl ValidationError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &'static str, problem: Problem) -> Self {
         Self {
             field,
-            message: message.into(),
+            message: problem.to_string(),
+            problem,
         }
+    }
+
+    /// The same problem, with `context` before the message (which item of
+    /// an import it is about).
+    pub fn in_context(mut self, context: &str) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
     }
 }
 
 fn required(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
-        return Err(ValidationError::new(
-            field,
-            "is required and must not be empty",
-        ));
+        return Err(ValidationError::new(field, Problem::Required));
     }
     optional(field, value, max)
 }
@@ -51,21 +214,21 @@ fn optional(field: &'static str, value: &str, max: usize) -> Result<(), Validati
     if n > max {
         return Err(ValidationError::new(
             field,
-            format!("is {n} characters long; the limit is {max}"),
+            Problem::TooLong { length: n, max },
         ));
     }
     if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
     {
-        return Err(ValidationError::new(field, "contains control characters"));
+        return Err(ValidationError::new(field, Problem::ControlCharacters));
     }
     Ok(())
 }
 
 fn single_line(field: &'static str, value: &str) -> Result<(), ValidationError> {
     if value.contains('\n') || value.contains('\r') {
-        return Err(ValidationError::new(field, "must be a single line"));
+        return Err(ValidationError::new(field, Problem::SingleLine));
     }
     Ok(())
 }
@@ -85,7 +248,9 @@ pub fn validate_review_date(value: &str) -> Result<(), ValidationError> {
     let bad = || {
         ValidationError::new(
             "review-date",
-            format!("'{value}' is not a date (YYYY-MM-DD)"),
+            Problem::NotADate {
+                value: value.to_string(),
+            },
         )
     };
     let parts: Vec<&str> = value.split('-').collect();
@@ -119,22 +284,22 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
     for raw in tags {
         let tag = raw.trim().trim_start_matches('#').to_lowercase();
         if tag.is_empty() {
-            return Err(ValidationError::new("tag", "must not be empty"));
+            return Err(ValidationError::new("tag", Problem::Required));
         }
         if tag.chars().count() > limits::TAG {
             return Err(ValidationError::new(
                 "tag",
-                format!("'{tag}' is longer than {} characters", limits::TAG),
+                Problem::TagTooLong {
+                    tag,
+                    max: limits::TAG,
+                },
             ));
         }
         if !tag
             .chars()
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(ValidationError::new(
-                "tag",
-                format!("'{tag}' may contain only letters, digits, '-' and '_'"),
-            ));
+            return Err(ValidationError::new("tag", Problem::BadTag { tag }));
         }
         if !out.contains(&tag) {
             out.push(tag);
@@ -143,7 +308,7 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
     if out.len() > limits::TAGS {
         return Err(ValidationError::new(
             "tag",
-            format!("at most {} tags", limits::TAGS),
+            Problem::TooManyTags { max: limits::TAGS },
         ));
     }
     Ok(out)
@@ -152,7 +317,7 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $field:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
@@ -172,8 +337,8 @@ macro_rules! string_enum {
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let wanted = s.trim().to_lowercase();
                 $(if wanted == $text { return Ok($name::$variant); })+
-                let allowed: Vec<&str> = vec![$($text),+];
-                Err(ValidationError::new($field, format!("'{s}' is not one of: {}", allowed.join(", "))))
+                let allowed: Vec<String> = vec![$($text.to_string()),+];
+                Err(ValidationError::new($field, Problem::NotOneOf { value: s.to_string(), allowed }))
             }
         }
     };
@@ -182,6 +347,10 @@ macro_rules! string_enum {
 string_enum!(
     /// The kinds of knowledge item a community keeps.
     Kind, "kind", { Case => "case", Question => "question", Protocol => "protocol" }
+);
+string_enum!(
+    /// What a post inside an item is.
+    PostKind, "kind", { Reply => "reply", Answer => "answer", Comment => "comment" }
 );
 string_enum!(
     /// De-identified age bands. Ages over 89 collapse into one band, as
@@ -205,7 +374,107 @@ string_enum!(CaseStatus, "status", { Open => "open", Resolved => "resolved" });
 string_enum!(
     ProtocolStatus, "status", { Draft => "draft", Endorsed => "endorsed", Superseded => "superseded" }
 );
-string_enum!(Role, "role", { Admin => "admin", Member => "member" });
+string_enum!(
+    /// A member's role in a community. The one `Role` of every layer: signed
+    /// membership ops carry it (postcard encodes the variant index, so the
+    /// order `Member`, `Admin` is part of the signed bytes and must not
+    /// change), the store keeps it, the UI shows it.
+    Role, "role", { Member => "member", Admin => "admin" }
+);
+string_enum!(
+    /// Where a question stands: no answers yet, answers but none accepted,
+    /// or an answer accepted by the asker.
+    QuestionStatus, "status", {
+        Unanswered => "unanswered", Answered => "answered", Accepted => "accepted",
+    }
+);
+
+/// An item's status, typed by its kind. Serialized as the plain status
+/// word; the words of the three kinds are distinct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum ItemStatus {
+    Case(CaseStatus),
+    Question(QuestionStatus),
+    Protocol(ProtocolStatus),
+}
+
+impl ItemStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Case(s) => s.as_str(),
+            ItemStatus::Question(s) => s.as_str(),
+            ItemStatus::Protocol(s) => s.as_str(),
+        }
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            ItemStatus::Case(_) => Kind::Case,
+            ItemStatus::Question(_) => Kind::Question,
+            ItemStatus::Protocol(_) => Kind::Protocol,
+        }
+    }
+
+    /// The status word `s` of an item of `kind`.
+    pub fn parse(kind: Kind, s: &str) -> Result<Self, ValidationError> {
+        Ok(match kind {
+            Kind::Case => ItemStatus::Case(s.parse()?),
+            Kind::Question => ItemStatus::Question(s.parse()?),
+            Kind::Protocol => ItemStatus::Protocol(s.parse()?),
+        })
+    }
+
+    /// A status word for an item of `kind`, or of any kind when `None`
+    /// (the words of the three kinds are distinct).
+    pub fn parse_for(kind: Option<Kind>, s: &str) -> Result<Self, ValidationError> {
+        if let Some(k) = kind {
+            return Self::parse(k, s);
+        }
+        Kind::ALL
+            .iter()
+            .find_map(|k| Self::parse(*k, s).ok())
+            .ok_or_else(|| {
+                let allowed = Kind::ALL
+                    .iter()
+                    .flat_map(|k| Self::all(*k))
+                    .map(|x| x.as_str().to_string())
+                    .collect();
+                ValidationError::new(
+                    "status",
+                    Problem::NotOneOf {
+                        value: s.to_string(),
+                        allowed,
+                    },
+                )
+            })
+    }
+
+    /// Every status an item of `kind` can have, in the order filters list them.
+    pub fn all(kind: Kind) -> Vec<ItemStatus> {
+        match kind {
+            Kind::Case => CaseStatus::ALL
+                .iter()
+                .map(|s| ItemStatus::Case(*s))
+                .collect(),
+            Kind::Question => QuestionStatus::ALL
+                .iter()
+                .map(|s| ItemStatus::Question(*s))
+                .collect(),
+            Kind::Protocol => ProtocolStatus::ALL
+                .iter()
+                .map(|s| ItemStatus::Protocol(*s))
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Display for ItemStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A member's public profile, as other members see it.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -233,7 +502,7 @@ impl MemberProfile {
             single_line("region", r)?;
         }
         normalize_tags(&self.expertise)
-            .map_err(|e| ValidationError::new("expertise", e.message))?;
+            .map_err(|e| ValidationError::new("expertise", e.problem))?;
         Ok(())
     }
 }

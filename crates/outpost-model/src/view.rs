@@ -2,7 +2,10 @@
 //! `show`, search indexing and the UI consume.
 
 use crate::Millis;
-use crate::types::{AgeBand, CaseStatus, Kind, ProtocolStatus, Role, Setting, Sex};
+use crate::types::{
+    AgeBand, CaseStatus, ItemStatus, Kind, PostKind, ProtocolStatus, QuestionStatus, Role, Setting,
+    Sex,
+};
 use serde::Serialize;
 
 /// A reply, answer or comment.
@@ -86,18 +89,18 @@ pub struct Item {
 impl Item {
     /// The status shown in lists: open/resolved, draft/endorsed/superseded,
     /// or answered/unanswered.
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> ItemStatus {
         if let Some(c) = &self.case {
-            return c.status.as_str();
+            return ItemStatus::Case(c.status);
         }
         if let Some(p) = &self.protocol {
-            return p.status.as_str();
+            return ItemStatus::Protocol(p.status);
         }
-        match &self.question {
-            Some(q) if q.accepted_answer.is_some() => "answered",
-            Some(_) if !self.answers.is_empty() => "open",
-            _ => "unanswered",
-        }
+        ItemStatus::Question(match &self.question {
+            Some(q) if q.accepted_answer.is_some() => QuestionStatus::Accepted,
+            _ if !self.answers.is_empty() => QuestionStatus::Answered,
+            _ => QuestionStatus::Unanswered,
+        })
     }
 
     /// The main text, for search: everything the author wrote except the title.
@@ -134,12 +137,20 @@ impl Item {
     }
 
     /// Ids of the replies, answers and comments, with their kind.
-    pub fn sub_ids(&self) -> impl Iterator<Item = (&str, &'static str)> {
+    pub fn sub_ids(&self) -> impl Iterator<Item = (&str, PostKind)> {
         self.replies
             .iter()
-            .map(|p| (p.id.as_str(), "reply"))
-            .chain(self.answers.iter().map(|a| (a.post.id.as_str(), "answer")))
-            .chain(self.comments.iter().map(|p| (p.id.as_str(), "comment")))
+            .map(|p| (p.id.as_str(), PostKind::Reply))
+            .chain(
+                self.answers
+                    .iter()
+                    .map(|a| (a.post.id.as_str(), PostKind::Answer)),
+            )
+            .chain(
+                self.comments
+                    .iter()
+                    .map(|p| (p.id.as_str(), PostKind::Comment)),
+            )
     }
 
     /// Number of replies, answers and comments.

@@ -4,7 +4,7 @@
 
 use crate::{Result, Store, StoreError};
 use automerge::AutoCommit;
-use outpost_model::{SchemaError, read_community, read_item};
+use outpost_model::{ItemStatus, Kind, SchemaError, read_community, read_item};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 use serde::Serialize;
@@ -25,10 +25,10 @@ pub const SNIPPET_END: &str = "»";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemRow {
     pub id: String,
-    pub kind: String,
+    pub kind: Kind,
     pub community: String,
     pub title: String,
-    pub status: String,
+    pub status: ItemStatus,
     pub author: String,
     pub author_name: String,
     pub tags: Vec<String>,
@@ -68,7 +68,9 @@ pub struct CommunityRow {
 #[serde(default)]
 pub struct ListFilter {
     pub community: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
+    /// Only items with this status (which also implies its kind).
+    pub status: Option<ItemStatus>,
     pub tag: Option<String>,
     pub limit: Option<usize>,
 }
@@ -80,9 +82,15 @@ impl ListFilter {
             params.push(Value::Text(c.clone()));
             conds.push(format!("i.community_id = ?{}", params.len()));
         }
-        if let Some(k) = &self.kind {
-            params.push(Value::Text(k.clone()));
+        if let Some(k) = self.kind {
+            params.push(Value::Text(k.as_str().into()));
             conds.push(format!("i.kind = ?{}", params.len()));
+        }
+        if let Some(s) = self.status {
+            params.push(Value::Text(s.kind().as_str().into()));
+            conds.push(format!("i.kind = ?{}", params.len()));
+            params.push(Value::Text(s.as_str().into()));
+            conds.push(format!("i.status = ?{}", params.len()));
         }
         if let Some(t) = &self.tag {
             params.push(Value::Text(format!("% {} %", t.trim().to_lowercase())));
@@ -99,14 +107,27 @@ impl ListFilter {
 const ROW_COLUMNS: &str = "i.id, i.kind, i.community_id, i.title, i.status, i.author, i.author_name, i.tags, i.responses, i.created_at, i.updated_at,
     COALESCE((SELECT d.synced_heads = d.heads FROM docs d WHERE d.id = i.id), 0)";
 
+/// A text column holding one of a typed set of words.
+fn parsed<T>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    parse: impl FnOnce(&str) -> std::result::Result<T, outpost_model::ValidationError>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    parse(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
     let tags: String = r.get(7)?;
+    let kind: Kind = parsed(r, 1, str::parse)?;
     Ok(ItemRow {
         id: r.get(0)?,
-        kind: r.get(1)?,
+        kind,
         community: r.get(2)?,
         title: r.get(3)?,
-        status: r.get(4)?,
+        status: parsed(r, 4, |s| ItemStatus::parse(kind, s))?,
         author: r.get(5)?,
         author_name: r.get(6)?,
         tags: tags.split_whitespace().map(str::to_string).collect(),
@@ -172,7 +193,7 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
             item.community,
             item.kind.as_str(),
             item.title,
-            item.status(),
+            item.status().as_str(),
             item.author,
             item.author_name,
             tags,
@@ -198,7 +219,7 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
     let mut st = tx
         .prepare_cached("INSERT OR REPLACE INTO subitems(id, item_id, kind) VALUES (?1, ?2, ?3)")?;
     for (sub, kind) in item.sub_ids() {
-        st.execute(params![sub, id, kind])?;
+        st.execute(params![sub, id, kind.as_str()])?;
     }
     Ok(item.community)
 }

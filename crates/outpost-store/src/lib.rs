@@ -22,7 +22,7 @@ mod sync;
 pub use sync::{PeerRow, PendingInvite};
 
 use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash};
-use outpost_model::SchemaError;
+use outpost_model::{Kind, PostKind, SchemaError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
@@ -126,13 +126,13 @@ pub enum Target {
     Community(String),
     Item {
         id: String,
-        kind: String,
+        kind: Kind,
     },
     /// A reply, answer or comment inside an item.
     Sub {
         id: String,
         item_id: String,
-        kind: String,
+        kind: PostKind,
     },
 }
 
@@ -348,19 +348,26 @@ impl Store {
             out.push(if kind == "community" {
                 Target::Community(id)
             } else {
+                let kind = kind
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("document {id} has kind '{kind}'")))?;
                 Target::Item { id, kind }
             });
         }
         let sql = format!("SELECT id, item_id, kind FROM subitems WHERE id {cond} LIMIT 5");
         let mut st = self.conn.prepare_cached(&sql)?;
         for row in st.query_map([q], |r| {
-            Ok(Target::Sub {
-                id: r.get(0)?,
-                item_id: r.get(1)?,
-                kind: r.get(2)?,
-            })
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })? {
-            out.push(row?);
+            let (id, item_id, kind) = row?;
+            let kind = kind
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("post {id} has kind '{kind}'")))?;
+            out.push(Target::Sub { id, item_id, kind });
         }
         Ok(out)
     }

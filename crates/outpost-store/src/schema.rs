@@ -158,6 +158,15 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO fts(fts, rank) VALUES('pgsz', 3900);
     "#,
+    // 5: question statuses are typed: "answered" (answers, none accepted)
+    // was stored as "open", and "accepted" as "answered".
+    r#"
+    UPDATE items SET status = CASE status
+        WHEN 'answered' THEN 'accepted'
+        WHEN 'open' THEN 'answered'
+        ELSE status END
+    WHERE kind = 'question';
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

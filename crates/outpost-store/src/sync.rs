@@ -88,11 +88,7 @@ pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -
     let mut st =
         tx.prepare_cached("INSERT INTO members(community_id, key, role) VALUES (?1, ?2, ?3)")?;
     for (key, role) in &m.members {
-        let role = match role {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        };
-        st.execute(params![community, hex::encode(key), role])?;
+        st.execute(params![community, hex::encode(key), role.as_str()])?;
     }
     for key in &m.removed {
         st.execute(params![community, hex::encode(key), "removed"])?;
@@ -161,29 +157,37 @@ impl Store {
         Ok(out)
     }
 
-    /// A key's role in a community: "admin", "member", "removed", or None.
-    pub fn role(&self, community: &str, key: &str) -> Result<Option<String>> {
-        Ok(self
+    /// A key's role in a community; None for a removed member or a
+    /// stranger.
+    pub fn role(&self, community: &str, key: &str) -> Result<Option<Role>> {
+        let role: Option<String> = self
             .conn
             .prepare_cached("SELECT role FROM members WHERE community_id = ?1 AND key = ?2")?
             .query_row(params![community, key], |r| r.get(0))
-            .optional()?)
+            .optional()?;
+        Ok(role.and_then(|r| r.parse().ok()))
     }
 
     pub fn is_member(&self, community: &str, key: &str) -> Result<bool> {
-        Ok(matches!(
-            self.role(community, key)?.as_deref(),
-            Some("admin" | "member")
-        ))
+        Ok(self.role(community, key)?.is_some())
     }
 
-    /// (key, role) of every current and removed member.
-    pub fn members(&self, community: &str) -> Result<Vec<(String, String)>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT key, role FROM members WHERE community_id = ?1")?;
-        let rows = st.query_map([community], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    /// (key, role) of every current member.
+    pub fn members(&self, community: &str) -> Result<Vec<(String, Role)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT key, role FROM members WHERE community_id = ?1 AND role != 'removed'",
+        )?;
+        let rows = st.query_map([community], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, role) = row?;
+            if let Ok(role) = role.parse() {
+                out.push((key, role));
+            }
+        }
+        Ok(out)
     }
 
     pub fn digest(&self, community: &str) -> Result<[u8; 32]> {

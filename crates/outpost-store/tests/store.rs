@@ -4,7 +4,8 @@
 
 use automerge::ActorId;
 use outpost_model::{
-    ItemDoc, MemberProfile, NewCase, NewItem, NewQuestion, new_item_doc, read_item,
+    ItemDoc, ItemStatus, Kind, MemberProfile, NewCase, NewItem, NewQuestion, PostKind,
+    QuestionStatus, new_item_doc, read_item,
 };
 use outpost_store::{ListFilter, Store, StoreError, StoreKey, Target};
 
@@ -250,7 +251,7 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
     assert_eq!(ids(&s, "ce"), ["title", "body"]);
     assert_eq!(ids(&s, "leg c"), ["body"]);
     let in_cases = ListFilter {
-        kind: Some("case".into()),
+        kind: Some(Kind::Case),
         ..Default::default()
     };
     let cased: Vec<String> = s
@@ -264,7 +265,7 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
         "{cased:?}"
     );
     let questions = ListFilter {
-        kind: Some("question".into()),
+        kind: Some(Kind::Question),
         ..Default::default()
     };
     assert!(s.search("w", &questions).unwrap().is_empty());
@@ -276,7 +277,7 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
     );
     assert!(matches!(s.search(" ", &f), Err(StoreError::BadQuery(_))));
     let only_cases = ListFilter {
-        kind: Some("question".into()),
+        kind: Some(Kind::Question),
         ..Default::default()
     };
     assert!(s.search("cellulitis", &only_cases).unwrap().is_empty());
@@ -286,6 +287,86 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
             .unwrap()
     });
     assert_eq!(ids(&s, "magnesium"), ["other"]);
+}
+
+/// A question with answers but none accepted has its own status, and the
+/// status filter finds it (it was "open", which no filter knew).
+#[test]
+fn every_question_status_is_found_by_its_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let q = |title: &str| {
+        NewItem::Question(NewQuestion {
+            title: title.into(),
+            body: "?".into(),
+            tags: vec![],
+        })
+    };
+    add(&mut s, "q-none", q("Nobody answered"), 1);
+    add(&mut s, "q-some", q("Answered, none accepted"), 2);
+    add(&mut s, "q-done", q("Answer accepted"), 3);
+    edit(&mut s, "q-some", |d| {
+        d.add_answer("a1", &me(), 4, "try this").unwrap()
+    });
+    edit(&mut s, "q-done", |d| {
+        d.add_answer("a2", &me(), 5, "this").unwrap();
+        d.accept_answer("a2", 6).unwrap();
+    });
+    let with = |status: QuestionStatus| -> Vec<String> {
+        s.list(&ListFilter {
+            status: Some(ItemStatus::Question(status)),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+    };
+    assert_eq!(with(QuestionStatus::Unanswered), ["q-none"]);
+    assert_eq!(with(QuestionStatus::Answered), ["q-some"]);
+    assert_eq!(with(QuestionStatus::Accepted), ["q-done"]);
+    let all = s.list(&ListFilter::default()).unwrap();
+    assert!(
+        all.iter()
+            .all(|r| ItemStatus::all(r.kind).contains(&r.status)),
+        "every listed status is one its kind's filter offers: {all:?}"
+    );
+}
+
+/// Stores written before question statuses were typed ("open" for answers
+/// none accepted, "answered" for accepted) are migrated on open.
+#[test]
+fn old_question_statuses_are_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut s = open(&dir);
+        for (id, at) in [("q-some", 1), ("q-done", 2)] {
+            let q = NewItem::Question(NewQuestion {
+                title: id.into(),
+                body: "?".into(),
+                tags: vec![],
+            });
+            add(&mut s, id, q, at);
+        }
+        let c = s.connection();
+        c.execute("UPDATE items SET status = 'open' WHERE id = 'q-some'", [])
+            .unwrap();
+        c.execute(
+            "UPDATE items SET status = 'answered' WHERE id = 'q-done'",
+            [],
+        )
+        .unwrap();
+        c.pragma_update(None, "user_version", 4).unwrap();
+    }
+    let s = open(&dir);
+    assert_eq!(
+        s.item_row("q-some").unwrap().status,
+        ItemStatus::Question(QuestionStatus::Answered)
+    );
+    assert_eq!(
+        s.item_row("q-done").unwrap().status,
+        ItemStatus::Question(QuestionStatus::Accepted)
+    );
 }
 
 #[test]
@@ -301,7 +382,7 @@ fn ids_resolve_by_unique_prefix() {
         s.resolve("abcd1").unwrap(),
         Target::Item {
             id: "abcd1111".into(),
-            kind: "case".into()
+            kind: Kind::Case
         }
     );
     assert!(matches!(
@@ -314,7 +395,7 @@ fn ids_resolve_by_unique_prefix() {
         Target::Sub {
             id: "eeee9999".into(),
             item_id: "abcd1111".into(),
-            kind: "reply".into()
+            kind: PostKind::Reply
         }
     );
 }

@@ -18,11 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub type Key = [u8; 32];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Role {
-    Member,
-    Admin,
-}
+/// The role an op grants: the model's one `Role` (its variant order is
+/// part of the signed bytes).
+pub use outpost_model::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpKind {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi, beforeEach } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { i18n } from '../lib/i18n.svelte';
-import { ApiError } from '../lib/api';
+import { ApiError, translateError } from '../lib/api';
 import CaseForm from './CaseForm.svelte';
 import QuestionForm from './QuestionForm.svelte';
 import ProtocolForm from './ProtocolForm.svelte';
@@ -54,7 +54,7 @@ describe('CaseForm', () => {
       title: 'Snakebite, 6 hours', presenting: 'Bitten on the ankle.', ask: 'Antivenom now?',
       age_band: '30-44', sex: null, setting: 'clinic', history: null, findings: null,
       tags: ['snakebite', 'toxicology'],
-    });
+    }, 'checked');
   });
 
   it('rejects a bad tag and a multi-line title', async () => {
@@ -68,16 +68,39 @@ describe('CaseForm', () => {
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
-  it('shows the backend\u2019s message next to the field it names', async () => {
+  it('shows the backend\u2019s error next to the field it names, translated by its code', async () => {
     const onSubmit = vi.fn(async () => {
-      throw new ApiError({ message: 'at most 200 characters', field: 'title' });
+      throw new ApiError({ code: 'too_long', message: 'is 201 characters long; the limit is 200', field: 'title', params: { length: '201', max: '200' } });
     });
     render(CaseForm, { onSubmit });
     await userEvent.type(screen.getByLabelText('Title'), 'T');
     await userEvent.type(screen.getByLabelText('Presenting complaint'), 'x');
     await userEvent.type(screen.getByLabelText('What you are asking'), 'y');
     await userEvent.click(screen.getByRole('button', { name: 'Share case' }));
-    expect(await screen.findByText('at most 200 characters')).toBeTruthy();
+    expect(await screen.findByText('This is too long.')).toBeTruthy();
+  });
+
+  it('shows a backend error in Spanish, with the values it names', async () => {
+    i18n.lang = 'es';
+    const onSubmit = vi.fn(async () => {
+      throw new ApiError({ code: 'not_found', message: "no item, answer or community with id '3f2a'", field: null, params: { id: '3f2a' } });
+    });
+    render(CaseForm, { onSubmit });
+    await userEvent.type(screen.getByLabelText('Título'), 'T');
+    await userEvent.type(screen.getByLabelText('Motivo de consulta'), 'x');
+    await userEvent.type(screen.getByLabelText('Qué preguntas'), 'y');
+    await userEvent.click(screen.getByRole('button', { name: 'Compartir caso' }));
+    expect(await screen.findByText("No hay nada con el identificador '3f2a'.")).toBeTruthy();
+    expect(screen.queryByText(/no item, answer or community/)).toBeNull();
+  });
+
+  it('falls back to the backend\u2019s sentence for a code the locale lacks', async () => {
+    expect(translateError({ code: 'bundle', message: 'bundle: damaged; nothing was imported', field: null, params: {} })).toBe(
+      'bundle: damaged; nothing was imported',
+    );
+    expect(translateError({ code: 'wrong_target', message: "'x' is a case, not an answer", field: null, params: { id: 'x', expected: 'answer', actual: 'case' } })).toBe(
+      "'x' is a case, not an answer.",
+    );
   });
 
   it('speaks Spanish', async () => {
@@ -98,7 +121,7 @@ describe('QuestionForm', () => {
     await userEvent.type(screen.getByLabelText('Question'), 'Oxytocin at 30 °C?');
     await userEvent.type(screen.getByLabelText('Details'), 'How long does it keep?');
     await userEvent.click(screen.getByRole('button', { name: 'Ask' }));
-    expect(onSubmit).toHaveBeenCalledWith({ title: 'Oxytocin at 30 °C?', body: 'How long does it keep?', tags: [] });
+    expect(onSubmit).toHaveBeenCalledWith({ title: 'Oxytocin at 30 °C?', body: 'How long does it keep?', tags: [] }, 'checked');
   });
 });
 
@@ -125,7 +148,7 @@ describe('ProtocolForm', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Create protocol' }));
     expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({
       title: 'Sepsis', review_date: '2027-02-28', references: ['SSC 2021', 'WHO 2023'],
-    }));
+    }), 'checked');
   });
 });
 
@@ -156,7 +179,7 @@ describe('before sharing', () => {
     expect((screen.getByLabelText('Question') as HTMLInputElement).value).toBe('Dose for Mrs [NAME]?');
     expect(screen.queryByText('Possible patient identifiers')).toBeNull();
     await userEvent.click(screen.getByRole('button', { name: 'Ask' }));
-    expect(onSubmit).toHaveBeenCalledWith({ title: 'Dose for Mrs [NAME]?', body: 'She is on warfarin.', tags: [] });
+    expect(onSubmit).toHaveBeenCalledWith({ title: 'Dose for Mrs [NAME]?', body: 'She is on warfarin.', tags: [] }, 'checked');
   });
 
   it('shares as written when the user says so', async () => {
@@ -167,7 +190,7 @@ describe('before sharing', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Ask' }));
     expect(onSubmit).not.toHaveBeenCalled();
     await userEvent.click(screen.getByRole('button', { name: 'Share as it is' }));
-    expect(onSubmit).toHaveBeenCalledWith({ title: 'Is the Okafor technique safe?', body: 'A published method, not a patient.', tags: [] });
+    expect(onSubmit).toHaveBeenCalledWith({ title: 'Is the Okafor technique safe?', body: 'A published method, not a patient.', tags: [] }, 'as_written');
   });
 });
 

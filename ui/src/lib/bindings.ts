@@ -11,9 +11,17 @@ export type Setting = "clinic" | "home-visit" | "emergency" | "inpatient" | "out
 
 export type CaseStatus = "open" | "resolved";
 
+export type QuestionStatus = "unanswered" | "answered" | "accepted";
+
 export type ProtocolStatus = "draft" | "endorsed" | "superseded";
 
-export type Role = "admin" | "member";
+export type ItemStatus = CaseStatus | QuestionStatus | ProtocolStatus;
+
+export type PostKind = "reply" | "answer" | "comment";
+
+export type Role = "member" | "admin";
+
+export type Sharing = "checked" | "as_written";
 
 export type MemberProfile = { name: string, profession: string | null, region: string | null, expertise: Array<string>, };
 
@@ -58,7 +66,7 @@ export type HistoryEntry = { hash: string, actor: string,
  */
 time: number, message: string, };
 
-export type ItemRow = { id: string, kind: string, community: string, title: string, status: string, author: string, author_name: string, tags: Array<string>, 
+export type ItemRow = { id: string, kind: Kind, community: string, title: string, status: ItemStatus, author: string, author_name: string, tags: Array<string>, 
 /**
  * Replies, answers and comments.
  */
@@ -76,7 +84,7 @@ snippet: string,
 /**
  * bm25 score: lower is better.
  */
-score: number, id: string, kind: string, community: string, title: string, status: string, author: string, author_name: string, tags: Array<string>, 
+score: number, id: string, kind: Kind, community: string, title: string, status: ItemStatus, author: string, author_name: string, tags: Array<string>, 
 /**
  * Replies, answers and comments.
  */
@@ -88,7 +96,11 @@ synced: boolean, };
 
 export type CommunityRow = { id: string, name: string, domain: string, members: number, items: number, created_at: number, updated_at: number, };
 
-export type ListFilter = { community: string | null, kind: string | null, tag: string | null, limit: number | null, };
+export type ListFilter = { community: string | null, kind: Kind | null, 
+/**
+ * Only items with this status (which also implies its kind).
+ */
+status: ItemStatus | null, tag: string | null, limit: number | null, };
 
 export type PeerRow = { id: string, addr: string | null, last_seen: number | null, last_synced: number | null, bytes_in: number, bytes_out: number, 
 /**
@@ -101,11 +113,39 @@ pending_in: number,
  */
 pending_out: number, };
 
-export type Whoami = { id: string, home: string, name: string, profession: string | null, region: string | null, expertise: Array<string>, };
+export type Whoami = { 
+/**
+ * The device id (hex ed25519 public key): what an admin adds by hand.
+ */
+id: string, 
+/**
+ * The home folder.
+ */
+home: string, name: string, profession: string | null, region: string | null, expertise: Array<string>, };
 
-export type PostRef = { id: string, item_id: string, kind: string, };
+export type PostRef = { 
+/**
+ * The post's id.
+ */
+id: string, 
+/**
+ * The item it is in.
+ */
+item_id: string, 
+/**
+ * Reply, answer or comment.
+ */
+kind: PostKind, };
 
-export type ItemDetail = { community_name: string, status: string, 
+export type ItemDetail = { 
+/**
+ * The name of its community.
+ */
+community_name: string, 
+/**
+ * Its status.
+ */
+status: ItemStatus, 
 /**
  * Every change held here has reached at least one other member.
  */
@@ -116,21 +156,73 @@ synced: boolean,
  */
 heads: Array<string>, id: string, kind: Kind, community: string, title: string, author: string, author_name: string, created_at: number, updated_at: number, tags: Array<string>, case?: CaseFields, question?: QuestionFields, protocol?: ProtocolFields, replies: Array<Post>, answers: Array<Answer>, comments: Array<Post>, };
 
-export type ProtocolSaved = { body: string, heads: Array<string>, mine: Array<string>, row: ItemRow, };
+export type ProtocolSaved = { 
+/**
+ * The body after merging.
+ */
+body: string, 
+/**
+ * The document's heads after the save (hex).
+ */
+heads: Array<string>, 
+/**
+ * The heads of the save alone: the base of the editor's next save.
+ */
+mine: Array<string>, 
+/**
+ * The protocol's list row.
+ */
+row: ItemRow, };
 
-export type HistoryLine = { author_name: string, hash: string, actor: string, 
+export type HistoryLine = { 
+/**
+ * Who made it, by display name.
+ */
+author_name: string, hash: string, actor: string, 
 /**
  * Unix seconds, as recorded by the author's clock.
  */
 time: number, message: string, };
 
-export type MemberInfo = { you: boolean, id: string, name: string, profession: string | null, region: string | null, expertise: Array<string>, role: Role, joined_at: number, };
+export type MemberInfo = { 
+/**
+ * This device.
+ */
+you: boolean, id: string, name: string, profession: string | null, region: string | null, expertise: Array<string>, role: Role, joined_at: number, };
 
-export type DemoSummary = { community: string, name: string, items: number, created: boolean, };
+export type DemoSummary = { 
+/**
+ * Its id.
+ */
+community: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Items in it.
+ */
+items: number, 
+/**
+ * Made now (false: it was already here).
+ */
+created: boolean, };
 
-export type SyncProgress = { done: number, total: number, };
+export type SyncProgress = { 
+/**
+ * Documents reconciled.
+ */
+done: number, 
+/**
+ * Documents announced.
+ */
+total: number, };
 
-export type PeerView = { id: string, 
+export type PeerView = { 
+/**
+ * The peer's device id.
+ */
+id: string, 
 /**
  * The member's display name, when a shared community has their profile.
  */
@@ -138,23 +230,169 @@ name: string | null,
 /**
  * Shares at least one community with this device.
  */
-member: boolean, connected: boolean, on_lan: boolean, known: PeerRow | null, };
+member: boolean, 
+/**
+ * A session with it is live now.
+ */
+connected: boolean, 
+/**
+ * Seen on the LAN (mDNS).
+ */
+on_lan: boolean, 
+/**
+ * What this device remembers of it, when it has synced before.
+ */
+known: PeerRow | null, };
 
-export type Connectivity = { id: string, 
+export type Connectivity = { 
+/**
+ * This device's id.
+ */
+id: string, 
 /**
  * A background node is running.
  */
-online: boolean, relay_url: string | null, peers: Array<PeerView>, 
+online: boolean, 
+/**
+ * The self-hosted relay in use, if any.
+ */
+relay_url: string | null, 
+/**
+ * Known and LAN peers.
+ */
+peers: Array<PeerView>, 
 /**
  * Items with changes no other member has yet.
  */
-unsynced_items: number, progress: SyncProgress, };
+unsynced_items: number, 
+/**
+ * Sync progress of the sessions running now.
+ */
+progress: SyncProgress, };
 
-export type UiError = { message: string, field: string | null, };
+export type ChangedDoc = { 
+/**
+ * The community's id.
+ */
+community: string, 
+/**
+ * The document's id (the community's own, or an item's).
+ */
+doc: string, };
+
+export type Joined = { 
+/**
+ * The community's id.
+ */
+community: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Documents received.
+ */
+docs_in: number, 
+/**
+ * Bytes received.
+ */
+bytes_in: number, };
+
+export type Invitation = { 
+/**
+ * The ticket to hand the invitee.
+ */
+ticket: string, 
+/**
+ * The community's id.
+ */
+community: string, 
+/**
+ * The community's name.
+ */
+community_name: string, 
+/**
+ * When it stops working (ms since the epoch).
+ */
+expires_at: number, };
+
+export type Category = "name" | "date" | "age" | "phone" | "email" | "url" | "ip_address" | "postcode" | "address" | "nhs_number" | "medicare_number" | "ssn" | "dni_nie" | "record_number" | "other_id";
+
+export type TextFinding = { 
+/**
+ * Where it starts (UTF-16 units).
+ */
+start: number, 
+/**
+ * Where it ends (UTF-16 units).
+ */
+end: number, 
+/**
+ * What kind of identifier it looks like.
+ */
+category: Category, 
+/**
+ * The text found.
+ */
+text: string, 
+/**
+ * What to put in its place.
+ */
+redaction: string, };
+
+export type ExportSummary = { 
+/**
+ * The community's id.
+ */
+community: string, 
+/**
+ * The community's name.
+ */
+name: string, 
+/**
+ * Documents written.
+ */
+documents: number, 
+/**
+ * Size of the encrypted file.
+ */
+bytes: number, };
+
+export type ImportSummary = { 
+/**
+ * The community's id.
+ */
+community: string, 
+/**
+ * The community's name.
+ */
+name: string, 
+/**
+ * Documents in the bundle.
+ */
+documents: number, 
+/**
+ * Documents that brought something new here.
+ */
+changed: number, 
+/**
+ * The device id of the member who wrote it (its signer).
+ */
+exported_by: string, 
+/**
+ * The exporter's name, as the community knows them.
+ */
+exported_by_name: string | null, 
+/**
+ * When it was written (ms since the epoch).
+ */
+exported_at: number, };
+
+export type LockKind = "keychain" | "passphrase";
+
+export type UiError = { code: string, message: string, field: string | null, params: { [key in string]: string }, };
 
 export type Changed = { docs: Array<ChangedDoc>, };
-
-export type ChangedDoc = { community: string, doc: string, };
 
 export type AppInfo = { 
 /**
@@ -182,34 +420,41 @@ export type CommunityView = { community: Community, members: Array<MemberInfo>, 
  */
 admin: boolean, };
 
-export type JoinResult = { community: string, name: string, };
-
-export type InviteView = { ticket: string, community_name: string, expires_at: number, };
-
-export type Category = "name" | "date" | "age" | "phone" | "email" | "url" | "ip_address" | "postcode" | "address" | "nhs_number" | "medicare_number" | "ssn" | "dni_nie" | "record_number" | "other_id";
-
-export type TextFinding = { start: number, end: number, category: Category, text: string, redaction: string, };
-
-export type ExportSummary = { community: string, name: string, documents: number, bytes: number, };
-
-export type ImportSummary = { community: string, name: string, 
-/**
- * Documents in the bundle.
- */
-documents: number, 
-/**
- * Documents that brought something new here.
- */
-changed: number, exported_by: string, 
-/**
- * The exporter's name, as the community knows them.
- */
-exported_by_name: string | null, exported_at: number, };
-
 export type ExchangeInfo = { device: string, bundle_path: string, markdown_dir: string, 
 /**
  * This device may add members by id.
  */
 admin: boolean, };
 
-export type LockKind = "keychain" | "passphrase";
+export const KINDS: Kind[] = ["case", "question", "protocol"];
+
+export const AGE_BANDS: AgeBand[] = ["0-28d", "1-11m", "1-4", "5-11", "12-17", "18-29", "30-44", "45-64", "65-79", "80-89", "90+"];
+
+export const SEXES: Sex[] = ["female", "male", "intersex", "unknown"];
+
+export const SETTINGS: Setting[] = ["clinic", "home-visit", "emergency", "inpatient", "outreach", "telehealth", "transfer", "other"];
+
+export const ROLES: Role[] = ["member", "admin"];
+
+export const CASE_STATUSES: CaseStatus[] = ["open", "resolved"];
+
+export const QUESTION_STATUSES: QuestionStatus[] = ["unanswered", "answered", "accepted"];
+
+export const PROTOCOL_STATUSES: ProtocolStatus[] = ["draft", "endorsed", "superseded"];
+
+/** The statuses an item of each kind can have, in filter order. */
+export const STATUSES: Record<Kind, ItemStatus[]> = { case: CASE_STATUSES, question: QUESTION_STATUSES, protocol: PROTOCOL_STATUSES };
+
+/** Field limits the backend enforces (outpost-model's `limits`). */
+export const LIMITS = {
+  name: 120,
+  title: 200,
+  short: 120,
+  domain: 2000,
+  text: 20000,
+  protocolBody: 200000,
+  tag: 40,
+  tags: 20,
+  reference: 500,
+  minPassphrase: 8,
+} as const;

@@ -2,7 +2,7 @@
 // (focusing the first invalid field), else send; a backend validation error
 // lands next to the field it names, any other error under the form.
 import { ApiError, api } from './api';
-import type { TextFinding } from './bindings';
+import type { Sharing as ShareChoice, TextFinding } from './bindings';
 import type { Errors } from './validate';
 
 /** A free-text field about to be shared, for the identifier check. */
@@ -83,9 +83,11 @@ export class FormState {
 
   /**
    * Checks `errors`, then (with `sharing`) the identifier scan: findings
-   * stop the submit and are shown until redacted or confirmed.
+   * stop the submit and are shown until redacted or confirmed. `send` gets
+   * the user's choice for the backend's own check: `as_written` once they
+   * confirmed sharing what was found, else `checked`.
    */
-  async submit(errors: Errors, send: () => Promise<unknown>, sharing?: Sharing): Promise<boolean> {
+  async submit(errors: Errors, send: (share: ShareChoice) => Promise<unknown>, sharing?: Sharing): Promise<boolean> {
     this.serverError = '';
     this.errors = errors;
     const first = Object.keys(errors)[0];
@@ -100,7 +102,7 @@ export class FormState {
         queueMicrotask(() => document.getElementById(this.idPrefix + 'identifiers')?.focus());
         return false;
       }
-      await send();
+      await send(this.shareAnyway ? 'as_written' : 'checked');
       this.flagged = [];
       this.shareAnyway = false;
       return true;

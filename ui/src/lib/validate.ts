@@ -1,17 +1,9 @@
-// The same rules the backend enforces (outpost-model's limits), checked as
-// the user fills a form so messages appear next to the field before any
-// round trip. Messages are locale keys.
-export const LIMITS = {
-  name: 120,
-  title: 200,
-  short: 120,
-  domain: 2000,
-  text: 20000,
-  protocolBody: 200000,
-  tag: 40,
-  tags: 20,
-  reference: 500,
-};
+// The same rules the backend enforces, checked as the user fills a form so
+// messages appear next to the field before any round trip. The limits come
+// from outpost-model's (generated into bindings.ts). Messages are locale keys.
+import { LIMITS } from './bindings';
+
+export { LIMITS };
 
 export type Errors = Record<string, string>;
 
@@ -27,7 +19,7 @@ export function singleLine(errors: Errors, field: string, value: string) {
 
 /** A new passphrase typed twice: at least 8 characters, both the same. */
 export function checkNewPassphrase(errors: Errors, field: string, value: string, again: string) {
-  if ([...value].length < 8) errors[field] = 'first.passphrase_short';
+  if ([...value].length < LIMITS.minPassphrase) errors[field] = 'first.passphrase_short';
   else if (value !== again) errors[field + '_again'] = 'first.passphrase_mismatch';
 }
 

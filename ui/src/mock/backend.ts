@@ -7,9 +7,10 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import type * as B from '../lib/bindings';
 
-type Err = { message: string; field: string | null };
-const fail = (message: string, field: string | null = null): never => {
-  throw { message, field } satisfies Err;
+// Errors have the Rust side's shape: a stable code (translated by the UI),
+// the English message, the field, and the values a message needs.
+const fail = (message: string, field: string | null = null, code = 'app', params: Record<string, string> = {}): never => {
+  throw { code, message, field, params } satisfies B.UiError;
 };
 
 let clock = Date.UTC(2026, 10, 20, 9, 0, 0);
@@ -36,13 +37,21 @@ function meAsMember(role: B.Role): B.Member {
 }
 
 function need(v: string | null | undefined, field: string) {
-  if (!v || !v.trim()) fail('is required', field);
+  if (!v || !v.trim()) fail('is required and must not be empty', field, 'required');
 }
 
-function statusOf(i: B.Item): string {
+function statusOf(i: B.Item): B.ItemStatus {
   if (i.case) return i.case.status;
   if (i.protocol) return i.protocol.status;
-  return i.question?.accepted_answer ? 'answered' : 'unanswered';
+  if (i.question?.accepted_answer) return 'accepted';
+  return i.answers.length ? 'answered' : 'unanswered';
+}
+
+/** Refuses shared text with likely identifiers unless shared as written. */
+function checkShare(share: B.Sharing, ...texts: (string | null | undefined)[]) {
+  if (share === 'as_written') return;
+  const found = texts.flatMap((x) => (x ? mockScan(x) : []));
+  if (found.length) fail(`${found.length} likely patient identifier(s) found; nothing was shared`, 'identifiers', 'identifiers', { count: String(found.length) });
 }
 
 function row(i: B.Item & { synced: boolean }): B.ItemRow {
@@ -61,7 +70,7 @@ function communityRow(c: B.Community): B.CommunityRow {
 
 function find(id: string) {
   const i = state.items.get(id) ?? [...state.items.values()].find((x) => x.id.startsWith(id));
-  return i ?? fail(`no item '${id}'`);
+  return i ?? fail(`no item, answer or community with id '${id}'`, null, 'not_found', { id });
 }
 
 function touch(i: B.Item & { synced: boolean; heads: string[]; history: B.HistoryLine[] }, message: string) {
@@ -81,7 +90,7 @@ function post(body: string): B.Post {
 function createItem(community: string, item: B.NewItem, by?: { id: string; name: string }) {
   const c = state.communities.find((x) => x.id === community) ?? fail(`no community '${community}'`);
   need(item.title, 'title');
-  if (item.title.length > 200) fail('at most 200 characters', 'title');
+  if (item.title.length > 200) fail(`is ${item.title.length} characters long; the limit is 200`, 'title', 'too_long', { length: String(item.title.length), max: '200' });
   if (item.kind === 'case') { need(item.presenting, 'presenting'); need(item.ask, 'ask'); }
   if (item.kind === 'question') need(item.body, 'body');
   if (item.kind === 'protocol') {
@@ -161,6 +170,7 @@ function search(query: string, f: B.ListFilter): B.SearchHit[] {
 function filtered(f: B.ListFilter) {
   return [...state.items.values()]
     .filter((i) => (!f.community || i.community === f.community) && (!f.kind || i.kind === f.kind) && (!f.tag || i.tags.includes(f.tag)))
+    .filter((i) => !f.status || statusOf(i) === f.status)
     .sort((a, b) => b.updated_at - a.updated_at);
 }
 
@@ -218,16 +228,16 @@ function handle(cmd: string, a: Args): unknown {
     case 'open_demo':
       return seedDemo();
     case 'join': {
-      if (!String(a.ticket).startsWith('outpostinvite')) fail('this is not an Outpost invitation', 'ticket');
+      if (!String(a.ticket).startsWith('outpostinvite')) fail('this is not an Outpost invitation', 'ticket', 'not_an_invitation');
       const d = seedDemo();
-      return { community: d.community, name: d.name } satisfies B.JoinResult;
+      return { community: d.community, name: d.name, docs_in: 5, bytes_in: 14_000 } satisfies B.Joined;
     }
     case 'community': {
       const c = state.communities.find((x) => x.id === a.id) ?? fail(`no community '${a.id}'`);
       return {
         community: c, admin: true,
         members: c.members.map((m) => ({ ...m, you: m.id === state.me?.id })),
-        recent: filtered({ community: c.id, kind: null, tag: null, limit: null }).slice(0, 12).map(row),
+        recent: filtered({ community: c.id, kind: null, status: null, tag: null, limit: null }).slice(0, 12).map(row),
       } satisfies B.CommunityView;
     }
     case 'list_items':
@@ -242,12 +252,17 @@ function handle(cmd: string, a: Args): unknown {
     }
     case 'history':
       return find(a.id).history;
-    case 'create_item':
+    case 'create_item': {
+      const it = a.item as B.NewItem;
+      if (it.kind === 'case') checkShare(a.share, it.title, it.presenting, it.history, it.findings, it.ask);
+      if (it.kind === 'question') checkShare(a.share, it.title, it.body);
+      if (it.kind === 'protocol') checkShare(a.share, it.title, it.body, it.references.join('\n'));
       return row(createItem(a.community, a.item));
-    case 'reply': { const i = find(a.case); i.replies.push(post(a.body)); touch(i, 'reply'); return { id: i.replies.at(-1)!.id, item_id: i.id, kind: 'reply' }; }
-    case 'comment': { const i = find(a.item); i.comments.push(post(a.body)); touch(i, 'comment'); return { id: i.comments.at(-1)!.id, item_id: i.id, kind: 'comment' }; }
-    case 'answer': { const i = find(a.question); i.answers.push({ ...post(a.body), helpful: [], accepted: false }); touch(i, 'answer'); return { id: i.answers.at(-1)!.id, item_id: i.id, kind: 'answer' }; }
-    case 'case_outcome': { const i = find(a.case); need(a.outcome, 'text'); i.case!.outcome = a.outcome; touch(i, 'set outcome'); return row(i); }
+    }
+    case 'reply': { checkShare(a.share, a.body); const i = find(a.case); i.replies.push(post(a.body)); touch(i, 'reply'); return { id: i.replies.at(-1)!.id, item_id: i.id, kind: 'reply' }; }
+    case 'comment': { checkShare(a.share, a.body); const i = find(a.item); i.comments.push(post(a.body)); touch(i, 'comment'); return { id: i.comments.at(-1)!.id, item_id: i.id, kind: 'comment' }; }
+    case 'answer': { checkShare(a.share, a.body); const i = find(a.question); i.answers.push({ ...post(a.body), helpful: [], accepted: false }); touch(i, 'answer'); return { id: i.answers.at(-1)!.id, item_id: i.id, kind: 'answer' }; }
+    case 'case_outcome': { checkShare(a.share, a.outcome); const i = find(a.case); need(a.outcome, 'text'); i.case!.outcome = a.outcome; touch(i, 'set outcome'); return row(i); }
     case 'case_status': { const i = find(a.case); i.case!.status = a.status; touch(i, `mark ${a.status}`); return row(i); }
     case 'accept':
     case 'helpful': {
@@ -268,6 +283,7 @@ function handle(cmd: string, a: Args): unknown {
       return fail(`no answer '${a.answer}'`);
     }
     case 'protocol_save': {
+      checkShare(a.share, a.body);
       const i = find(a.id);
       need(a.body, 'body');
       i.protocol!.body = a.body;
@@ -276,7 +292,7 @@ function handle(cmd: string, a: Args): unknown {
     }
     case 'protocol_status': { const i = find(a.id); i.protocol!.status = a.status; touch(i, `mark ${a.status}`); return row(i); }
     case 'protocol_review_date': { const i = find(a.id); i.protocol!.review_date = a.date; touch(i, 'set review date'); return row(i); }
-    case 'protocol_add_reference': { const i = find(a.id); need(a.reference, 'reference'); i.protocol!.references.push(a.reference); touch(i, 'add reference'); return row(i); }
+    case 'protocol_add_reference': { checkShare(a.share, a.reference); const i = find(a.id); need(a.reference, 'reference'); i.protocol!.references.push(a.reference); touch(i, 'add reference'); return row(i); }
     case 'members':
       return (state.communities.find((c) => c.id === a.community)?.members ?? []).map((m) => ({ ...m, you: m.id === state.me?.id }));
     case 'member_role': {
@@ -292,12 +308,13 @@ function handle(cmd: string, a: Args): unknown {
     }
     case 'invite': {
       const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
-      return { ticket: 'outpostinvite' + 'a1b2c3d4e5f6'.repeat(12), community_name: c.name, expires_at: now() + (a.days ?? 7) * 86_400_000 } satisfies B.InviteView;
+      if (a.days !== null && (a.days < 1 || a.days > 90)) fail(`'${a.days}days' is outside 10m to 90days`, 'expires', 'out_of_range', { value: `${a.days}days`, min: '10m', max: '90days' });
+      return { ticket: 'outpostinvite' + 'a1b2c3d4e5f6'.repeat(12), community: c.id, community_name: c.name, expires_at: now() + (a.days ?? 7) * 86_400_000 } satisfies B.Invitation;
     }
     case 'connectivity':
       return connectivity();
     case 'set_relay_url':
-      if (a.url && !/^https?:\/\/[^\s]+$/.test(a.url)) fail(`'${a.url}' is not a relay URL`, 'relay-url');
+      if (a.url && !/^https?:\/\/[^\s]+$/.test(a.url)) fail(`'${a.url}' is not a relay URL: relative URL without a base`, 'relay-url', 'not_a_relay_url', { value: a.url, reason: 'relative URL without a base' });
       state.relay = a.url;
       return a.url;
     case 'exchange_info': {
@@ -311,7 +328,7 @@ function handle(cmd: string, a: Args): unknown {
     }
     case 'export_bundle': {
       if (!a.path.trim().startsWith('/')) fail('give the full path (or press Choose…)', 'path');
-      if ([...a.passphrase].length < 8) fail('a passphrase needs at least 8 characters', 'passphrase');
+      if ([...a.passphrase].length < 8) fail('a passphrase needs at least 8 characters', 'passphrase', 'weak_passphrase', { min: '8' });
       const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
       const documents = 1 + [...state.items.values()].filter((i) => i.community === c.id).length;
       files.set(a.path.trim(), { community: c.id, name: c.name, passphrase: a.passphrase, documents });
@@ -328,20 +345,28 @@ function handle(cmd: string, a: Args): unknown {
     case 'member_add': {
       const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
       const id = a.device.trim().toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(id)) fail(`'${a.device}' is not a device id`, 'device');
+      if (!/^[0-9a-f]{64}$/.test(id)) fail(`'${a.device}' is not a device id`, 'device', 'not_a_device_id', { value: a.device.trim() });
       c.members.push({ id, name: id.slice(0, 10), profession: null, region: null, expertise: [], role: 'member', joined_at: now() });
       return id;
     }
     case 'change_passphrase':
-      if (a.current !== state.passphrase) fail('wrong passphrase: it does not unlock this home (nothing was changed)', 'passphrase');
-      if ([...a.new].length < 8) fail('a passphrase needs at least 8 characters', 'new');
+      if (a.current !== state.passphrase) fail('wrong passphrase: it does not unlock this home (nothing was changed)', 'passphrase', 'wrong_passphrase');
+      if ([...a.new].length < 8) fail('a passphrase needs at least 8 characters', 'new', 'weak_passphrase', { min: '8' });
       state.passphrase = a.new;
       return null;
     case 'plugin:dialog|save':
     case 'plugin:dialog|open':
       return null;
-    default:
-      return fail(`unknown command ${cmd}`);
+    default: {
+      // A command the app calls that this mock lacks. Rejecting alone would
+      // show as an ordinary error message and the test could pass, so it is
+      // also thrown uncaught: the page error fails the browser test
+      // (e2e.test.mjs asserts there are none). src-tauri/tests/command_drift.rs
+      // checks the same statically, against ui/src/lib/api.ts.
+      const e = new Error(`mock backend (ui/src/mock/backend.ts): no case for the command '${cmd}'`);
+      setTimeout(() => { throw e; });
+      throw e;
+    }
   }
 }
 

@@ -1,0 +1,126 @@
+//! Communities and profiles: founding a community, reading one with its
+//! verified members, and this member's profile in each.
+
+use crate::{CoreError, Denied, Outpost, PROFILE_KEY, Result, TargetKind, Whoami, now_ms};
+use outpost_model::{
+    Community, CommunityDoc, Member, MemberProfile, NewCommunity, new_community_doc,
+};
+use outpost_store::{CommunityRow, StoreError, Target};
+use outpost_sync::membership;
+
+impl Outpost {
+    /// Changes this device's profile, here and in every community it belongs to.
+    pub fn set_profile(&mut self, profile: MemberProfile) -> Result<Whoami> {
+        profile.validate()?;
+        let ids: Vec<String> = self
+            .store
+            .communities()?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let json = serde_json::to_string(&profile).map_err(|e| CoreError::Home(e.to_string()))?;
+        let me = self.key.public_hex();
+        self.store.write(|w| -> Result<()> {
+            for id in &ids {
+                let mut loaded = w.load(id)?;
+                let mut c = CommunityDoc::new(loaded.doc)?;
+                if c.read()?.members.iter().any(|m| m.id == me) || w.is_member(id, &me)? {
+                    c.set_own_profile(&profile, now_ms())?;
+                }
+                loaded.doc = c.into_automerge();
+                w.save(id, &mut loaded)?;
+            }
+            Ok(())
+        })?;
+        self.store.set_meta(PROFILE_KEY, &json)?;
+        self.profile = profile;
+        Ok(self.whoami())
+    }
+
+    // ------------------------------------------------------------ communities
+
+    /// Founds a community: a genesis op signed by this device (from which
+    /// the community id derives) makes it the first admin.
+    pub fn create_community(&mut self, c: NewCommunity) -> Result<CommunityRow> {
+        c.validate()?;
+        let now = now_ms();
+        let (id, genesis) =
+            membership::genesis(self.key.signing(), &c.name, crate::random_bytes()?, now)?;
+        let mut doc = new_community_doc(self.actor.clone(), &id, &genesis, &self.profile, now, &c)?;
+        self.store
+            .write(|w| w.insert(&id, "community", doc.automerge_mut()))?;
+        self.community_row(&id)
+    }
+
+    /// The communities held here, by name.
+    pub fn communities(&self) -> Result<Vec<CommunityRow>> {
+        Ok(self.store.communities()?)
+    }
+
+    fn community_row(&self, id: &str) -> Result<CommunityRow> {
+        self.store
+            .communities()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| StoreError::NotFound(id.to_string()).into())
+    }
+
+    /// Resolves a community id or unique prefix.
+    pub fn resolve_community(&self, id: &str) -> Result<String> {
+        match self.store.resolve(id)? {
+            Target::Community(id) => Ok(id),
+            other => Err(crate::read::wrong(id, TargetKind::Community, &other)),
+        }
+    }
+
+    /// A community with its current members: who is a member (and with
+    /// which role) comes from the verified membership ops; names and
+    /// professions from the profiles members published.
+    pub fn community(&self, id: &str) -> Result<Community> {
+        let id = self.resolve_community(id)?;
+        let mut c = CommunityDoc::new(self.store.load(&id)?)?.read()?;
+        let profiles: std::collections::HashMap<String, Member> =
+            c.members.drain(..).map(|m| (m.id.clone(), m)).collect();
+        for (key, role) in self.store.members(&id)? {
+            let mut m = profiles.get(&key).cloned().unwrap_or_else(|| Member {
+                id: key.clone(),
+                name: format!("member {}", &key[..8.min(key.len())]),
+                profession: None,
+                region: None,
+                expertise: vec![],
+                role,
+                joined_at: 0,
+            });
+            m.role = role;
+            c.members.push(m);
+        }
+        c.members.sort_by_key(|m| m.joined_at);
+        Ok(c)
+    }
+
+    pub(crate) fn check_member(&self, community: &Community) -> Result<()> {
+        let me = self.key.public_hex();
+        if self.store.is_member(&community.id, &me)? {
+            Ok(())
+        } else {
+            Err(Denied::NotAMember {
+                community: community.name.clone(),
+            }
+            .into())
+        }
+    }
+
+    /// Publishes this device's profile in a community it has joined.
+    pub fn publish_profile(&mut self, community: &str) -> Result<()> {
+        let c = self.resolve_community(community)?;
+        let profile = self.profile.clone();
+        self.store.write(|w| -> Result<()> {
+            let mut loaded = w.load(&c)?;
+            let mut doc = CommunityDoc::new(loaded.doc)?;
+            doc.set_own_profile(&profile, now_ms())?;
+            loaded.doc = doc.into_automerge();
+            w.save(&c, &mut loaded)?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! Membership: invitations (one-time tickets, with lifetime limits),
+//! members as every peer computes them from the signed ops, and the admin
+//! operations that sign new ops (add by device id, remove, change role).
+
+use crate::sync::repo::append_op;
+use crate::{CoreError, Denied, Outpost, Result, now_ms};
+use outpost_model::{Member, Problem, Role, ValidationError};
+use outpost_net::Ticket;
+use outpost_sync::membership::OpKind;
+use serde::Serialize;
+use std::time::Duration;
+
+/// The shortest invitation lifetime accepted.
+pub const MIN_INVITE_TTL: Duration = Duration::from_secs(10 * 60);
+/// The longest invitation lifetime accepted: a ticket is a secret, and an
+/// old one lying in a chat history should not still open the community.
+pub const MAX_INVITE_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+/// How long an invitation stays valid unless told otherwise.
+pub const DEFAULT_INVITE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A one-time invitation, as the inviter shows it (text and QR code).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation {
+    /// The ticket to hand the invitee.
+    pub ticket: String,
+    /// The community's id.
+    pub community: String,
+    /// The community's name.
+    pub community_name: String,
+    /// When it stops working (ms since the epoch).
+    pub expires_at: i64,
+}
+
+/// A member as `member list` shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemberInfo {
+    /// The member, with their role and profile.
+    #[serde(flatten)]
+    pub member: Member,
+    /// This device.
+    pub you: bool,
+}
+
+impl Outpost {
+    /// Creates a one-time invitation to `community`, valid for `ttl`
+    /// ([`DEFAULT_INVITE_TTL`] when `None`; between [`MIN_INVITE_TTL`] and
+    /// [`MAX_INVITE_TTL`]). Only admins can invite (they sign the invitee's
+    /// `Add`).
+    pub fn invite(&self, community: &str, ttl: Option<Duration>) -> Result<Invitation> {
+        let ttl = ttl.unwrap_or(DEFAULT_INVITE_TTL);
+        if !(MIN_INVITE_TTL..=MAX_INVITE_TTL).contains(&ttl) {
+            let show = |d: Duration| humantime::format_duration(d).to_string();
+            return Err(ValidationError::new(
+                "expires",
+                Problem::OutOfRange {
+                    value: show(ttl),
+                    min: show(MIN_INVITE_TTL),
+                    max: show(MAX_INVITE_TTL),
+                },
+            )
+            .into());
+        }
+        self.invite_for(community, ttl)
+    }
+
+    /// [`Outpost::invite`] without the lifetime limits.
+    pub(crate) fn invite_for(&self, community: &str, ttl: Duration) -> Result<Invitation> {
+        let c = self.community(community)?;
+        if !self.is_admin(&c.id)? {
+            return Err(Denied::NotAdmin { community: c.name }.into());
+        }
+        let secret: [u8; 32] = crate::random_bytes()?;
+        let now = now_ms();
+        let expires_at = now + ttl.as_millis() as i64;
+        self.store.create_invite(&secret, &c.id, now, expires_at)?;
+        let ticket = outpost_net::InviteTicket {
+            community: c.id.clone(),
+            name: c.name.clone(),
+            inviter: self.node_addr()?,
+            secret,
+            expires_at,
+        };
+        Ok(Invitation {
+            ticket: ticket.encode_string(),
+            community: c.id,
+            community_name: c.name,
+            expires_at,
+        })
+    }
+
+    /// Whether this device is an admin of the community `id` (its full id).
+    pub fn is_admin(&self, id: &str) -> Result<bool> {
+        let me = self.key.public_hex();
+        Ok(self.store.role(id, &me)? == Some(Role::Admin))
+    }
+
+    /// A community's current members, with this device marked.
+    pub fn members(&self, community: &str) -> Result<Vec<MemberInfo>> {
+        let me = self.key.public_hex();
+        Ok(self
+            .community(community)?
+            .members
+            .into_iter()
+            .map(|m| MemberInfo {
+                you: m.id == me,
+                member: m,
+            })
+            .collect())
+    }
+
+    /// Resolves a member by display name or a unique prefix of their key.
+    fn resolve_member(&self, community: &str, who: &str) -> Result<(String, [u8; 32])> {
+        let c = self.resolve_community(community)?;
+        let all = self.store.members(&c)?;
+        let profiles = self.community(&c)?.members;
+        let wanted = who.trim().to_lowercase();
+        let found: Vec<&String> = all
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| {
+                k.starts_with(&wanted) && wanted.len() >= 4
+                    || profiles
+                        .iter()
+                        .any(|p| &p.id == *k && p.name.to_lowercase() == wanted)
+            })
+            .collect();
+        match found.as_slice() {
+            [k] => {
+                let bytes = hex::decode(k)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok());
+                bytes
+                    .map(|b| (c.clone(), b))
+                    .ok_or_else(|| CoreError::Home(format!("bad member key {k}")))
+            }
+            [] => Err(Denied::NoSuchMember { who: who.into() }.into()),
+            more => Err(Denied::AmbiguousMember {
+                who: who.into(),
+                count: more.len(),
+            }
+            .into()),
+        }
+    }
+
+    /// Adds a member by their device id (admins only), for someone who
+    /// cannot redeem an invitation over a network: they read their id
+    /// (`outpost whoami`) to an admin, who adds them and hands them a bundle
+    /// (`outpost export`) on a USB stick.
+    pub fn member_add(&mut self, community: &str, device: &str) -> Result<String> {
+        let c = self.resolve_community(community)?;
+        let member: [u8; 32] = hex::decode(device.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "device",
+                    Problem::NotADeviceId {
+                        value: device.trim().to_string(),
+                    },
+                )
+            })?;
+        let key = self.key.signing().clone();
+        self.store.write(|w| {
+            append_op(
+                w,
+                &key,
+                &c,
+                OpKind::Add {
+                    member,
+                    role: Role::Member,
+                },
+                "add member",
+            )
+        })?;
+        Ok(hex::encode(member))
+    }
+
+    /// Removes a member (admins only). They keep what they already have but
+    /// receive nothing new from any peer that has learned of the removal.
+    pub fn member_remove(&mut self, community: &str, who: &str) -> Result<String> {
+        let (c, member) = self.resolve_member(community, who)?;
+        let key = self.key.signing().clone();
+        self.store
+            .write(|w| append_op(w, &key, &c, OpKind::Remove { member }, "remove member"))?;
+        Ok(hex::encode(member))
+    }
+
+    /// Makes a member an admin, or an admin a member (admins only).
+    pub fn member_role(&mut self, community: &str, who: &str, role: Role) -> Result<String> {
+        let (c, member) = self.resolve_member(community, who)?;
+        let key = self.key.signing().clone();
+        self.store
+            .write(|w| append_op(w, &key, &c, OpKind::SetRole { member, role }, "change role"))?;
+        Ok(hex::encode(member))
+    }
+}

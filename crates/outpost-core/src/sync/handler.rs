@@ -1,0 +1,151 @@
+//! One connection's handler: the `PeerHandler` the network layer drives,
+//! with its own store connection and session, and the factory that opens
+//! one per connection.
+
+use crate::now_ms;
+use crate::open::DbHandle;
+use crate::sync::repo::SyncRepo;
+use outpost_model::actor_from_key;
+use outpost_net::{HandlerFactory, PeerHandler, Stats};
+use outpost_store::Store;
+use outpost_sync::session::{Progress, Session};
+use outpost_sync::wire::{Hash, Msg};
+use std::sync::atomic::Ordering;
+
+/// One connection's handler: its own store connection and session.
+struct CoreHandler {
+    store: Store,
+    key: ed25519_dalek::SigningKey,
+    session: Session,
+    joins: Vec<(String, Hash)>,
+    peer_hex: String,
+    /// Whether this session wrote anything (then the WAL is checkpointed
+    /// at the end).
+    received: bool,
+}
+
+impl CoreHandler {
+    fn repo(&mut self) -> SyncRepo<'_> {
+        SyncRepo {
+            store: &mut self.store,
+            key: &self.key,
+        }
+    }
+}
+
+impl PeerHandler for CoreHandler {
+    fn start(&mut self) -> Result<Vec<Msg>, String> {
+        let _ = self.store.peer_seen(&self.peer_hex, None, now_ms());
+        let joins = self.joins.clone();
+        let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
+        let r = session
+            .start(&mut self.repo(), &joins)
+            .map_err(|e| e.to_string());
+        self.session = session;
+        r
+    }
+
+    fn on_message(&mut self, msg: Msg) -> Result<Vec<Msg>, String> {
+        let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
+        let r = session
+            .handle(&mut self.repo(), msg)
+            .map_err(|e| e.to_string());
+        self.session = session;
+        r
+    }
+
+    /// A burst of messages in one store transaction: one fsync for many
+    /// received documents. On error the whole burst is rolled back (the
+    /// session closes; checkpoints never ran ahead of the data).
+    fn on_messages(&mut self, msgs: Vec<Msg>) -> Result<Vec<Msg>, String> {
+        self.store.begin_batch().map_err(|e| e.to_string())?;
+        let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
+        let mut out = Vec::new();
+        let mut result = Ok(());
+        for m in msgs {
+            match session.handle(&mut self.repo(), m) {
+                Ok(o) => out.extend(o),
+                Err(e) => {
+                    result = Err(e.to_string());
+                    break;
+                }
+            }
+        }
+        self.session = session;
+        match result {
+            Ok(()) => {
+                self.store.commit_batch().map_err(|e| e.to_string())?;
+                self.received = true;
+                Ok(out)
+            }
+            Err(e) => {
+                let _ = self.store.rollback_batch();
+                Err(e)
+            }
+        }
+    }
+
+    fn on_local_change(&mut self, community: &str, doc: &str) -> Result<Vec<Msg>, String> {
+        let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
+        let r = session
+            .local_change(&mut self.repo(), community, doc)
+            .map_err(|e| e.to_string());
+        self.session = session;
+        r
+    }
+
+    fn converged(&self) -> bool {
+        self.session.converged()
+    }
+
+    fn progress(&self) -> Progress {
+        self.session.progress()
+    }
+
+    fn finish(&mut self, stats: &Stats, error: Option<&str>) {
+        let now = now_ms();
+        let p = self.session.progress();
+        let _ = self.store.peer_bytes(
+            &self.peer_hex,
+            stats.bytes_in.load(Ordering::Relaxed),
+            stats.bytes_out.load(Ordering::Relaxed),
+        );
+        let _ = self.store.set_pending_in(&self.peer_hex, p.total - p.done);
+        if error.is_none() || self.session.converged() {
+            let _ = self.store.peer_synced(&self.peer_hex, now);
+        }
+        if self.received {
+            let _ = self.store.checkpoint_wal();
+        }
+    }
+}
+
+/// Opens a handler per connection on the home's store.
+pub(crate) struct Factory {
+    pub(crate) db: DbHandle,
+    pub(crate) secret: [u8; 32],
+}
+
+impl HandlerFactory for Factory {
+    fn handler(
+        &self,
+        peer: [u8; 32],
+        joins: Vec<(String, [u8; 32])>,
+    ) -> Result<Box<dyn PeerHandler>, String> {
+        let key = ed25519_dalek::SigningKey::from_bytes(&self.secret);
+        if peer == key.verifying_key().to_bytes() {
+            return Err("refusing a connection from this device itself".into());
+        }
+        let actor = actor_from_key(&key.verifying_key().to_bytes());
+        let mut store = self.db.open().map_err(|e| e.to_string())?;
+        store.set_actor(actor.clone());
+        Ok(Box::new(CoreHandler {
+            store,
+            key,
+            session: Session::new(peer),
+            joins,
+            peer_hex: hex::encode(peer),
+            received: false,
+        }))
+    }
+}

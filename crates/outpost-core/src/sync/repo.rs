@@ -1,0 +1,191 @@
+//! The session's storage: the `Repo` an `outpost_sync::Session` reads and
+//! writes through, over this home's store, and the signed membership ops
+//! this device appends.
+
+use crate::{CoreError, Denied, Result, now_ms};
+use automerge::AutoCommit;
+use outpost_model::CommunityDoc;
+use outpost_store::Store;
+use outpost_sync::membership::{self, Op, OpKind, Role};
+use outpost_sync::session::Repo;
+use outpost_sync::wire::{DocHeads, Hash, Offer};
+
+fn hex(k: &[u8; 32]) -> String {
+    hex::encode(k)
+}
+
+/// Why a merge of peer bytes did not happen: refused (rolled back), or
+/// the store failed.
+enum MergeError {
+    Refused,
+    Store(outpost_store::StoreError),
+}
+
+impl From<outpost_store::StoreError> for MergeError {
+    fn from(e: outpost_store::StoreError) -> Self {
+        MergeError::Store(e)
+    }
+}
+
+/// The session's view of the store, for one peer.
+pub(crate) struct SyncRepo<'a> {
+    pub(crate) store: &'a mut Store,
+    pub(crate) key: &'a ed25519_dalek::SigningKey,
+}
+
+/// Signs `kind` about a community with this device's key, on top of the
+/// membership ops it knows, and appends it to the community document, all
+/// inside the caller's write transaction.
+pub(crate) fn append_op(
+    w: &mut outpost_store::Writer<'_>,
+    key: &ed25519_dalek::SigningKey,
+    community: &str,
+    kind: OpKind,
+    message: &str,
+) -> Result<()> {
+    let mut loaded = w.load(community)?;
+    let mut c = CommunityDoc::new(loaded.doc)?;
+    let m = membership::compute(community, &c.read()?.ops);
+    if !m.is_admin(&key.verifying_key().to_bytes()) {
+        return Err(Denied::NotAdmin {
+            community: c.read()?.name,
+        }
+        .into());
+    }
+    let now = now_ms();
+    let op = membership::sign(
+        key,
+        &Op {
+            community: community.to_string(),
+            kind,
+            deps: m.heads,
+            time: now,
+        },
+    )?;
+    c.add_op(&op, message, now)?;
+    loaded.doc = c.into_automerge();
+    w.save(community, &mut loaded)?;
+    Ok(())
+}
+
+impl Repo for SyncRepo<'_> {
+    type Error = CoreError;
+
+    fn offers_for(&mut self, peer: &[u8; 32]) -> Result<Vec<Offer>> {
+        Ok(self
+            .store
+            .offers_for(&hex(peer))?
+            .into_iter()
+            .map(|(community, digest, feed)| Offer {
+                community,
+                digest,
+                feed,
+            })
+            .collect())
+    }
+
+    fn is_member(&mut self, community: &str, peer: &[u8; 32]) -> Result<bool> {
+        Ok(self.store.is_member(community, &hex(peer))?)
+    }
+
+    fn checkpoint(&mut self, peer: &[u8; 32], community: &str) -> Result<u64> {
+        Ok(self.store.checkpoint(&hex(peer), community)?)
+    }
+
+    fn set_checkpoint(&mut self, peer: &[u8; 32], community: &str, up_to: u64) -> Result<()> {
+        Ok(self.store.set_checkpoint(&hex(peer), community, up_to)?)
+    }
+
+    fn changed_since(
+        &mut self,
+        community: &str,
+        since: u64,
+        limit: usize,
+    ) -> Result<(Vec<DocHeads>, u64, bool)> {
+        let (docs, up_to, last) = self.store.changed_in(community, since, limit)?;
+        Ok((
+            docs.into_iter()
+                .map(|(id, heads)| DocHeads { id, heads })
+                .collect(),
+            up_to,
+            last,
+        ))
+    }
+
+    fn set_ack(&mut self, peer: &[u8; 32], community: &str, up_to: u64) -> Result<()> {
+        Ok(self.store.set_ack(&hex(peer), community, up_to)?)
+    }
+
+    fn heads(&mut self, community: &str, doc: &str) -> Result<Option<Vec<Hash>>> {
+        Ok(self.store.heads_in(community, doc)?)
+    }
+
+    fn load(&mut self, community: &str, doc: &str) -> Result<Option<AutoCommit>> {
+        Ok(self.store.load_in(community, doc)?)
+    }
+
+    fn merge(&mut self, peer: &[u8; 32], community: &str, doc: &str, bytes: &[u8]) -> Result<bool> {
+        let from = hex(peer);
+        let r = self.store.write(|w| -> Result<(), MergeError> {
+            if w.merge_remote(community, doc, bytes, &from)? {
+                Ok(())
+            } else {
+                // Rolls the transaction back.
+                Err(MergeError::Refused)
+            }
+        });
+        match r {
+            Ok(()) => Ok(true),
+            Err(MergeError::Refused) => Ok(false),
+            Err(MergeError::Store(e @ outpost_store::StoreError::Schema { .. })) => {
+                tracing::warn!("refused a document from a peer: {e}");
+                Ok(false)
+            }
+            Err(MergeError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    fn sync_state(&mut self, peer: &[u8; 32], doc: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.store.sync_state(&hex(peer), doc)?)
+    }
+
+    fn set_sync_state(&mut self, peer: &[u8; 32], doc: &str, state: &[u8]) -> Result<()> {
+        Ok(self.store.set_sync_state(&hex(peer), doc, state)?)
+    }
+
+    fn peer_has(&mut self, doc: &str, heads: &[Hash]) -> Result<()> {
+        Ok(self.store.peer_has(doc, heads)?)
+    }
+
+    fn redeem_invite(
+        &mut self,
+        community: &str,
+        peer: &[u8; 32],
+        secret: &Hash,
+    ) -> Result<Result<(), String>> {
+        let key = self.key;
+        let peer_hex = hex(peer);
+        let r = self.store.write(|w| -> Result<Result<(), String>> {
+            if let Err(reason) = w.redeem_invite(secret, community, &peer_hex, now_ms())? {
+                return Ok(Err(reason));
+            }
+            append_op(
+                w,
+                key,
+                community,
+                OpKind::Add {
+                    member: *peer,
+                    role: Role::Member,
+                },
+                "add member",
+            )?;
+            Ok(Ok(()))
+        });
+        match r {
+            // This node is not (or no longer) an admin: say why, and roll
+            // back the redeemed invitation with the rest.
+            Err(CoreError::Denied(d)) => Ok(Err(d.to_string())),
+            other => other,
+        }
+    }
+}
