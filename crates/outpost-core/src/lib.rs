@@ -34,6 +34,7 @@ mod home;
 mod items;
 mod join;
 mod keys;
+mod markdown;
 mod membership;
 mod open;
 mod protocols;

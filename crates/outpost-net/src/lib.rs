@@ -75,8 +75,6 @@ pub enum NetError {
     Bind(String),
     #[error("could not reach {peer}: {reason}")]
     Connect { peer: String, reason: String },
-    #[error("sync with {peer} failed: {reason}")]
-    Session { peer: String, reason: String },
     #[error("{0}")]
     Config(String),
 }

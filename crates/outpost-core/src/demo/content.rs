@@ -1,43 +1,16 @@
-//! The demo community: realistic rural-practice content so a new user sees
-//! what a living community of practice looks like, and the generator the
-//! benchmarks and crash tests use to make many plausible cases.
-//!
-//! All content is fictional and de-identified (age bands, no names, no dates).
+//! What the demo community holds: colleagues, cases, questions, protocols,
+//! replies and outcomes, written to read like a real district's exchange.
 
-use crate::{Outpost, Result, now_ms};
-use automerge::ActorId;
-use outpost_model::{
-    AgeBand, CaseStatus, ItemDoc, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol,
-    NewQuestion, ProtocolStatus, Setting, Sex, new_community_doc, new_item_doc,
-};
-use outpost_sync::membership::{Op, OpKind, Role};
-use serde::Serialize;
+use outpost_model::{AgeBand, ProtocolStatus, Setting, Sex};
 
-const DEMO_META: &str = "demo_community";
-const DAY: i64 = 86_400_000;
-
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Serialize)]
-/// The demo community, as [`Outpost::demo`] left it.
-pub struct DemoSummary {
-    /// Its id.
-    pub community: String,
-    /// Its name.
-    pub name: String,
-    /// Items in it.
-    pub items: usize,
-    /// Made now (false: it was already here).
-    pub created: bool,
+pub(super) struct Colleague {
+    pub(super) name: &'static str,
+    pub(super) profession: &'static str,
+    pub(super) region: &'static str,
+    pub(super) expertise: &'static [&'static str],
 }
 
-struct Colleague {
-    name: &'static str,
-    profession: &'static str,
-    region: &'static str,
-    expertise: &'static [&'static str],
-}
-
-const COLLEAGUES: &[Colleague] = &[
+pub(super) const COLLEAGUES: &[Colleague] = &[
     Colleague {
         name: "Dr Amina Yusuf",
         profession: "General practitioner",
@@ -64,7 +37,7 @@ const COLLEAGUES: &[Colleague] = &[
     },
 ];
 
-type Case = (
+pub(super) type Case = (
     &'static str,
     &'static str,
     &'static str,
@@ -77,7 +50,7 @@ type Case = (
 );
 
 /// (title, presenting, history, findings, age, sex, setting, ask, tags)
-const CASES: &[Case] = &[
+pub(super) const CASES: &[Case] = &[
     (
         "Febrile toddler with petechial rash, 3 h from transfer",
         "Fever 39.4 °C for 12 hours, irritable, new non-blanching spots on the legs noticed by the parent this morning.",
@@ -212,7 +185,7 @@ const CASES: &[Case] = &[
     ),
 ];
 
-type Question = (
+pub(super) type Question = (
     &'static str,
     &'static str,
     &'static [&'static str],
@@ -220,7 +193,7 @@ type Question = (
 );
 
 /// (title, body, tags, answers)
-const QUESTIONS: &[Question] = &[
+pub(super) const QUESTIONS: &[Question] = &[
     (
         "Storing oxytocin without a reliable fridge",
         "Our clinic loses power most afternoons. How are others keeping oxytocin effective? Is carbetocin worth the cost?",
@@ -310,7 +283,7 @@ const QUESTIONS: &[Question] = &[
     ),
 ];
 
-type Protocol = (
+pub(super) type Protocol = (
     &'static str,
     &'static str,
     ProtocolStatus,
@@ -318,7 +291,7 @@ type Protocol = (
     &'static [&'static str],
 );
 
-const PROTOCOLS: &[Protocol] = &[
+pub(super) const PROTOCOLS: &[Protocol] = &[
     (
         "Sepsis in children: first hour in a remote clinic",
         "# Sepsis in children: first hour\n\n## Recognise\n- Fever or hypothermia **and** any of: altered behaviour, CRT > 3 s, RR or HR above the age threshold, non-blanching rash.\n\n## Act in the first hour\n1. High-flow oxygen if SpO2 < 94 %.\n2. IV or IO access; blood glucose.\n3. Ceftriaxone 80 mg/kg (max 2 g) IV/IM/IO.\n4. Fluid bolus 10 mL/kg 0.9 % saline; reassess after each bolus.\n5. Call retrieval early.\n\n## While waiting\n- Observations every 15 minutes on a PEWS chart.\n- Keep the child warm; involve the parents.\n",
@@ -377,7 +350,7 @@ const PROTOCOLS: &[Protocol] = &[
     ),
 ];
 
-const REPLIES: &[&str] = &[
+pub(super) const REPLIES: &[&str] = &[
     "Give the first dose of antibiotics now; every hour of delay matters more than the transfer logistics.",
     "We have seen the same thing twice this year. Repeat the observations every 15 minutes and call retrieval early.",
     "Agree with the plan. Document your reasoning and the time of each phone call.",
@@ -385,301 +358,8 @@ const REPLIES: &[&str] = &[
     "I would observe for at least 12 hours before discharge, given the distance home.",
 ];
 
-const OUTCOMES: &[&str] = &[
+pub(super) const OUTCOMES: &[&str] = &[
     "Transferred after the first antibiotic dose; recovered fully and was home after 5 days.",
     "Serial ECGs and a repeat at 3 hours were unchanged; the district team confirmed NSTEMI on troponin. Doing well.",
     "No envenomation after 12 hours of observation; discharged with safety-netting advice.",
 ];
-
-fn actor_for(i: usize) -> ActorId {
-    // Demo colleagues are not devices: they get fixed, recognisable actor ids.
-    let mut bytes = [0u8; 32];
-    bytes[0] = 0xde;
-    bytes[1] = 0x30;
-    bytes[31] = i as u8 + 1;
-    ActorId::from(bytes.as_slice())
-}
-
-fn profile_of(c: &Colleague) -> MemberProfile {
-    MemberProfile {
-        name: c.name.into(),
-        profession: Some(c.profession.into()),
-        region: Some(c.region.into()),
-        expertise: c.expertise.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
-fn tags(t: &[&str]) -> Vec<String> {
-    t.iter().map(|s| s.to_string()).collect()
-}
-
-impl Outpost {
-    /// Seeds the demo community (once; later calls return the existing one).
-    pub fn demo(&mut self) -> Result<DemoSummary> {
-        if let Some(id) = self.store.meta(DEMO_META)?
-            && let Ok(c) = self.community(&id)
-        {
-            let items = self.store.list(&outpost_store::ListFilter {
-                community: Some(id.clone()),
-                limit: Some(10_000),
-                ..Default::default()
-            })?;
-            return Ok(DemoSummary {
-                community: id,
-                name: c.name,
-                items: items.len(),
-                created: false,
-            });
-        }
-        let now = now_ms();
-        let me = self.actor.clone();
-        let my_profile = self.profile.clone();
-        let mut nonce = [0u8; 16];
-        nonce.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..]);
-        let (community_id, genesis) = outpost_sync::membership::genesis(
-            self.key.signing(),
-            "Remote & Rural Emergency Care",
-            nonce,
-            now - 60 * DAY,
-        )?;
-        let colleagues: Vec<(ActorId, MemberProfile)> = COLLEAGUES
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (actor_for(i), profile_of(c)))
-            .collect();
-        let mut community = new_community_doc(
-            me.clone(),
-            &community_id,
-            &genesis,
-            &my_profile,
-            now - 60 * DAY,
-            &NewCommunity {
-                name: "Remote & Rural Emergency Care".into(),
-                domain: "Recognising and stabilising emergencies far from a hospital: what to do in the first hours, \
-                         when to transfer, and how to keep patients safe on the way."
-                    .into(),
-                charter: Some(
-                    "1. Share cases de-identified: age bands, no names, no dates, no places smaller than a district.\n\
-                     2. Ask early; there are no silly questions.\n\
-                     3. Close the loop: post the outcome of every case you share.\n\
-                     4. Protocols are drafts until two members from different sites endorse them."
-                        .into(),
-                ),
-            },
-        )?;
-        // The founder (this device) adds each colleague with a signed op;
-        // each colleague then publishes a profile.
-        let mut deps = vec![outpost_sync::membership::op_hash(&genesis)];
-        for (i, (actor, profile)) in colleagues.iter().enumerate() {
-            let at = now - (55 - i as i64) * DAY;
-            let mut key = [0u8; 32];
-            key.copy_from_slice(actor.to_bytes());
-            let role = if i == 2 { Role::Admin } else { Role::Member };
-            let op = outpost_sync::membership::sign(
-                self.key.signing(),
-                &Op {
-                    community: community_id.clone(),
-                    kind: OpKind::Add { member: key, role },
-                    deps: deps.clone(),
-                    time: at,
-                },
-            )?;
-            deps = vec![outpost_sync::membership::op_hash(&op)];
-            community.automerge_mut().set_actor(me.clone());
-            community.add_op(&op, "add member", at)?;
-            community.automerge_mut().set_actor(actor.clone());
-            community.set_own_profile(profile, at)?;
-        }
-        let mut docs: Vec<(String, &'static str, ItemDoc)> = Vec::new();
-        let colleague = |n: usize| &colleagues[n % colleagues.len()];
-        let mut t = now - 70 * DAY;
-        let mut next = |step: i64| {
-            t += step;
-            t
-        };
-        for (n, (title, presenting, history, findings, age, sex, setting, ask, tg)) in
-            CASES.iter().enumerate()
-        {
-            let (author, profile) = if n % 3 == 0 {
-                (&me, &my_profile)
-            } else {
-                (&colleague(n).0, &colleague(n).1)
-            };
-            let item = NewItem::Case(NewCase {
-                title: title.to_string(),
-                presenting: presenting.to_string(),
-                ask: ask.to_string(),
-                age_band: Some(*age),
-                sex: Some(*sex),
-                setting: Some(*setting),
-                history: Some(history.to_string()),
-                findings: Some(findings.to_string()),
-                tags: tags(tg),
-            });
-            let id = uuid::Uuid::new_v4().to_string();
-            let mut doc = new_item_doc(
-                author.clone(),
-                &id,
-                &community_id,
-                profile,
-                next(2 * DAY),
-                &item,
-            )?;
-            for r in 0..(n % 3 + 1) {
-                let (a, p) = colleague(n + r + 1);
-                doc.automerge_mut().set_actor(a.clone());
-                doc.add_reply(
-                    &uuid::Uuid::new_v4().to_string(),
-                    p,
-                    next(DAY / 6),
-                    REPLIES[(n + r) % REPLIES.len()],
-                )?;
-            }
-            if let Some(outcome) = OUTCOMES.get(n) {
-                doc.automerge_mut().set_actor(author.clone());
-                doc.set_outcome(outcome, next(DAY))?;
-                doc.set_case_status(CaseStatus::Resolved, next(DAY / 24))?;
-            }
-            docs.push((id, "case", doc));
-        }
-        for (n, (title, body, tg, answers)) in QUESTIONS.iter().enumerate() {
-            let (author, profile) = if n % 4 == 1 {
-                (&me, &my_profile)
-            } else {
-                (&colleague(n + 2).0, &colleague(n + 2).1)
-            };
-            let item = NewItem::Question(NewQuestion {
-                title: title.to_string(),
-                body: body.to_string(),
-                tags: tags(tg),
-            });
-            let id = uuid::Uuid::new_v4().to_string();
-            let mut doc = new_item_doc(
-                author.clone(),
-                &id,
-                &community_id,
-                profile,
-                next(DAY * 3 / 2),
-                &item,
-            )?;
-            let mut first_answer = None;
-            for (k, text) in answers.iter().enumerate() {
-                let pick = if author == &me {
-                    colleague(n + k)
-                } else {
-                    colleague(n + k + 3)
-                };
-                let (a, p) = if &pick.0 == author {
-                    colleague(n + k + 1)
-                } else {
-                    pick
-                };
-                let aid = uuid::Uuid::new_v4().to_string();
-                doc.automerge_mut().set_actor(a.clone());
-                doc.add_answer(&aid, p, next(DAY / 8), text)?;
-                first_answer.get_or_insert(aid.clone());
-                doc.automerge_mut()
-                    .set_actor(colleague(n + k + 2).0.clone());
-                doc.mark_helpful(&aid, next(DAY / 24))?;
-            }
-            if let Some(aid) = first_answer.filter(|_| n % 2 == 0) {
-                doc.automerge_mut().set_actor(author.clone());
-                doc.accept_answer(&aid, next(DAY / 4))?;
-            }
-            docs.push((id, "question", doc));
-        }
-        for (n, (title, body, status, tg, refs)) in PROTOCOLS.iter().enumerate() {
-            let (author, profile) = if n % 2 == 0 {
-                (&me, &my_profile)
-            } else {
-                (&colleague(n).0, &colleague(n).1)
-            };
-            let item = NewItem::Protocol(NewProtocol {
-                title: title.to_string(),
-                body: body.to_string(),
-                review_date: Some(format!("2027-{:02}-01", n + 2)),
-                references: refs.iter().map(|s| s.to_string()).collect(),
-                tags: tags(tg),
-            });
-            let id = uuid::Uuid::new_v4().to_string();
-            let mut doc = new_item_doc(
-                author.clone(),
-                &id,
-                &community_id,
-                profile,
-                next(DAY),
-                &item,
-            )?;
-            let (a, p) = colleague(n + 1);
-            doc.automerge_mut().set_actor(a.clone());
-            doc.set_protocol_body(
-                &format!(
-                    "{body}\n_Reviewed by {} for use in {}._\n",
-                    p.name,
-                    p.region.as_deref().unwrap_or("")
-                ),
-                next(DAY / 2),
-            )?;
-            doc.add_comment(
-                &uuid::Uuid::new_v4().to_string(),
-                p,
-                next(DAY / 8),
-                "Checked the doses against our formulary; they match. Happy to endorse after one more reviewer.",
-            )?;
-            if *status != ProtocolStatus::Draft {
-                doc.automerge_mut().set_actor(author.clone());
-                doc.set_protocol_status(*status, next(DAY / 4))?;
-            }
-            docs.push((id, "protocol", doc));
-        }
-        let items = docs.len();
-        let cid = community_id.clone();
-        self.store.write(|w| -> Result<()> {
-            w.insert(&cid, "community", community.automerge_mut())?;
-            for (id, kind, doc) in &mut docs {
-                w.insert(id, kind, doc.automerge_mut())?;
-            }
-            Ok(())
-        })?;
-        self.store.set_meta(DEMO_META, &community_id)?;
-        let name = self.community(&community_id)?.name;
-        Ok(DemoSummary {
-            community: community_id,
-            name,
-            items,
-            created: true,
-        })
-    }
-}
-
-/// `n` plausible, varied case presentations (deterministic for a seed), for
-/// benchmarks and stress tests. Each is about `CASES`' typical size.
-pub fn generate_cases(n: usize, seed: u64) -> Vec<NewItem> {
-    let mut rng = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
-    (0..n)
-        .map(|i| {
-            let a = &CASES[(next() % CASES.len() as u64) as usize];
-            let b = &CASES[(next() % CASES.len() as u64) as usize];
-            let r = REPLIES[(next() % REPLIES.len() as u64) as usize];
-            NewItem::Case(NewCase {
-                title: format!("{} (case {i})", a.0),
-                presenting: format!("{} {}", a.1, b.1),
-                ask: format!("{} {}", a.7, r),
-                age_band: Some(a.4),
-                sex: Some(a.5),
-                setting: Some(b.6),
-                history: Some(format!("{} {}", a.2, b.2)),
-                findings: Some(format!("{} {}", a.3, b.3)),
-                tags: tags(a.8),
-            })
-        })
-        .collect()
-}
