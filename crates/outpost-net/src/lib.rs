@@ -91,7 +91,7 @@ pub struct Stats {
     pub docs_out: AtomicU64,
 }
 
-/// A finished session, as `sync` reports it.
+/// A finished session, as `sync --once` reports it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Report {
     pub peer: String,
@@ -172,20 +172,9 @@ enum Input {
     Eof,
 }
 
-/// Frames read from a peer and not yet handled, at most: the reader waits
-/// (and QUIC flow control stops the peer) beyond this, so a peer that
-/// sends faster than the store writes cannot fill memory.
-const FRAMES_IN: usize = 64;
-/// Encoded frames waiting to be written to a peer, at most: the worker
-/// waits beyond this, so a peer that asks for much and never reads holds
-/// at most this many frames here.
-const FRAMES_OUT: usize = 64;
-
 /// Messages applied together at most (one transaction on the handler side).
 const MAX_BURST: usize = 256;
 
-/// Live sessions' channels for local changes. These come from this
-/// device's own change feed, never from a peer, so they are not bounded.
 type Registry = Arc<Mutex<HashMap<EndpointId, mpsc::UnboundedSender<Input>>>>;
 
 #[derive(Clone)]
@@ -391,15 +380,13 @@ async fn drive(
 ) -> Report {
     let peer = conn.remote_id();
     let stats = Arc::new(Stats::default());
-    let (in_tx, in_rx) = mpsc::channel::<Input>(FRAMES_IN);
-    let (local_tx, local_rx) = mpsc::unbounded_channel::<Input>();
-    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(FRAMES_OUT);
+    let (in_tx, in_rx) = mpsc::unbounded_channel::<Input>();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     if mode == Mode::Live
         && let Ok(mut m) = shared.live.lock()
     {
-        m.insert(peer, local_tx.clone());
+        m.insert(peer, in_tx.clone());
     }
-    drop(local_tx);
 
     // Reader: bytes → frames → worker. A bad frame aborts this session only.
     let reader_stats = stats.clone();
@@ -417,29 +404,29 @@ async fn drive(
                         match decoder.next_msg() {
                             Ok(Some(msg)) => {
                                 let len = frame_len.ok().flatten().unwrap_or(0) + 4;
-                                if reader_tx.send(Input::Msg(msg, len)).await.is_err() {
+                                if reader_tx.send(Input::Msg(msg, len)).is_err() {
                                     return;
                                 }
                             }
                             Ok(None) => break,
                             Err(e) => {
-                                let _ = reader_tx.send(Input::Abort(e.to_string())).await;
+                                let _ = reader_tx.send(Input::Abort(e.to_string()));
                                 return;
                             }
                         }
                     }
                 }
                 Ok(None) => {
-                    let end = if decoder.pending() > 0 {
-                        Input::Abort("connection ended inside a frame".into())
+                    if decoder.pending() > 0 {
+                        let _ =
+                            reader_tx.send(Input::Abort("connection ended inside a frame".into()));
                     } else {
-                        Input::Eof
-                    };
-                    let _ = reader_tx.send(end).await;
+                        let _ = reader_tx.send(Input::Eof);
+                    }
                     return;
                 }
                 Err(e) => {
-                    let _ = reader_tx.send(Input::Abort(format!("read: {e}"))).await;
+                    let _ = reader_tx.send(Input::Abort(format!("read: {e}")));
                     return;
                 }
             }
@@ -466,14 +453,8 @@ async fn drive(
     // Worker: the handler, off the async threads (it touches SQLite).
     let worker_stats = stats.clone();
     let progress = shared.progress.clone();
-    let rt = tokio::runtime::Handle::current();
     let worker = tokio::task::spawn_blocking(move || {
-        let inputs = Inputs {
-            rt,
-            frames: in_rx,
-            local: local_rx,
-        };
-        worker(handler, inputs, out_tx, worker_stats, mode, peer, progress)
+        worker(handler, in_rx, out_tx, worker_stats, mode, peer, progress)
     });
     let (converged, error) = worker
         .await
@@ -490,36 +471,10 @@ async fn drive(
     stats.report(&peer, converged, error)
 }
 
-/// What a session's worker reads: the peer's frames (bounded) and this
-/// device's local changes.
-struct Inputs {
-    rt: tokio::runtime::Handle,
-    frames: mpsc::Receiver<Input>,
-    local: mpsc::UnboundedReceiver<Input>,
-}
-
-impl Inputs {
-    /// The next input, waiting for either kind; None once both are closed.
-    fn next(&mut self) -> Option<Input> {
-        let (frames, local) = (&mut self.frames, &mut self.local);
-        self.rt.block_on(async {
-            tokio::select! {
-                Some(i) = frames.recv() => Some(i),
-                Some(i) = local.recv() => Some(i),
-                else => None,
-            }
-        })
-    }
-
-    fn try_frame(&mut self) -> Option<Input> {
-        self.frames.try_recv().ok()
-    }
-}
-
 fn worker(
     mut handler: Box<dyn PeerHandler>,
-    mut input: Inputs,
-    output: mpsc::Sender<Vec<u8>>,
+    mut input: mpsc::UnboundedReceiver<Input>,
+    output: mpsc::UnboundedSender<Vec<u8>>,
     stats: Arc<Stats>,
     mode: Mode,
     peer: EndpointId,
@@ -536,7 +491,7 @@ fn worker(
             if matches!(m, Msg::Doc { .. }) {
                 stats.docs_out.fetch_add(1, Ordering::Relaxed);
             }
-            if output.blocking_send(frame).is_err() {
+            if output.send(frame).is_err() {
                 return Err("connection closed".into());
             }
         }
@@ -546,8 +501,7 @@ fn worker(
         if let Ok(frame) = encode(&Msg::Bye {
             reason: reason.to_string(),
         }) {
-            // Best effort: a peer that stopped reading gets no goodbye.
-            let _ = output.try_send(frame);
+            let _ = output.send(frame);
         }
     };
     let mut error = handler.start().and_then(&send).err();
@@ -561,7 +515,7 @@ fn worker(
         }
         let next = match pending.take() {
             Some(i) => i,
-            None => match input.next() {
+            None => match input.blocking_recv() {
                 Some(i) => i,
                 None => break,
             },
@@ -579,15 +533,13 @@ fn worker(
                 // and hand it over as one burst.
                 let mut burst = vec![(msg, len)];
                 while burst.len() < MAX_BURST {
-                    match input.try_frame() {
-                        Some(Input::Msg(m, l)) if !matches!(m, Msg::Bye { .. }) => {
-                            burst.push((m, l))
-                        }
-                        Some(other) => {
+                    match input.try_recv() {
+                        Ok(Input::Msg(m, l)) if !matches!(m, Msg::Bye { .. }) => burst.push((m, l)),
+                        Ok(other) => {
                             pending = Some(other);
                             break;
                         }
-                        None => break,
+                        Err(_) => break,
                     }
                 }
                 for (m, l) in &burst {
