@@ -4,9 +4,16 @@
 //!   UI's npm packages), build the UI and the desktop app, and launch it; its
 //!   first run offers the demo community. `cargo xtask run ARGS` runs the
 //!   `outpost` CLI with ARGS instead.
-//! * `cargo xtask test`  — everything the project checks: formatting, clippy
-//!   with warnings as errors, the UI's type check, Vitest, every Rust test
-//!   (the real desktop app under Xvfb included) and the browser tests.
+//! * `cargo xtask check` — the fast loop (about three minutes on a warm
+//!   build): formatting, unused dependencies (cargo-machete), the UI's type
+//!   check and Vitest, clippy with warnings as errors, rustdoc with warnings
+//!   as errors for the library crates, every unit test, and the integration
+//!   tests that need nothing beyond cargo and take seconds (see
+//!   [`SKIPPED_BY_CHECK`]). Installs no system packages and starts no
+//!   display, keyring or browser.
+//! * `cargo xtask test`  — everything the project checks: all of `check`,
+//!   every Rust test (the real desktop app under Xvfb, the real keychain, the
+//!   crash and CLI tests included) and the browser tests.
 //! * `cargo xtask bench` — the benchmarks; writes `BENCHMARKS.md`.
 
 use anyhow::{Context, Result, bail};
@@ -19,15 +26,20 @@ fn main() -> Result<()> {
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
         Some("run") => run(&root, &args[1..]),
+        Some("check") => check(&root),
         Some("test") => test(&root),
         Some("bench") => bench(&root),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench>\n");
+            eprintln!("usage: cargo xtask <run|check|test|bench>\n");
             eprintln!(
                 "  run         build and launch the desktop app (demo community offered on first run)"
             );
             eprintln!("  run ARGS    run the outpost CLI with ARGS");
-            eprintln!("  test        fmt check, clippy -D warnings, UI checks, every test");
+            eprintln!(
+                "  check       the fast loop: fmt, unused deps, UI checks, clippy, rustdoc, \
+                 unit tests and the quick integration tests (no Xvfb, keychain, browsers)"
+            );
+            eprintln!("  test        everything: all of check, every test, the browser tests");
             eprintln!("  bench       run the benchmarks and record them in BENCHMARKS.md");
             bail!("unknown or missing task")
         }
@@ -216,20 +228,200 @@ fn npm(root: &Path, name: &str, args: &[&str]) -> Result<()> {
     )
 }
 
-/// tauri-driver (pinned to 2.x: crates.io's newest is a 3.0 alpha), the
-/// WebDriver front for the real app's tests.
-fn ensure_tauri_driver() -> Result<()> {
+/// Installs `tool` from crates.io (`cargo install ARGS --locked`) unless it
+/// is on PATH or in cargo's bin directory already.
+fn ensure_cargo_tool(tool: &str, args: &[&str]) -> Result<()> {
     let cargo_bin = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .map(|h| h.join("bin/tauri-driver"));
-    if has_command("tauri-driver") || cargo_bin.is_some_and(|p| p.is_file()) {
+        .map(|h| h.join("bin").join(tool));
+    if has_command(tool) || cargo_bin.is_some_and(|p| p.is_file()) {
         return Ok(());
     }
     step(
-        "cargo install tauri-driver",
-        cargo().args(["install", "tauri-driver", "--version", "^2", "--locked"]),
+        &format!("cargo install {tool}"),
+        cargo().arg("install").args(args).arg("--locked"),
     )
+}
+
+/// tauri-driver (pinned to 2.x: crates.io's newest is a 3.0 alpha), the
+/// WebDriver front for the real app's tests.
+fn ensure_tauri_driver() -> Result<()> {
+    ensure_cargo_tool("tauri-driver", &["tauri-driver", "--version", "^2"])
+}
+
+/// cargo-machete, which finds dependencies no source file uses. False
+/// positives (a crate used only through a macro, a dependency only a
+/// feature enables) are listed in that crate's
+/// `[package.metadata.cargo-machete] ignored = [...]`.
+fn ensure_cargo_machete() -> Result<()> {
+    ensure_cargo_tool("cargo-machete", &["cargo-machete"])
+}
+
+/// Debian packages only the tests `check` skips need (a real window, a real
+/// keychain, a browser); the rest are needed to build.
+const TEST_ONLY_PACKAGES: &[&str] = &[
+    "dbus-daemon",
+    "dbus-bin",
+    "gnome-keyring",
+    "xvfb",
+    "webkit2gtk-driver",
+    "chromium",
+];
+
+/// `check` installs nothing system-wide; on a Debian system it says up front
+/// which build prerequisites are missing (the build would fail later with a
+/// less helpful message).
+fn warn_missing_build_packages() {
+    if !has_command("dpkg-query") {
+        return;
+    }
+    let missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(_, package)| !TEST_ONLY_PACKAGES.contains(package))
+        .filter(|(probe, package)| match probe {
+            Probe::Command(cmd) => !has_command(cmd),
+            Probe::Package => !has_package(package),
+        })
+        .map(|(_, p)| *p)
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: missing system packages {missing:?}; the build may fail \
+             (`cargo xtask test` or `cargo xtask run` installs them)"
+        );
+    }
+}
+
+/// The crates whose API docs must build without warnings (broken intra-doc
+/// links and the like): the libraries, not the front ends.
+const DOC_CRATES: &[&str] = &[
+    "outpost-model",
+    "outpost-sync",
+    "outpost-store",
+    "outpost-net",
+    "outpost-scan",
+    "outpost-core",
+];
+
+/// Integration test targets `check` leaves to `test`, and why: two need
+/// more than cargo (a display and browser driver, a D-Bus session with a
+/// keyring); three drive the real `outpost` binary hundreds of times, and
+/// each run derives an Argon2id key (about half a second in a debug
+/// build), which takes minutes. Every other test target runs in `check`.
+const SKIPPED_BY_CHECK: &[(&str, &str)] = &[
+    (
+        "desktop",
+        "needs Xvfb, tauri-driver and WebKitWebDriver (the real app)",
+    ),
+    (
+        "keychain",
+        "needs a private D-Bus session and gnome-keyring",
+    ),
+    ("crash", "slow: 200+ SIGKILLs of the real binary (~5 min)"),
+    (
+        "cli",
+        "slow: every command through the real binary (~2 min)",
+    ),
+    (
+        "cli_sync",
+        "slow: real `serve`s syncing through the binary (~1.5 min)",
+    ),
+];
+
+/// Every integration test target of the workspace's crates (`tests/*.rs`
+/// and `tests/*/main.rs` of each member), by name.
+fn integration_tests(root: &Path) -> Result<Vec<String>> {
+    let mut members = vec![root.join("src-tauri"), root.join("tests")];
+    for entry in std::fs::read_dir(root.join("crates"))? {
+        members.push(entry?.path());
+    }
+    let mut names = Vec::new();
+    for member in members {
+        let Ok(entries) = std::fs::read_dir(member.join("tests")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            let target = if path.is_dir() {
+                path.join("main.rs").is_file()
+            } else {
+                path.extension().is_some_and(|e| e == "rs")
+            };
+            let name = path.file_stem().and_then(|n| n.to_str());
+            if let (true, Some(name)) = (target, name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Steps `check` and `test` share, in order: formatting, unused
+/// dependencies, the UI's type check and Vitest, the UI build the desktop
+/// crate embeds, clippy, rustdoc.
+fn common_checks(root: &Path, always_build_ui: bool) -> Result<()> {
+    step(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    step(
+        "cargo machete (unused dependencies)",
+        cargo().arg("machete"),
+    )?;
+    npm(root, "svelte-check (ui types)", &["run", "check"])?;
+    npm(root, "vitest (ui components)", &["test"])?;
+    // The desktop crate embeds ui/dist, so the UI is built before any cargo
+    // step; the fast loop reuses an existing build.
+    if always_build_ui || !root.join("ui/dist/index.html").is_file() {
+        npm(root, "build the UI", &["run", "build"])?;
+    }
+    step(
+        "cargo clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    let mut rustdocflags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();
+    rustdocflags.push_str(" -D warnings");
+    let mut doc = cargo();
+    doc.args(["doc", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", rustdocflags.trim());
+    for c in DOC_CRATES {
+        doc.args(["-p", c]);
+    }
+    step("cargo doc -D warnings (library crates)", &mut doc)
+}
+
+fn check(root: &Path) -> Result<()> {
+    warn_missing_build_packages();
+    ensure_components()?;
+    ensure_npm_packages(root)?;
+    ensure_cargo_machete()?;
+    common_checks(root, false)?;
+    // Tests that run the real binary (privacy) find it built here rather
+    // than each building it under cargo's lock.
+    step(
+        "build the outpost binary",
+        cargo().args(["build", "--locked", "-p", "outpost-cli"]),
+    )?;
+    let mut test = cargo();
+    test.args(["test", "--workspace", "--locked", "--lib", "--bins"]);
+    for name in integration_tests(root)? {
+        if let Some((_, why)) = SKIPPED_BY_CHECK.iter().find(|(skip, _)| *skip == name) {
+            eprintln!("    skipping test target `{name}` ({why}); `cargo xtask test` runs it");
+        } else {
+            test.args(["--test", &name]);
+        }
+    }
+    step("cargo test (unit and cheap integration tests)", &mut test)
 }
 
 fn run(root: &Path, extra: &[String]) -> Result<()> {
@@ -267,30 +459,12 @@ fn test(root: &Path) -> Result<()> {
     ensure_components()?;
     ensure_npm_packages(root)?;
     ensure_tauri_driver()?;
-    step(
-        "cargo fmt --check",
-        cargo().args(["fmt", "--all", "--check"]),
-    )?;
-    npm(root, "svelte-check (ui types)", &["run", "check"])?;
-    npm(root, "vitest (ui components)", &["test"])?;
-    // The desktop crate embeds ui/dist, so the UI is built before any cargo step.
-    npm(root, "build the UI", &["run", "build"])?;
+    ensure_cargo_machete()?;
+    common_checks(root, true)?;
     npm(
         root,
         "build the UI for browser tests",
         &["run", "build:e2e"],
-    )?;
-    step(
-        "cargo clippy",
-        cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]),
     )?;
     step(
         "build the outpost and desktop binaries",
@@ -382,4 +556,24 @@ fn machine() -> String {
     format!(
         "- CPU: {cpu}, {cores} cores available\n- Memory: {mem}\n- {rustc}\n- Date: {date}\n- Storage: the machine's root filesystem (fsync on every commit: `synchronous=FULL`)"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The targets `check` skips exist (a renamed test file would otherwise
+    /// quietly join the fast loop), and discovery finds test targets.
+    #[test]
+    fn skipped_test_targets_exist() {
+        let root = root().expect("workspace root");
+        let targets = integration_tests(&root).expect("list test targets");
+        for (name, _) in SKIPPED_BY_CHECK {
+            assert!(
+                targets.iter().any(|t| t == name),
+                "`check` skips test target `{name}`, which no crate has: {targets:?}"
+            );
+        }
+        assert!(targets.iter().any(|t| t == "architecture"), "{targets:?}");
+    }
 }
