@@ -395,7 +395,10 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(crate::markdown::slug("Chest pain: 54M, ?ACS"), "chest-pain-54m-acs");
+        assert_eq!(
+            crate::markdown::slug("Chest pain: 54M, ?ACS"),
+            "chest-pain-54m-acs"
+        );
         assert_eq!(crate::markdown::slug("¿¿"), "item");
     }
 }

@@ -53,7 +53,7 @@ pub use home::resolve_home;
 pub use items::PostRef;
 pub use join::Joined;
 pub use keys::{MIN_PASSPHRASE, Unlock, check_new_passphrase};
-pub use membership::{Invitation, MAX_INVITE_TTL, MIN_INVITE_TTL, MemberInfo};
+pub use membership::{DEFAULT_INVITE_TTL, Invitation, MAX_INVITE_TTL, MIN_INVITE_TTL, MemberInfo};
 pub use open::{HomeState, LockKind};
 pub use protocols::ProtocolSaved;
 pub use read::{HistoryLine, ItemDetail};

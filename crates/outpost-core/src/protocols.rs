@@ -42,7 +42,7 @@ impl Outpost {
     }
 
     /// Saves an editor's text, derived from the body at `base` (hex heads
-    /// from [`ItemDetail::heads`] or the last [`ProtocolSaved::mine`]),
+    /// from [`crate::ItemDetail::heads`] or the last [`ProtocolSaved::mine`]),
     /// merging it with whatever other members changed since.
     pub fn protocol_save(
         &mut self,
