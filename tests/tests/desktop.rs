@@ -22,7 +22,8 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 fn wrong_then_right(app: &App, field: &str, button: &str) {
     app.type_into(field, "not the passphrase").unwrap();
     app.click_button(button).unwrap();
-    app.wait_for_text("main", "wrong passphrase", Duration::from_secs(30))
+    // The backend's code, read through the locale file.
+    app.wait_for_text("main", "Wrong passphrase", Duration::from_secs(30))
         .unwrap();
     app.screenshot(&format!("wrong-passphrase-{}", &field[1..]))
         .unwrap();
@@ -113,6 +114,43 @@ fn create_a_case_find_it_in_search_and_see_it_in_the_list() {
     )
     .unwrap();
     app.screenshot("cases-list").unwrap();
+
+    // A question with an answer and none accepted (asked and answered
+    // from the CLI beside the running app) is found by the status filter.
+    let community = home.json(&["community", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = home.json(&[
+        "question",
+        "ask",
+        "--community",
+        &community,
+        "--title",
+        "Spacer technique for toddlers?",
+        "--body",
+        "Mask or mouthpiece under four?",
+    ]);
+    let qid = q["id"].as_str().unwrap().to_string();
+    home.json(&["answer", &qid, "Mask until about four."]);
+    app.click_button("Questions").unwrap();
+    let pick = |status: &str| {
+        app.session
+            .execute(
+                "const s = document.querySelector('#list-status'); s.value = arguments[0]; \
+                 s.dispatchEvent(new Event('change', { bubbles: true })); return s.value",
+                vec![serde_json::json!(status)],
+            )
+            .unwrap()
+    };
+    assert_eq!(pick("answered"), "answered");
+    app.wait_for_text(
+        "[data-testid=item-list]",
+        "Spacer technique for toddlers?",
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    app.screenshot("questions-answered").unwrap();
     app.quit();
 
     // It is in the real store, as the CLI sees it.
