@@ -80,6 +80,26 @@ pub enum Msg {
 }
 
 impl Msg {
+    /// A one-line description for logs: the kind, the document and the
+    /// sizes, never the content.
+    pub fn summary(&self) -> String {
+        let short = |id: &str| id.chars().take(12).collect::<String>();
+        match self {
+            Msg::Hello { offers, .. } => format!("Hello ({} offers)", offers.len()),
+            Msg::Join { .. } => "Join".into(),
+            Msg::Joined { ok, .. } => format!("Joined ok={ok}"),
+            Msg::Since { since, .. } => format!("Since {since}"),
+            Msg::Changes {
+                docs, up_to, last, ..
+            } => format!("Changes {} docs up_to={up_to} last={last}", docs.len()),
+            Msg::Fetch { docs, .. } => format!("Fetch {} docs", docs.len()),
+            Msg::Doc { id, bytes, .. } => format!("Doc {} ({} B)", short(id), bytes.len()),
+            Msg::Sync { id, msg, .. } => format!("Sync {} ({} B)", short(id), msg.len()),
+            Msg::Synced { .. } => "Synced".into(),
+            Msg::Bye { reason } => format!("Bye {reason}"),
+        }
+    }
+
     pub fn community(&self) -> Option<&str> {
         match self {
             Msg::Hello { .. } | Msg::Bye { .. } => None,

@@ -30,6 +30,11 @@
 //! bookkeeping, as it must: Automerge sync assumes an in-order stream, so a
 //! new connection starts from the shared heads, and a reconnect costs only
 //! what changed since. Memory grows with the documents the session touched.
+//! Documents are loaded afresh from the repo for each message, so changes
+//! that arrived before their parents (Automerge keeps those in a document's
+//! queue and asks for the parents) are kept with the live state and put
+//! back in the queue each time; without that, a Bloom filter false positive
+//! stalls the exchange for good.
 
 mod blooms;
 mod repo;
@@ -245,15 +250,11 @@ impl Session {
             return Ok(());
         }
         let heads: Vec<ChangeHash> = held.iter().map(|h| ChangeHash(*h)).collect();
-        let mut live = DocSync {
-            state: in_sync_at(heads),
-            persisted: repo
-                .sync_state(&self.peer, doc)
-                .map_err(repo_err)?
-                .unwrap_or_default(),
-            last_in: None,
-            last_out: None,
-        };
+        let persisted = repo
+            .sync_state(&self.peer, doc)
+            .map_err(repo_err)?
+            .unwrap_or_default();
+        let mut live = DocSync::new(in_sync_at(heads), persisted);
         live.persist(&self.peer, repo, doc)?;
         self.docs.insert(doc.to_string(), live);
         Ok(())
@@ -455,12 +456,7 @@ impl Session {
                                 .sync_state(&self.peer, &id)
                                 .map_err(repo_err)?
                                 .unwrap_or_default();
-                            v.insert(DocSync {
-                                state: in_sync_at(heads),
-                                persisted,
-                                last_in: None,
-                                last_out: None,
-                            });
+                            v.insert(DocSync::new(in_sync_at(heads), persisted));
                         }
                         out.push(Msg::Doc {
                             community: community.clone(),
@@ -507,9 +503,14 @@ impl Session {
                 let peer_holds_nothing = message.heads.is_empty();
                 let peer = self.peer;
                 let live = live(&mut self.docs, &peer, repo, &id)?;
+                // Changes that came before their parents wait in the
+                // document's queue, which a document loaded afresh lacks.
+                live.requeue_orphans(&mut doc);
+                let arrived: Vec<Vec<u8>> = message.changes.iter().map(<[u8]>::to_vec).collect();
                 doc.sync()
                     .receive_sync_message(&mut live.state, message)
                     .map_err(|e| bad(e.to_string()))?;
+                live.keep_orphans(&mut doc, arrived);
                 let after = doc.get_heads();
                 if after != before {
                     let changes = doc.save_after(&before);

@@ -5,8 +5,8 @@
 use super::{Repo, SessionError, repo_err};
 use crate::membership::Key;
 use crate::wire::Hash;
-use automerge::ChangeHash;
 use automerge::sync::{BloomFilter, Have, State as SyncState};
+use automerge::{AutoCommit, ChangeHash};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
@@ -22,9 +22,57 @@ pub(super) struct DocSync {
     /// The same answer to the same message is not sent twice.
     pub(super) last_in: Option<Hash>,
     pub(super) last_out: Option<Hash>,
+    /// Changes received whose parents have not arrived yet. Automerge
+    /// keeps such changes in the document's queue and asks the peer for
+    /// the parents; the session loads each document afresh from the
+    /// store, so it keeps them here between messages. (A Bloom filter
+    /// false positive — about one change in a hundred — makes the peer
+    /// hold back a parent it believes this side has.)
+    pub(super) orphans: Vec<Vec<u8>>,
 }
 
+/// What a document's waiting changes may hold at most; past it they are
+/// dropped and the peer is asked to start over (it then sends them again).
+pub(super) const MAX_ORPHAN_BYTES: usize = 8 * 1024 * 1024;
+
 impl DocSync {
+    /// A state with nothing in flight or waiting.
+    pub(super) fn new(state: SyncState, persisted: Vec<u8>) -> Self {
+        Self {
+            state,
+            persisted,
+            last_in: None,
+            last_out: None,
+            orphans: Vec::new(),
+        }
+    }
+
+    /// Puts the changes still waiting for their parents back in `doc`'s
+    /// queue (any whose parents are now there are applied).
+    pub(super) fn requeue_orphans(&self, doc: &mut AutoCommit) {
+        for change in &self.orphans {
+            // Each was accepted by Automerge once; one that fails now is
+            // simply asked for again.
+            let _ = doc.load_incremental(change);
+        }
+    }
+
+    /// After a message: while `doc` still has changes waiting for their
+    /// parents, keeps what arrived (with what was kept before), within a
+    /// bound; once nothing waits, forgets them.
+    pub(super) fn keep_orphans(&mut self, doc: &mut AutoCommit, arrived: Vec<Vec<u8>>) {
+        if doc.get_missing_deps(&[]).is_empty() {
+            self.orphans.clear();
+            return;
+        }
+        self.orphans.extend(arrived);
+        if self.orphans.iter().map(Vec::len).sum::<usize>() > MAX_ORPHAN_BYTES {
+            tracing::debug!("dropping changes waiting for their parents; asking for a resend");
+            self.orphans.clear();
+            self.state.needs_reset = true;
+        }
+    }
+
     /// Writes the encoded state (the shared heads) if it changed.
     pub(super) fn persist<R: Repo>(
         &mut self,
@@ -102,12 +150,7 @@ pub(super) fn live<'a, R: Repo>(
                 .map_err(repo_err)?
                 .unwrap_or_default();
             let state = SyncState::decode(&persisted).unwrap_or_default();
-            v.insert(DocSync {
-                state,
-                persisted,
-                last_in: None,
-                last_out: None,
-            })
+            v.insert(DocSync::new(state, persisted))
         }
     })
 }

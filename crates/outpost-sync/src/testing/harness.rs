@@ -586,7 +586,7 @@ impl Harness {
                     .rev()
                     .take(8)
                     .rev()
-                    .map(|s| format!("{}→{} {}", s.from, s.to, describe(&s.msg)))
+                    .map(|s| format!("{}→{} {}", s.from, s.to, s.msg.summary()))
                     .collect();
                 return Err(Chatter {
                     delivered: self.delivered - start,
@@ -657,24 +657,6 @@ pub fn doc_of(msg: &Msg) -> Option<&str> {
     match msg {
         Msg::Doc { id, .. } | Msg::Sync { id, .. } => Some(id),
         _ => None,
-    }
-}
-
-/// A one-line description of a message.
-pub fn describe(msg: &Msg) -> String {
-    match msg {
-        Msg::Hello { offers, .. } => format!("Hello({} offers)", offers.len()),
-        Msg::Since { since, .. } => format!("Since({since})"),
-        Msg::Changes {
-            docs, up_to, last, ..
-        } => format!("Changes({} docs, up_to {up_to}, last {last})", docs.len()),
-        Msg::Fetch { docs, .. } => format!("Fetch({} docs)", docs.len()),
-        Msg::Doc { id, bytes, .. } => format!("Doc({id}, {} bytes)", bytes.len()),
-        Msg::Sync { id, msg, .. } => format!("Sync({id}, {} bytes)", msg.len()),
-        Msg::Synced { .. } => "Synced".into(),
-        Msg::Join { .. } => "Join".into(),
-        Msg::Joined { ok, reason, .. } => format!("Joined({ok}, {reason})"),
-        Msg::Bye { reason } => format!("Bye({reason})"),
     }
 }
 

@@ -39,6 +39,6 @@ mod repo;
 pub use fuzz::{FUZZ_PEER, fuzz_one, fuzz_repo};
 pub use harness::{
     Chatter, Envelope, Fate, Faults, Harness, Link, Mark, Rng, Sent, Traffic, carries_changes,
-    describe, doc_of, id_of, kind,
+    doc_of, id_of, kind,
 };
 pub use repo::{FeedEntry, Invite, MemRepo, Stored, device_id, device_key};
