@@ -175,7 +175,18 @@ enum Input {
 /// Messages applied together at most (one transaction on the handler side).
 const MAX_BURST: usize = 256;
 
-type Registry = Arc<Mutex<HashMap<EndpointId, mpsc::UnboundedSender<Input>>>>;
+/// A one-off sync gives up on a peer that has sent nothing for this long
+/// (a live session waits as long as QUIC keeps the connection up).
+pub const ONCE_SILENCE: Duration = Duration::from_secs(60);
+
+/// Dialing a peer and opening the session's stream give up after this.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Live sessions by peer, each with the number of the session that
+/// registered it: a session ending late must not unregister its successor.
+type Registry = Arc<Mutex<HashMap<EndpointId, (u64, mpsc::UnboundedSender<Input>)>>>;
+
+static SESSION_NUMBER: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Clone)]
 struct Shared {
@@ -315,7 +326,7 @@ impl Node {
     /// Tells every live session that `doc` of `community` changed.
     pub fn notify(&self, community: &str, doc: &str) {
         if let Ok(m) = self.shared.live.lock() {
-            for tx in m.values() {
+            for (_, tx) in m.values() {
                 let _ = tx.send(Input::Local(community.to_string(), doc.to_string()));
             }
         }
@@ -345,12 +356,15 @@ impl Node {
             peer: peer.fmt_short().to_string(),
             reason,
         };
-        let conn = self
-            .endpoint
-            .connect(addr, ALPN)
+        let timed_out = || conn_err(format!("no answer within {} s", DIAL_TIMEOUT.as_secs()));
+        let conn = tokio::time::timeout(DIAL_TIMEOUT, self.endpoint.connect(addr, ALPN))
             .await
+            .map_err(|_| timed_out())?
             .map_err(|e| conn_err(e.to_string()))?;
-        let (send, recv) = conn.open_bi().await.map_err(|e| conn_err(e.to_string()))?;
+        let (send, recv) = tokio::time::timeout(DIAL_TIMEOUT, conn.open_bi())
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(|e| conn_err(e.to_string()))?;
         let handler = self
             .shared
             .factory
@@ -382,10 +396,11 @@ async fn drive(
     let stats = Arc::new(Stats::default());
     let (in_tx, in_rx) = mpsc::unbounded_channel::<Input>();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let number = SESSION_NUMBER.fetch_add(1, Ordering::Relaxed);
     if mode == Mode::Live
         && let Ok(mut m) = shared.live.lock()
     {
-        m.insert(peer, in_tx.clone());
+        m.insert(peer, (number, in_tx.clone()));
     }
 
     // Reader: bytes → frames → worker. A bad frame aborts this session only.
@@ -395,7 +410,22 @@ async fn drive(
         let mut decoder = Decoder::default();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            match recv.read(&mut buf).await {
+            let read = recv.read(&mut buf);
+            let read = if mode == Mode::Once {
+                match tokio::time::timeout(ONCE_SILENCE, read).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        let _ = reader_tx.send(Input::Abort(format!(
+                            "the peer sent nothing for {} s",
+                            ONCE_SILENCE.as_secs()
+                        )));
+                        return;
+                    }
+                }
+            } else {
+                read.await
+            };
+            match read {
                 Ok(Some(n)) => {
                     reader_stats.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                     decoder.push(&buf[..n]);
@@ -461,7 +491,9 @@ async fn drive(
         .unwrap_or((false, Some("session worker failed".into())));
     let _ = writer.await;
     reader.abort();
-    if let Ok(mut m) = shared.live.lock() {
+    if let Ok(mut m) = shared.live.lock()
+        && m.get(&peer).is_some_and(|(n, _)| *n == number)
+    {
         m.remove(&peer);
     }
     if let Ok(mut m) = shared.progress.lock() {
@@ -482,6 +514,7 @@ fn worker(
 ) -> (bool, Option<String>) {
     let send = |msgs: Vec<Msg>| -> Result<(), String> {
         for m in msgs {
+            tracing::trace!(peer = %peer.fmt_short(), "out: {}", m.summary());
             let frame = encode(&m).map_err(|e| e.to_string())?;
             if m.community().is_some() {
                 stats
@@ -543,6 +576,7 @@ fn worker(
                     }
                 }
                 for (m, l) in &burst {
+                    tracing::trace!(peer = %peer.fmt_short(), "in: {}", m.summary());
                     if m.community().is_some() {
                         stats
                             .community_bytes_in
@@ -554,7 +588,10 @@ fn worker(
                 }
                 handler.on_messages(burst.into_iter().map(|(m, _)| m).collect())
             }
-            Input::Local(community, doc) => handler.on_local_change(&community, &doc),
+            Input::Local(community, doc) => {
+                tracing::trace!(peer = %peer.fmt_short(), "local change: {doc}");
+                handler.on_local_change(&community, &doc)
+            }
             Input::Abort(reason) => Err(reason),
             Input::Eof => {
                 converged = handler.converged();
