@@ -244,8 +244,18 @@ pub struct Peer {
     pub op: outpost_core::Outpost,
 }
 
+/// Logs of the code under test, printed with a failing test's output:
+/// `RUST_LOG=outpost_net=trace cargo test ...` shows every frame.
+pub fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
 impl Peer {
     pub fn new(name: &str) -> Self {
+        logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let profile = outpost_core::MemberProfile {
             name: name.into(),
@@ -321,14 +331,43 @@ pub async fn join(a: &Peer, node_b: &outpost_net::Node, community: &str) {
             .expect("invite");
     let (community, secret, inviter) =
         outpost_core::testing::invite_parts(&t.ticket).expect("ticket");
-    let s =
-        outpost_core::testing::sync_once(node_b, vec![(inviter, vec![(community, secret)])]).await;
+    let s = within(
+        "join",
+        outpost_core::testing::sync_once(node_b, vec![(inviter, vec![(community, secret)])]),
+    )
+    .await;
     assert!(s.converged, "join failed: {:?}", s.peers);
+}
+
+/// Awaits `f`, failing the test if it takes longer than two minutes (far
+/// beyond any sync a test makes: a hang is a bug to report, not to wait out).
+pub async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(std::time::Duration::from_secs(120), f).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what} did not finish within 120 s"),
+    }
+}
+
+/// Waits (up to 10 s) for `cond` to hold: for bookkeeping the serving side
+/// finishes just after the dialling side's sync has returned.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{what}: still not true after 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// One `sync` from `from` to `to`'s node; asserts it converged.
 pub async fn sync(from: &outpost_net::Node, to: &outpost_net::Node) -> outpost_net::Report {
-    let s = outpost_core::testing::sync_once(from, vec![(to.addr(), vec![])]).await;
+    let s = within(
+        "sync",
+        outpost_core::testing::sync_once(from, vec![(to.addr(), vec![])]),
+    )
+    .await;
     assert!(s.converged, "sync did not converge: {:?}", s.peers);
     s.peers.into_iter().next().expect("one report")
 }

@@ -7,7 +7,7 @@ use outpost_core::testing::{invite_parts, invite_with_ttl, sync_once};
 use outpost_core::{
     ItemStatus, ListFilter, NewItem, NewProtocol, ProtocolStatus, Sharing::Checked,
 };
-use outpost_tests::{Peer, join, sync};
+use outpost_tests::{Peer, eventually, join, sync};
 
 fn protocol(p: &mut Peer, community: &str, body: &str) -> String {
     let item = NewItem::Protocol(NewProtocol {
@@ -74,13 +74,15 @@ async fn offline_edits_on_two_peers_converge_with_both_edits() {
         "both edits kept"
     );
     assert_eq!(pa.status, ItemStatus::Protocol(ProtocolStatus::Endorsed));
-    // Items created and synced say so; both communities' digests agree.
-    assert!(
+    // Items created and synced say so (once A has read B's last word);
+    // both communities' digests agree.
+    eventually("A's items marked synced", || {
         a.op.list(&ListFilter::default())
             .unwrap()
             .iter()
             .all(|r| r.synced)
-    );
+    })
+    .await;
     assert_eq!(
         a.op.store().digest(&c).unwrap(),
         b.op.store().digest(&c).unwrap()
