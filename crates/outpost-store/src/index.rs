@@ -2,7 +2,7 @@
 //! Nothing here loads an Automerge document except `reindex`, which is handed
 //! the one document that just changed.
 
-use crate::{Result, Store, StoreError};
+use crate::{Cached, Result, Store, StoreError};
 use automerge::AutoCommit;
 use outpost_model::{ItemStatus, Kind, SchemaError, read_community, read_item};
 use rusqlite::types::Value;
@@ -163,7 +163,7 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
     };
     if kind == "community" {
         let c = read_community(doc).map_err(schema)?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO communities(id, name, domain, members, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
                 members = excluded.members, updated_at = excluded.updated_at",
@@ -182,7 +182,7 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
     let tags = format!(" {} ", item.tags.join(" "));
     let (body, discussion) = (item.body_text(), item.discussion_text());
     let text = crate::snippet::pack(&body, &discussion);
-    let rid: i64 = tx.query_row(
+    let rid: i64 = tx.row(
         "INSERT INTO items(id, community_id, kind, title, status, author, author_name, tags, responses, created_at, updated_at, text)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(id) DO UPDATE SET title = excluded.title, status = excluded.status, tags = excluded.tags,
@@ -204,8 +204,8 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
         ],
         |r| r.get(0),
     )?;
-    tx.execute("DELETE FROM fts WHERE rowid = ?1", [rid])?;
-    tx.execute(
+    tx.exec("DELETE FROM fts WHERE rowid = ?1", [rid])?;
+    tx.exec(
         "INSERT INTO fts(rowid, title, body, discussion, tags) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             rid,
@@ -215,7 +215,7 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
             item.tags.join(" ")
         ],
     )?;
-    tx.execute("DELETE FROM subitems WHERE item_id = ?1", [id])?;
+    tx.exec("DELETE FROM subitems WHERE item_id = ?1", [id])?;
     let mut st = tx
         .prepare_cached("INSERT OR REPLACE INTO subitems(id, item_id, kind) VALUES (?1, ?2, ?3)")?;
     for (sub, kind) in item.sub_ids() {
@@ -262,7 +262,7 @@ impl Store {
 
     pub fn item_row(&self, id: &str) -> Result<ItemRow> {
         let sql = format!("SELECT {ROW_COLUMNS} FROM items i WHERE i.id = ?1");
-        self.conn.query_row(&sql, [id], row).map_err(|e| match e {
+        self.conn.row(&sql, [id], row).map_err(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound(id.to_string()),
             e => e.into(),
         })
@@ -362,7 +362,7 @@ impl Store {
     pub fn item_count(&self) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+            .row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
     }
 }
 

@@ -21,6 +21,36 @@ mod sync;
 
 pub use sync::{PeerRow, PendingInvite};
 
+/// Statements kept compiled per connection. A write runs about thirty
+/// distinct statements (docs, chunks, the index, FTS, digests, the feed);
+/// rusqlite's default of 16 would recompile most of them every time.
+const STATEMENT_CACHE: usize = 128;
+
+/// `execute` and `query_row` through the connection's statement cache
+/// (rusqlite's own compile the SQL on every call, which for a document
+/// write costs as much as the write).
+pub(crate) trait Cached {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash};
 use outpost_model::{Kind, PostKind, SchemaError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -107,7 +137,7 @@ fn unlock(conn: &Connection, key: &StoreKey) -> Result<()> {
         "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 8192;",
         key.hex().as_str()
     ))?;
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+    match conn.row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     }) {
         Ok(_) => Ok(()),
@@ -156,6 +186,7 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, key: &StoreKey) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         unlock(&conn, key)?;
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
@@ -192,7 +223,7 @@ impl Store {
         {
             let conn = Connection::open(path)?;
             conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
-            conn.execute(
+            conn.exec(
                 &format!(
                     "ATTACH DATABASE ?1 AS encrypted KEY \"x'{}'\"",
                     key.hex().as_str()
@@ -224,12 +255,12 @@ impl Store {
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
@@ -238,7 +269,7 @@ impl Store {
 
     pub fn delete_meta(&self, key: &str) -> Result<()> {
         self.conn
-            .execute("DELETE FROM meta WHERE key = ?1", [key])?;
+            .exec("DELETE FROM meta WHERE key = ?1", [key])?;
         Ok(())
     }
 
@@ -300,7 +331,7 @@ impl Store {
     /// Moves the write-ahead log into the database file (after a large sync).
     pub fn checkpoint_wal(&self) -> Result<()> {
         self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            .row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -376,7 +407,7 @@ impl Store {
     pub fn feed_head(&self) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?)
+            .row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?)
     }
 
     /// Documents changed after `since` in the feed, each once, with the
@@ -393,7 +424,7 @@ impl Store {
     pub fn heads(&self, id: &str) -> Result<Vec<ChangeHash>> {
         let blob: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))
+            .row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))
             .optional()?;
         let blob = blob.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
         decode_heads(id, &blob)
@@ -422,7 +453,7 @@ impl Store {
                 problems.push(row);
             }
         }
-        let orphans: i64 = self.conn.query_row(
+        let orphans: i64 = self.conn.row(
             "SELECT (SELECT COUNT(*) FROM docs d WHERE d.kind != 'community' AND NOT EXISTS (SELECT 1 FROM items i WHERE i.id = d.id))
                   + (SELECT COUNT(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = i.id))
                   + (SELECT COUNT(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM fts WHERE fts.rowid = i.rid))",
@@ -481,13 +512,13 @@ impl Writer<'_> {
     pub fn resolve_kind(&self, id: &str) -> Result<Option<String>> {
         Ok(self
             .c()
-            .query_row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))
+            .row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))
             .optional()?)
     }
 
     /// Stores a brand-new document and indexes it.
     pub fn insert(&mut self, id: &str, kind: &str, doc: &mut AutoCommit) -> Result<()> {
-        let exists: bool = self.c().query_row(
+        let exists: bool = self.c().row(
             "SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1)",
             [id],
             |r| r.get(0),
@@ -497,7 +528,7 @@ impl Writer<'_> {
         }
         let snapshot = doc.save();
         let heads = encode_heads(&doc.get_heads());
-        self.c().execute(
+        self.c().exec(
             "INSERT INTO docs(id, kind, snapshot, chunks, heads) VALUES (?1, ?2, ?3, 0, ?4)",
             params![id, kind, snapshot, heads],
         )?;
@@ -514,11 +545,11 @@ impl Writer<'_> {
         let chunk = loaded.doc.save_after(&loaded.base);
         let (kind, old_heads): (String, Vec<u8>) =
             self.c()
-                .query_row("SELECT kind, heads FROM docs WHERE id = ?1", [id], |r| {
+                .row("SELECT kind, heads FROM docs WHERE id = ?1", [id], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
         let heads = encode_heads(&new_heads);
-        let chunks: i64 = self.c().query_row(
+        let chunks: i64 = self.c().row(
             "UPDATE docs SET chunks = chunks + 1, heads = ?2 WHERE id = ?1 RETURNING chunks",
             params![id, heads],
             |r| r.get(0),
@@ -526,7 +557,7 @@ impl Writer<'_> {
         if chunks >= COMPACT_AFTER_CHUNKS {
             self.write_snapshot(id, &mut loaded.doc)?;
         } else {
-            self.c().execute(
+            self.c().exec(
                 "INSERT INTO chunks(doc_id, n, data) VALUES (?1, ?2, ?3)",
                 params![id, chunks, chunk],
             )?;
@@ -539,8 +570,8 @@ impl Writer<'_> {
     fn write_snapshot(&mut self, id: &str, doc: &mut AutoCommit) -> Result<()> {
         let snapshot = doc.save();
         self.c()
-            .execute("DELETE FROM chunks WHERE doc_id = ?1", [id])?;
-        self.c().execute(
+            .exec("DELETE FROM chunks WHERE doc_id = ?1", [id])?;
+        self.c().exec(
             "UPDATE docs SET snapshot = ?2, chunks = 0 WHERE id = ?1",
             params![id, snapshot],
         )?;
@@ -592,7 +623,7 @@ impl Writer<'_> {
     fn merge_remote_inner(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
         let existing: Option<(String, String)> = self
             .c()
-            .query_row(
+            .row(
                 "SELECT kind, community_id FROM docs WHERE id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -633,7 +664,7 @@ impl Writer<'_> {
 
 fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Loaded> {
     let snapshot: Option<Vec<u8>> = conn
-        .query_row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
+        .row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
             r.get(0)
         })
         .optional()?;

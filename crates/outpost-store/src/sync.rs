@@ -3,7 +3,7 @@
 //! invitations. The protocol itself lives in `outpost-sync`; this is its
 //! storage.
 
-use crate::{Result, Store, StoreError, Writer, decode_heads, load_doc};
+use crate::{Cached, Result, Store, StoreError, Writer, decode_heads, load_doc};
 use automerge::AutoCommit;
 use outpost_sync::membership::{self, Role};
 use outpost_sync::{digest_entry, xor};
@@ -20,7 +20,7 @@ fn entry(doc_id: &str, heads_blob: &[u8]) -> [u8; 32] {
 
 fn digest(conn: &Connection, community: &str) -> Result<[u8; 32]> {
     let d: Option<Vec<u8>> = conn
-        .query_row(
+        .row(
             "SELECT digest FROM digests WHERE community_id = ?1",
             [community],
             |r| r.get(0),
@@ -45,16 +45,16 @@ pub(crate) fn after_change(
         xor(&mut d, &entry(id, old));
     }
     xor(&mut d, &entry(id, heads));
-    tx.execute(
+    tx.exec(
         "INSERT INTO digests(community_id, digest) VALUES (?1, ?2)
          ON CONFLICT(community_id) DO UPDATE SET digest = excluded.digest",
         params![community, d.to_vec()],
     )?;
-    tx.execute(
+    tx.exec(
         "UPDATE docs SET community_id = ?2 WHERE id = ?1",
         params![id, community],
     )?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO feed(doc_id, heads, at, community_id, origin) VALUES (?1, ?2, unixepoch('subsec') * 1000, ?3, ?4)",
         params![id, heads, community, origin],
     )?;
@@ -63,7 +63,7 @@ pub(crate) fn after_change(
 
 /// Rebuilds every digest (migration from a store that had none).
 pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
-    tx.execute("DELETE FROM digests", [])?;
+    tx.exec("DELETE FROM digests", [])?;
     let mut st = tx.prepare("SELECT id, community_id, heads FROM docs")?;
     let rows: Vec<(String, String, Vec<u8>)> = st
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -73,7 +73,7 @@ pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
         xor(by.entry(c).or_insert([0; 32]), &entry(&id, &heads));
     }
     for (c, d) in by {
-        tx.execute(
+        tx.exec(
             "INSERT INTO digests(community_id, digest) VALUES (?1, ?2)",
             params![c, d.to_vec()],
         )?;
@@ -84,7 +84,7 @@ pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
 /// Recomputes who is a member of a community from its signed ops.
 pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -> Result<()> {
     let m = membership::compute(community, ops);
-    tx.execute("DELETE FROM members WHERE community_id = ?1", [community])?;
+    tx.exec("DELETE FROM members WHERE community_id = ?1", [community])?;
     let mut st =
         tx.prepare_cached("INSERT INTO members(community_id, key, role) VALUES (?1, ?2, ?3)")?;
     for (key, role) in &m.members {
@@ -93,7 +93,7 @@ pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -
     for key in &m.removed {
         st.execute(params![community, hex::encode(key), "removed"])?;
     }
-    tx.execute(
+    tx.exec(
         "UPDATE communities SET members = ?2 WHERE id = ?1",
         params![community, m.members.len() as i64],
     )?;
@@ -205,7 +205,7 @@ impl Store {
 
     /// `peer` holds this store's feed for `community` up to `seq`.
     pub fn set_ack(&self, peer: &str, community: &str, seq: u64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO acks(peer, community_id, seq) VALUES (?1, ?2, ?3)
              ON CONFLICT(peer, community_id) DO UPDATE SET seq = MAX(acks.seq, excluded.seq)",
             params![peer, community, seq as i64],
@@ -214,7 +214,7 @@ impl Store {
     }
 
     pub fn set_checkpoint(&self, peer: &str, community: &str, since: u64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO checkpoints(peer, community_id, since) VALUES (?1, ?2, ?3)
              ON CONFLICT(peer, community_id) DO UPDATE SET since = excluded.since",
             params![peer, community, since as i64],
@@ -345,7 +345,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO invites(secret, community_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![secret.to_vec(), community, now, expires_at],
         )?;
@@ -353,7 +353,7 @@ impl Store {
     }
 
     pub fn peer_seen(&self, peer: &str, addr: Option<&str>, now: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO peers(id, addr, last_seen) VALUES (?1, ?2, ?3)
              ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, addr = COALESCE(excluded.addr, peers.addr)",
             params![peer, addr, now],
@@ -362,7 +362,7 @@ impl Store {
     }
 
     pub fn peer_synced(&self, peer: &str, now: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE peers SET last_synced = ?2 WHERE id = ?1",
             params![peer, now],
         )?;
@@ -370,7 +370,7 @@ impl Store {
     }
 
     pub fn peer_bytes(&self, peer: &str, bytes_in: u64, bytes_out: u64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE peers SET bytes_in = bytes_in + ?2, bytes_out = bytes_out + ?3 WHERE id = ?1",
             params![peer, bytes_in as i64, bytes_out as i64],
         )?;
@@ -400,7 +400,7 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(rows.len());
         for mut p in rows {
-            p.pending_out = self.conn.query_row(
+            p.pending_out = self.conn.row(
                 "SELECT COUNT(DISTINCT f.doc_id) FROM feed f
                  JOIN members m ON m.community_id = f.community_id AND m.key = ?1 AND m.role != 'removed'
                  WHERE f.seq > COALESCE(
@@ -416,7 +416,7 @@ impl Store {
 
     /// Items with changes that no other member is known to hold.
     pub fn unsynced_items(&self) -> Result<i64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.row(
             "SELECT COUNT(*) FROM items i JOIN docs d ON d.id = i.id
              WHERE d.synced_heads IS NULL OR d.synced_heads != d.heads",
             [],
@@ -426,7 +426,7 @@ impl Store {
 
     /// Whether `key` is a current member of any community held here.
     pub fn shares_a_community(&self, key: &str) -> Result<bool> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.row(
             "SELECT EXISTS(SELECT 1 FROM members WHERE key = ?1 AND role != 'removed')",
             [key],
             |r| r.get(0),
@@ -434,7 +434,7 @@ impl Store {
     }
 
     pub fn set_pending_in(&self, peer: &str, pending: usize) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE peers SET pending_in = ?2 WHERE id = ?1",
             params![peer, pending as i64],
         )?;
@@ -454,7 +454,7 @@ impl Writer<'_> {
     ) -> Result<std::result::Result<(), String>> {
         let row: Option<(String, i64, Option<String>)> = self
             .c()
-            .query_row(
+            .row(
                 "SELECT community_id, expires_at, used_by FROM invites WHERE secret = ?1",
                 [secret.to_vec()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -475,7 +475,7 @@ impl Writer<'_> {
         if now > expires_at {
             return Ok(Err("this invitation has expired".into()));
         }
-        self.c().execute(
+        self.c().exec(
             "UPDATE invites SET used_by = ?2, used_at = ?3 WHERE secret = ?1",
             params![secret.to_vec(), peer, now],
         )?;
@@ -494,7 +494,7 @@ impl Writer<'_> {
     pub fn is_member(&self, community: &str, key: &str) -> Result<bool> {
         let role: Option<String> = self
             .c()
-            .query_row(
+            .row(
                 "SELECT role FROM members WHERE community_id = ?1 AND key = ?2",
                 params![community, key],
                 |r| r.get(0),
