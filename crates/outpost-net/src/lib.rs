@@ -175,6 +175,14 @@ enum Input {
 /// Messages applied together at most (one transaction on the handler side).
 const MAX_BURST: usize = 256;
 
+/// Frames read from a peer and not yet handled, at most: beyond this the
+/// reader waits, and QUIC flow control stops the peer, so a peer sending
+/// faster than the store writes cannot fill memory. (Replies stay
+/// unbounded here: bounding both directions lets two busy peers each wait
+/// for the other to read. What one request may cost is the session's
+/// business.)
+const FRAMES_IN: usize = MAX_BURST;
+
 /// A one-off sync gives up on a peer that has sent nothing for this long
 /// (a live session waits as long as QUIC keeps the connection up).
 pub const ONCE_SILENCE: Duration = Duration::from_secs(60);
@@ -184,6 +192,7 @@ pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Live sessions by peer, each with the number of the session that
 /// registered it: a session ending late must not unregister its successor.
+/// Their channels carry local changes only (this device's own feed).
 type Registry = Arc<Mutex<HashMap<EndpointId, (u64, mpsc::UnboundedSender<Input>)>>>;
 
 static SESSION_NUMBER: AtomicU64 = AtomicU64::new(0);
@@ -394,14 +403,16 @@ async fn drive(
 ) -> Report {
     let peer = conn.remote_id();
     let stats = Arc::new(Stats::default());
-    let (in_tx, in_rx) = mpsc::unbounded_channel::<Input>();
+    let (in_tx, in_rx) = mpsc::channel::<Input>(FRAMES_IN);
+    let (local_tx, local_rx) = mpsc::unbounded_channel::<Input>();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let number = SESSION_NUMBER.fetch_add(1, Ordering::Relaxed);
     if mode == Mode::Live
         && let Ok(mut m) = shared.live.lock()
     {
-        m.insert(peer, (number, in_tx.clone()));
+        m.insert(peer, (number, local_tx.clone()));
     }
+    drop(local_tx);
 
     // Reader: bytes → frames → worker. A bad frame aborts this session only.
     let reader_stats = stats.clone();
@@ -415,10 +426,12 @@ async fn drive(
                 match tokio::time::timeout(ONCE_SILENCE, read).await {
                     Ok(r) => r,
                     Err(_) => {
-                        let _ = reader_tx.send(Input::Abort(format!(
-                            "the peer sent nothing for {} s",
-                            ONCE_SILENCE.as_secs()
-                        )));
+                        let _ = reader_tx
+                            .send(Input::Abort(format!(
+                                "the peer sent nothing for {} s",
+                                ONCE_SILENCE.as_secs()
+                            )))
+                            .await;
                         return;
                     }
                 }
@@ -434,29 +447,29 @@ async fn drive(
                         match decoder.next_msg() {
                             Ok(Some(msg)) => {
                                 let len = frame_len.ok().flatten().unwrap_or(0) + 4;
-                                if reader_tx.send(Input::Msg(msg, len)).is_err() {
+                                if reader_tx.send(Input::Msg(msg, len)).await.is_err() {
                                     return;
                                 }
                             }
                             Ok(None) => break,
                             Err(e) => {
-                                let _ = reader_tx.send(Input::Abort(e.to_string()));
+                                let _ = reader_tx.send(Input::Abort(e.to_string())).await;
                                 return;
                             }
                         }
                     }
                 }
                 Ok(None) => {
-                    if decoder.pending() > 0 {
-                        let _ =
-                            reader_tx.send(Input::Abort("connection ended inside a frame".into()));
+                    let end = if decoder.pending() > 0 {
+                        Input::Abort("connection ended inside a frame".into())
                     } else {
-                        let _ = reader_tx.send(Input::Eof);
-                    }
+                        Input::Eof
+                    };
+                    let _ = reader_tx.send(end).await;
                     return;
                 }
                 Err(e) => {
-                    let _ = reader_tx.send(Input::Abort(format!("read: {e}")));
+                    let _ = reader_tx.send(Input::Abort(format!("read: {e}"))).await;
                     return;
                 }
             }
@@ -483,8 +496,14 @@ async fn drive(
     // Worker: the handler, off the async threads (it touches SQLite).
     let worker_stats = stats.clone();
     let progress = shared.progress.clone();
+    let rt = tokio::runtime::Handle::current();
     let worker = tokio::task::spawn_blocking(move || {
-        worker(handler, in_rx, out_tx, worker_stats, mode, peer, progress)
+        let inputs = Inputs {
+            rt,
+            frames: in_rx,
+            local: local_rx,
+        };
+        worker(handler, inputs, out_tx, worker_stats, mode, peer, progress)
     });
     let (converged, error) = worker
         .await
@@ -503,9 +522,36 @@ async fn drive(
     stats.report(&peer, converged, error)
 }
 
+/// What a session's worker reads: the peer's frames (bounded) and this
+/// device's local changes (from its own feed, never from a peer).
+struct Inputs {
+    rt: tokio::runtime::Handle,
+    frames: mpsc::Receiver<Input>,
+    local: mpsc::UnboundedReceiver<Input>,
+}
+
+impl Inputs {
+    /// The next input of either kind; None once both are closed.
+    fn next(&mut self) -> Option<Input> {
+        let (frames, local) = (&mut self.frames, &mut self.local);
+        self.rt.block_on(async {
+            tokio::select! {
+                Some(i) = frames.recv() => Some(i),
+                Some(i) = local.recv() => Some(i),
+                else => None,
+            }
+        })
+    }
+
+    /// A frame that has already arrived, if any.
+    fn try_frame(&mut self) -> Option<Input> {
+        self.frames.try_recv().ok()
+    }
+}
+
 fn worker(
     mut handler: Box<dyn PeerHandler>,
-    mut input: mpsc::UnboundedReceiver<Input>,
+    mut input: Inputs,
     output: mpsc::UnboundedSender<Vec<u8>>,
     stats: Arc<Stats>,
     mode: Mode,
@@ -548,7 +594,7 @@ fn worker(
         }
         let next = match pending.take() {
             Some(i) => i,
-            None => match input.blocking_recv() {
+            None => match input.next() {
                 Some(i) => i,
                 None => break,
             },
@@ -566,13 +612,15 @@ fn worker(
                 // and hand it over as one burst.
                 let mut burst = vec![(msg, len)];
                 while burst.len() < MAX_BURST {
-                    match input.try_recv() {
-                        Ok(Input::Msg(m, l)) if !matches!(m, Msg::Bye { .. }) => burst.push((m, l)),
-                        Ok(other) => {
+                    match input.try_frame() {
+                        Some(Input::Msg(m, l)) if !matches!(m, Msg::Bye { .. }) => {
+                            burst.push((m, l))
+                        }
+                        Some(other) => {
                             pending = Some(other);
                             break;
                         }
-                        Err(_) => break,
+                        None => break,
                     }
                 }
                 for (m, l) in &burst {
