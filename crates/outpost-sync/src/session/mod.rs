@@ -37,18 +37,17 @@
 //! stalls the exchange for good.
 
 mod blooms;
+mod documents;
 mod repo;
 mod state;
 
 pub use repo::{Repo, SessionError};
 
-use blooms::check_blooms;
-use state::{DocSync, in_sync_at, live, trim};
+use documents::holds_all;
+use state::{DocSync, in_sync_at};
 
 use crate::membership::Key;
 use crate::wire::{DocHeads, Hash, Msg, PAGE, PROTOCOL_VERSION};
-use automerge::sync::{Message as SyncMessage, SyncDoc};
-use automerge::{AutoCommit, ChangeHash};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -88,12 +87,6 @@ pub struct Session {
     announced_up_to: BTreeMap<String, u64>,
     /// Messages dropped because the peer was not a member.
     pub refused: u64,
-}
-
-fn to_hashes(h: &[ChangeHash]) -> Vec<Hash> {
-    let mut v: Vec<Hash> = h.iter().map(|c| c.0).collect();
-    v.sort();
-    v
 }
 
 impl Session {
@@ -203,61 +196,6 @@ impl Session {
             .sync_message(repo, community, doc, &mut d)?
             .into_iter()
             .collect())
-    }
-
-    /// The next Automerge sync message for `doc` (held here as `d`), if
-    /// there is anything to say.
-    fn sync_message<R: Repo>(
-        &mut self,
-        repo: &mut R,
-        community: &str,
-        doc: &str,
-        d: &mut AutoCommit,
-    ) -> Result<Option<Msg>, SessionError> {
-        let live = live(&mut self.docs, &self.peer, repo, doc)?;
-        let msg = d
-            .sync()
-            .generate_sync_message(&mut live.state)
-            .map(|m| m.encode());
-        live.persist(&self.peer, repo, doc)?;
-        if let Some(m) = &msg {
-            live.last_out = Some(*blake3::hash(m).as_bytes());
-        }
-        Ok(msg.map(|msg| Msg::Sync {
-            community: community.to_string(),
-            id: doc.to_string(),
-            msg,
-        }))
-    }
-
-    /// After `doc` arrived whole: if it is exactly what the peer announced,
-    /// both sides hold the same heads, and its sync state says so. (Without
-    /// this, the document entering the feed would come back through
-    /// `local_change` and cost a round trip to learn what is known.)
-    fn seed_state<R: Repo>(
-        &mut self,
-        repo: &mut R,
-        community: &str,
-        doc: &str,
-    ) -> Result<(), SessionError> {
-        let Some(announced) = self.pulls.get(community).and_then(|p| p.pending.get(doc)) else {
-            return Ok(());
-        };
-        let Some(held) = repo.heads(community, doc).map_err(repo_err)? else {
-            return Ok(());
-        };
-        if held != *announced || held.is_empty() || self.docs.contains_key(doc) {
-            return Ok(());
-        }
-        let heads: Vec<ChangeHash> = held.iter().map(|h| ChangeHash(*h)).collect();
-        let persisted = repo
-            .sync_state(&self.peer, doc)
-            .map_err(repo_err)?
-            .unwrap_or_default();
-        let mut live = DocSync::new(in_sync_at(heads), persisted);
-        live.persist(&self.peer, repo, doc)?;
-        self.docs.insert(doc.to_string(), live);
-        Ok(())
     }
 
     /// Handles one message from the peer; returns the replies.
@@ -488,81 +426,7 @@ impl Session {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
-                let bad = |reason: String| SessionError::BadSync {
-                    doc: id.clone(),
-                    reason,
-                };
-                let message = SyncMessage::decode(&msg).map_err(|e| bad(e.to_string()))?;
-                let incoming = *blake3::hash(&msg).as_bytes();
-                check_blooms(&message).map_err(bad)?;
-                let mut doc = repo
-                    .load(&community, &id)
-                    .map_err(repo_err)?
-                    .unwrap_or_default();
-                let before = doc.get_heads();
-                let peer_holds_nothing = message.heads.is_empty();
-                let peer = self.peer;
-                let live = live(&mut self.docs, &peer, repo, &id)?;
-                // Changes that came before their parents wait in the
-                // document's queue, which a document loaded afresh lacks.
-                live.requeue_orphans(&mut doc);
-                let arrived: Vec<Vec<u8>> = message.changes.iter().map(<[u8]>::to_vec).collect();
-                doc.sync()
-                    .receive_sync_message(&mut live.state, message)
-                    .map_err(|e| bad(e.to_string()))?;
-                live.keep_orphans(&mut doc, arrived);
-                let after = doc.get_heads();
-                if after != before {
-                    let changes = doc.save_after(&before);
-                    if !repo
-                        .merge(&peer, &community, &id, &changes)
-                        .map_err(repo_err)?
-                    {
-                        return Err(SessionError::BadDoc { community, doc: id });
-                    }
-                }
-                if !after.is_empty()
-                    && live
-                        .state
-                        .their_heads
-                        .as_deref()
-                        .is_some_and(|t| to_hashes(t) == to_hashes(&after))
-                {
-                    repo.peer_has(&id, &to_hashes(&after)).map_err(repo_err)?;
-                }
-                // Neither side holds it: nothing to say (and two sessions
-                // with nothing would otherwise answer each other forever).
-                let reply = if after.is_empty() && peer_holds_nothing {
-                    None
-                } else {
-                    doc.sync().generate_sync_message(&mut live.state)
-                };
-                if let Some(reply) = reply {
-                    let reply = reply.encode();
-                    let hash = *blake3::hash(&reply).as_bytes();
-                    if live.last_in == Some(incoming) && live.last_out == Some(hash) {
-                        // The same answer to the same message: the peer
-                        // learns nothing from it, and sending it would
-                        // only start the same exchange again.
-                        tracing::debug!(doc = %id, "Automerge sync made no progress");
-                    } else {
-                        live.last_out = Some(hash);
-                        out.push(Msg::Sync {
-                            community: community.clone(),
-                            id: id.clone(),
-                            msg: reply,
-                        });
-                    }
-                }
-                live.last_in = Some(incoming);
-                if after.is_empty() {
-                    // Not held here (yet): nothing worth keeping or
-                    // persisting, whatever ids a peer makes up.
-                    self.docs.remove(&id);
-                } else {
-                    trim(&mut live.state);
-                    live.persist(&peer, repo, &id)?;
-                }
+                out.extend(self.on_sync(repo, &community, &id, &msg)?);
                 self.reconciled(repo, &community, &id)?;
                 out.extend(self.maybe_finish(repo, &community)?);
             }
@@ -584,38 +448,6 @@ impl Session {
             Msg::Bye { reason } => return Err(SessionError::PeerBye(reason)),
         }
         Ok(out)
-    }
-
-    /// After new data for `doc`: drop it from the pending set once it holds
-    /// every head the peer announced.
-    fn reconciled<R: Repo>(
-        &mut self,
-        repo: &mut R,
-        community: &str,
-        doc: &str,
-    ) -> Result<(), SessionError> {
-        let Some(pull) = self.pulls.get_mut(community) else {
-            return Ok(());
-        };
-        let Some(wanted) = pull.pending.get(doc) else {
-            return Ok(());
-        };
-// Usually the document now holds exactly the announced heads: the
-        // index says so without decoding it.
-        let have_all = match repo.heads(community, doc).map_err(repo_err)? {
-            None => return Ok(()),
-            Some(held) if held == *wanted => true,
-            Some(_) => match repo.load(community, doc).map_err(repo_err)? {
-                Some(mut d) => holds_all(&mut d, wanted),
-                None => return Ok(()),
-            },
-        };
-        if have_all {
-            let heads = wanted.clone();
-            pull.pending.remove(doc);
-            repo.peer_has(doc, &heads).map_err(repo_err)?;
-        }
-        Ok(())
     }
 
     /// Once everything announced is in: advance the checkpoint, say Synced.
@@ -645,11 +477,4 @@ impl Session {
 
 fn repo_err(e: impl std::fmt::Display) -> SessionError {
     SessionError::Repo(e.to_string())
-}
-
-/// Whether `d` holds every change in `hashes` (without building them, as
-/// `get_change_by_hash` would).
-fn holds_all(d: &mut AutoCommit, hashes: &[Hash]) -> bool {
-    let wanted: Vec<ChangeHash> = hashes.iter().map(|h| ChangeHash(*h)).collect();
-    d.get_missing_deps(&wanted).is_empty()
 }
