@@ -15,9 +15,16 @@
 //! same actor.
 
 mod index;
+mod key;
 mod schema;
 mod snippet;
 mod sync;
+mod writer;
+
+use key::unlock;
+pub use key::{StoreKey, is_plaintext};
+pub use writer::Writer;
+use writer::{Guard, load_doc};
 
 pub use sync::{PeerRow, PendingInvite};
 
@@ -96,60 +103,6 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The 256-bit key a store is encrypted with (SQLCipher, raw key: no key
-/// derivation inside SQLite). Wiped from memory when dropped.
-#[derive(Clone)]
-pub struct StoreKey(zeroize::Zeroizing<[u8; 32]>);
-
-impl StoreKey {
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(zeroize::Zeroizing::new(bytes))
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    fn hex(&self) -> zeroize::Zeroizing<String> {
-        zeroize::Zeroizing::new(hex::encode(*self.0))
-    }
-}
-
-impl std::fmt::Debug for StoreKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StoreKey(..)")
-    }
-}
-
-/// Whether `path` is an unencrypted SQLite file (its plain header).
-pub fn is_plaintext(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && &head == b"SQLite format 3\0"
-}
-
-/// Gives SQLCipher the key, then reads the schema to prove it fits.
-fn unlock(conn: &Connection, key: &StoreKey) -> Result<()> {
-    conn.execute_batch(&format!(
-        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 8192;",
-        key.hex().as_str()
-    ))?;
-    match conn.row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    }) {
-        Ok(_) => Ok(()),
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::NotADatabase =>
-        {
-            Err(StoreError::WrongKey)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// What an id (or a unique prefix of one) refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -201,51 +154,6 @@ impl Store {
         &self.path
     }
 
-    /// Re-encrypts the whole store under `new`. Other connections to the
-    /// file must be closed first: they still hold the old key.
-    pub fn rekey(&self, new: &StoreKey) -> Result<()> {
-        self.conn
-            .execute_batch(&format!("PRAGMA rekey = \"x'{}'\";", new.hex().as_str()))?;
-        Ok(())
-    }
-
-    /// Encrypts a store written by an Outpost that did not encrypt (a
-    /// plain SQLite file) in place: the encrypted copy is built beside it
-    /// and renamed over it, so a crash leaves one whole file or the other.
-    /// Returns false when the file is not a plain SQLite file.
-    pub fn encrypt_plaintext(path: impl AsRef<Path>, key: &StoreKey) -> Result<bool> {
-        let path = path.as_ref();
-        if !is_plaintext(path) {
-            return Ok(false);
-        }
-        let tmp = path.with_extension("db.encrypting");
-        let _ = std::fs::remove_file(&tmp);
-        {
-            let conn = Connection::open(path)?;
-            conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
-            conn.exec(
-                &format!(
-                    "ATTACH DATABASE ?1 AS encrypted KEY \"x'{}'\"",
-                    key.hex().as_str()
-                ),
-                [tmp.to_string_lossy()],
-            )?;
-            conn.execute_batch(
-                "PRAGMA encrypted.cipher_page_size = 8192; SELECT sqlcipher_export('encrypted'); DETACH DATABASE encrypted;",
-            )?;
-            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            let enc = Connection::open(&tmp)?;
-            unlock(&enc, key)?;
-            enc.pragma_update(None, "user_version", version)?;
-        }
-        for ext in ["db-wal", "db-shm"] {
-            let _ = std::fs::remove_file(path.with_extension(ext));
-        }
-        std::fs::rename(&tmp, path)
-            .map_err(|e| StoreError::Corrupt(format!("renaming the encrypted copy: {e}")))?;
-        Ok(true)
-    }
-
     /// Documents loaded for editing get this actor, so changes are
     /// attributed to this device.
     pub fn set_actor(&mut self, actor: ActorId) {
@@ -268,8 +176,7 @@ impl Store {
     }
 
     pub fn delete_meta(&self, key: &str) -> Result<()> {
-        self.conn
-            .exec("DELETE FROM meta WHERE key = ?1", [key])?;
+        self.conn.exec("DELETE FROM meta WHERE key = ?1", [key])?;
         Ok(())
     }
 
@@ -481,210 +388,6 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
-}
-
-/// A write transaction in progress.
-pub struct Writer<'a> {
-    guard: Guard<'a>,
-    actor: Option<ActorId>,
-    /// The peer whose data is being merged (recorded in the feed), if any.
-    origin: Option<String>,
-}
-
-enum Guard<'a> {
-    Tx(rusqlite::Transaction<'a>),
-    Sp(rusqlite::Savepoint<'a>),
-}
-
-impl Writer<'_> {
-    pub(crate) fn c(&self) -> &Connection {
-        match &self.guard {
-            Guard::Tx(t) => t,
-            Guard::Sp(s) => s,
-        }
-    }
-
-    /// Loads a document for editing, inside the transaction.
-    pub fn load(&self, id: &str) -> Result<Loaded> {
-        load_doc(self.c(), id, self.actor.as_ref())
-    }
-
-    pub fn resolve_kind(&self, id: &str) -> Result<Option<String>> {
-        Ok(self
-            .c()
-            .row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// Stores a brand-new document and indexes it.
-    pub fn insert(&mut self, id: &str, kind: &str, doc: &mut AutoCommit) -> Result<()> {
-        let exists: bool = self.c().row(
-            "SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1)",
-            [id],
-            |r| r.get(0),
-        )?;
-        if exists {
-            return Err(StoreError::Exists(id.to_string()));
-        }
-        let snapshot = doc.save();
-        let heads = encode_heads(&doc.get_heads());
-        self.c().exec(
-            "INSERT INTO docs(id, kind, snapshot, chunks, heads) VALUES (?1, ?2, ?3, 0, ?4)",
-            params![id, kind, snapshot, heads],
-        )?;
-        self.after_change(id, kind, doc, None, &heads)
-    }
-
-    /// Appends the changes made to `loaded.doc` since it was loaded. Returns
-    /// false (and writes nothing) when there were none.
-    pub fn save(&mut self, id: &str, loaded: &mut Loaded) -> Result<bool> {
-        let new_heads = loaded.doc.get_heads();
-        if new_heads == loaded.base {
-            return Ok(false);
-        }
-        let chunk = loaded.doc.save_after(&loaded.base);
-        let (kind, old_heads): (String, Vec<u8>) =
-            self.c()
-                .row("SELECT kind, heads FROM docs WHERE id = ?1", [id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-        let heads = encode_heads(&new_heads);
-        let chunks: i64 = self.c().row(
-            "UPDATE docs SET chunks = chunks + 1, heads = ?2 WHERE id = ?1 RETURNING chunks",
-            params![id, heads],
-            |r| r.get(0),
-        )?;
-        if chunks >= COMPACT_AFTER_CHUNKS {
-            self.write_snapshot(id, &mut loaded.doc)?;
-        } else {
-            self.c().exec(
-                "INSERT INTO chunks(doc_id, n, data) VALUES (?1, ?2, ?3)",
-                params![id, chunks, chunk],
-            )?;
-        }
-        loaded.base = new_heads;
-        self.after_change(id, &kind, &loaded.doc, Some(&old_heads), &heads)?;
-        Ok(true)
-    }
-
-    fn write_snapshot(&mut self, id: &str, doc: &mut AutoCommit) -> Result<()> {
-        let snapshot = doc.save();
-        self.c()
-            .exec("DELETE FROM chunks WHERE doc_id = ?1", [id])?;
-        self.c().exec(
-            "UPDATE docs SET snapshot = ?2, chunks = 0 WHERE id = ?1",
-            params![id, snapshot],
-        )?;
-        Ok(())
-    }
-
-    /// Rewrites a document as one snapshot. Heads and content are unchanged.
-    pub fn compact(&mut self, id: &str) -> Result<()> {
-        let mut loaded = self.load(id)?;
-        self.write_snapshot(id, &mut loaded.doc)
-    }
-
-    fn after_change(
-        &mut self,
-        id: &str,
-        kind: &str,
-        doc: &AutoCommit,
-        old_heads: Option<&[u8]>,
-        heads: &[u8],
-    ) -> Result<()> {
-        let community = index::reindex(self.c(), id, kind, doc)?;
-        sync::after_change(
-            self.c(),
-            id,
-            &community,
-            old_heads,
-            heads,
-            self.origin.as_deref(),
-        )
-    }
-
-    /// Merges Automerge bytes (a whole document or changes) received from a
-    /// peer into document `id` of `community`. Returns false, writing
-    /// nothing, when the result is not a well-formed document of that
-    /// community (the caller should roll back).
-    pub fn merge_remote(
-        &mut self,
-        community: &str,
-        id: &str,
-        bytes: &[u8],
-        from: &str,
-    ) -> Result<bool> {
-        self.origin = Some(from.to_string());
-        let r = self.merge_remote_inner(community, id, bytes);
-        self.origin = None;
-        r
-    }
-
-    fn merge_remote_inner(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
-        let existing: Option<(String, String)> = self
-            .c()
-            .row(
-                "SELECT kind, community_id FROM docs WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        match existing {
-            Some((kind, c)) => {
-                if c != community {
-                    return Ok(false);
-                }
-                let mut loaded = self.load(id)?;
-                if loaded.doc.load_incremental(bytes).is_err() {
-                    return Ok(false);
-                }
-                if !index::belongs(&loaded.doc, id, &kind, community) {
-                    return Ok(false);
-                }
-                self.save(id, &mut loaded)?;
-                Ok(true)
-            }
-            None => {
-                let mut doc = AutoCommit::new();
-                if doc.load_incremental(bytes).is_err() {
-                    return Ok(false);
-                }
-                let Some(kind) = index::kind_of(&doc) else {
-                    return Ok(false);
-                };
-                if !index::belongs(&doc, id, &kind, community) {
-                    return Ok(false);
-                }
-                self.insert(id, &kind, &mut doc)?;
-                Ok(true)
-            }
-        }
-    }
-}
-
-fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Loaded> {
-    let snapshot: Option<Vec<u8>> = conn
-        .row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let snapshot = snapshot.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-    let am = |source: AutomergeError| StoreError::Automerge {
-        id: id.to_string(),
-        source: Box::new(source),
-    };
-    let mut doc = AutoCommit::load(&snapshot).map_err(am)?;
-    let mut st = conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY n")?;
-    let mut rows = st.query([id])?;
-    while let Some(row) = rows.next()? {
-        let data: Vec<u8> = row.get(0)?;
-        doc.load_incremental(&data).map_err(am)?;
-    }
-    if let Some(a) = actor {
-        doc.set_actor(a.clone());
-    }
-    let base = doc.get_heads();
-    Ok(Loaded { doc, base })
 }
 
 pub(crate) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
