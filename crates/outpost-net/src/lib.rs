@@ -12,20 +12,23 @@
 //! (`outpost-core`) supplies per connection. Each session runs on its own
 //! blocking worker, so a slow, hostile or broken peer never stalls another.
 
+mod drive;
 mod relay;
 mod ticket;
 
+pub use drive::ONCE_SILENCE;
+use drive::{Input, drive};
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};
 pub use iroh_tickets::Ticket;
 pub use outpost_sync::ALPN;
 pub use relay::Relay;
 pub use ticket::{InviteTicket, addr_ticket, parse_peer};
 
-use iroh::endpoint::{Connection, RecvStream, SendStream, presets};
+use iroh::endpoint::{Connection, presets};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use outpost_sync::session::Progress;
-use outpost_sync::wire::{Decoder, Msg, encode};
+use outpost_sync::wire::Msg;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,28 +168,6 @@ pub enum Mode {
     Live,
 }
 
-enum Input {
-    Msg(Msg, usize),
-    Local(String, String),
-    Abort(String),
-    Eof,
-}
-
-/// Messages applied together at most (one transaction on the handler side).
-const MAX_BURST: usize = 256;
-
-/// Frames read from a peer and not yet handled, at most: beyond this the
-/// reader waits, and QUIC flow control stops the peer, so a peer sending
-/// faster than the store writes cannot fill memory. (Replies stay
-/// unbounded here: bounding both directions lets two busy peers each wait
-/// for the other to read. What one request may cost is the session's
-/// business.)
-const FRAMES_IN: usize = MAX_BURST;
-
-/// A one-off sync gives up on a peer that has sent nothing for this long
-/// (a live session waits as long as QUIC keeps the connection up).
-pub const ONCE_SILENCE: Duration = Duration::from_secs(60);
-
 /// Dialing a peer and opening the session's stream give up after this.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -194,8 +175,6 @@ pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// registered it: a session ending late must not unregister its successor.
 /// Their channels carry local changes only (this device's own feed).
 type Registry = Arc<Mutex<HashMap<EndpointId, (u64, mpsc::UnboundedSender<Input>)>>>;
-
-static SESSION_NUMBER: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Clone)]
 struct Shared {
@@ -389,275 +368,4 @@ impl Node {
         }
         self.endpoint.close().await;
     }
-}
-
-/// Runs one session: a reader task (frames in), a writer task (frames
-/// out) and a blocking worker that owns the handler.
-async fn drive(
-    shared: Shared,
-    conn: Connection,
-    mut send: SendStream,
-    mut recv: RecvStream,
-    handler: Box<dyn PeerHandler>,
-    mode: Mode,
-) -> Report {
-    let peer = conn.remote_id();
-    let stats = Arc::new(Stats::default());
-    let (in_tx, in_rx) = mpsc::channel::<Input>(FRAMES_IN);
-    let (local_tx, local_rx) = mpsc::unbounded_channel::<Input>();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let number = SESSION_NUMBER.fetch_add(1, Ordering::Relaxed);
-    if mode == Mode::Live
-        && let Ok(mut m) = shared.live.lock()
-    {
-        m.insert(peer, (number, local_tx.clone()));
-    }
-    drop(local_tx);
-
-    // Reader: bytes → frames → worker. A bad frame aborts this session only.
-    let reader_stats = stats.clone();
-    let reader_tx = in_tx.clone();
-    let reader = tokio::spawn(async move {
-        let mut decoder = Decoder::default();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let read = recv.read(&mut buf);
-            let read = if mode == Mode::Once {
-                match tokio::time::timeout(ONCE_SILENCE, read).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        let _ = reader_tx
-                            .send(Input::Abort(format!(
-                                "the peer sent nothing for {} s",
-                                ONCE_SILENCE.as_secs()
-                            )))
-                            .await;
-                        return;
-                    }
-                }
-            } else {
-                read.await
-            };
-            match read {
-                Ok(Some(n)) => {
-                    reader_stats.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-                    decoder.push(&buf[..n]);
-                    loop {
-                        let frame_len = decoder.wanted();
-                        match decoder.next_msg() {
-                            Ok(Some(msg)) => {
-                                let len = frame_len.ok().flatten().unwrap_or(0) + 4;
-                                if reader_tx.send(Input::Msg(msg, len)).await.is_err() {
-                                    return;
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                let _ = reader_tx.send(Input::Abort(e.to_string())).await;
-                                return;
-                            }
-                        }
-                    }
-                }
-                Ok(None) => {
-                    let end = if decoder.pending() > 0 {
-                        Input::Abort("connection ended inside a frame".into())
-                    } else {
-                        Input::Eof
-                    };
-                    let _ = reader_tx.send(end).await;
-                    return;
-                }
-                Err(e) => {
-                    let _ = reader_tx.send(Input::Abort(format!("read: {e}"))).await;
-                    return;
-                }
-            }
-        }
-    });
-    drop(in_tx);
-
-    // Writer: frames → stream.
-    let writer_stats = stats.clone();
-    let writer = tokio::spawn(async move {
-        while let Some(frame) = out_rx.recv().await {
-            if send.write_all(&frame).await.is_err() {
-                break;
-            }
-            writer_stats
-                .bytes_out
-                .fetch_add(frame.len() as u64, Ordering::Relaxed);
-        }
-        let _ = send.finish();
-        // Let the peer read what was sent before the connection goes.
-        let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
-    });
-
-    // Worker: the handler, off the async threads (it touches SQLite).
-    let worker_stats = stats.clone();
-    let progress = shared.progress.clone();
-    let rt = tokio::runtime::Handle::current();
-    let worker = tokio::task::spawn_blocking(move || {
-        let inputs = Inputs {
-            rt,
-            frames: in_rx,
-            local: local_rx,
-        };
-        worker(handler, inputs, out_tx, worker_stats, mode, peer, progress)
-    });
-    let (converged, error) = worker
-        .await
-        .unwrap_or((false, Some("session worker failed".into())));
-    let _ = writer.await;
-    reader.abort();
-    if let Ok(mut m) = shared.live.lock()
-        && m.get(&peer).is_some_and(|(n, _)| *n == number)
-    {
-        m.remove(&peer);
-    }
-    if let Ok(mut m) = shared.progress.lock() {
-        m.remove(&peer);
-    }
-    conn.close(0u32.into(), b"bye");
-    stats.report(&peer, converged, error)
-}
-
-/// What a session's worker reads: the peer's frames (bounded) and this
-/// device's local changes (from its own feed, never from a peer).
-struct Inputs {
-    rt: tokio::runtime::Handle,
-    frames: mpsc::Receiver<Input>,
-    local: mpsc::UnboundedReceiver<Input>,
-}
-
-impl Inputs {
-    /// The next input of either kind; None once both are closed.
-    fn next(&mut self) -> Option<Input> {
-        let (frames, local) = (&mut self.frames, &mut self.local);
-        self.rt.block_on(async {
-            tokio::select! {
-                Some(i) = frames.recv() => Some(i),
-                Some(i) = local.recv() => Some(i),
-                else => None,
-            }
-        })
-    }
-
-    /// A frame that has already arrived, if any.
-    fn try_frame(&mut self) -> Option<Input> {
-        self.frames.try_recv().ok()
-    }
-}
-
-fn worker(
-    mut handler: Box<dyn PeerHandler>,
-    mut input: Inputs,
-    output: mpsc::UnboundedSender<Vec<u8>>,
-    stats: Arc<Stats>,
-    mode: Mode,
-    peer: EndpointId,
-    progress: Arc<Mutex<HashMap<EndpointId, Progress>>>,
-) -> (bool, Option<String>) {
-    let send = |msgs: Vec<Msg>| -> Result<(), String> {
-        for m in msgs {
-            tracing::trace!(peer = %peer.fmt_short(), "out: {}", m.summary());
-            let frame = encode(&m).map_err(|e| e.to_string())?;
-            if m.community().is_some() {
-                stats
-                    .community_bytes_out
-                    .fetch_add(frame.len() as u64, Ordering::Relaxed);
-            }
-            if matches!(m, Msg::Doc { .. }) {
-                stats.docs_out.fetch_add(1, Ordering::Relaxed);
-            }
-            if output.send(frame).is_err() {
-                return Err("connection closed".into());
-            }
-        }
-        Ok(())
-    };
-    let bye = |reason: &str| {
-        if let Ok(frame) = encode(&Msg::Bye {
-            reason: reason.to_string(),
-        }) {
-            let _ = output.send(frame);
-        }
-    };
-    let mut error = handler.start().and_then(&send).err();
-    let mut converged = false;
-    let mut pending: Option<Input> = None;
-    while error.is_none() {
-        if mode == Mode::Once && handler.converged() {
-            converged = true;
-            bye("done");
-            break;
-        }
-        let next = match pending.take() {
-            Some(i) => i,
-            None => match input.next() {
-                Some(i) => i,
-                None => break,
-            },
-        };
-        let step = match next {
-            Input::Msg(Msg::Bye { reason }, _) => {
-                converged = handler.converged();
-                if reason != "done" {
-                    error = Some(format!("peer closed the session: {reason}"));
-                }
-                break;
-            }
-            Input::Msg(msg, len) => {
-                // Take whatever else has already arrived, up to a bound,
-                // and hand it over as one burst.
-                let mut burst = vec![(msg, len)];
-                while burst.len() < MAX_BURST {
-                    match input.try_frame() {
-                        Some(Input::Msg(m, l)) if !matches!(m, Msg::Bye { .. }) => {
-                            burst.push((m, l))
-                        }
-                        Some(other) => {
-                            pending = Some(other);
-                            break;
-                        }
-                        None => break,
-                    }
-                }
-                for (m, l) in &burst {
-                    tracing::trace!(peer = %peer.fmt_short(), "in: {}", m.summary());
-                    if m.community().is_some() {
-                        stats
-                            .community_bytes_in
-                            .fetch_add(*l as u64, Ordering::Relaxed);
-                    }
-                    if matches!(m, Msg::Doc { .. }) {
-                        stats.docs_in.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                handler.on_messages(burst.into_iter().map(|(m, _)| m).collect())
-            }
-            Input::Local(community, doc) => {
-                tracing::trace!(peer = %peer.fmt_short(), "local change: {doc}");
-                handler.on_local_change(&community, &doc)
-            }
-            Input::Abort(reason) => Err(reason),
-            Input::Eof => {
-                converged = handler.converged();
-                break;
-            }
-        };
-        match step.and_then(&send) {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::warn!(peer = %peer.fmt_short(), "closing session: {e}");
-                bye(&e);
-                error = Some(e);
-            }
-        }
-        if let Ok(mut m) = progress.lock() {
-            m.insert(peer, handler.progress());
-        }
-    }
-    handler.finish(&stats, error.as_deref());
-    (converged, error)
 }
