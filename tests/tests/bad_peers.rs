@@ -141,3 +141,43 @@ async fn bad_frames_close_only_that_session() {
     assert!(a.op.store().check().unwrap().is_empty(), "store damaged");
     drop(stalled);
 }
+
+/// A peer that takes the connection and then says nothing: a one-off sync
+/// ends with a clear error instead of waiting for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_peer_ends_a_one_off_sync_with_a_clear_error() {
+    let silent = Endpoint::builder(presets::Minimal)
+        .secret_key(SecretKey::from_bytes(&[7u8; 32]))
+        .alpns(vec![outpost_sync::ALPN.to_vec()])
+        .relay_mode(RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let addr = silent.addr();
+    // Accepts, opens nothing back, reads nothing: holds the connection.
+    let holder = tokio::spawn(async move {
+        let conn = silent.accept().await.unwrap().await.unwrap();
+        let _streams = conn.accept_bi().await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        drop(conn);
+    });
+    let me = Peer::new("Dr A");
+    let config = outpost_net::NetConfig {
+        once_silence: Duration::from_secs(2),
+        ..outpost_net::NetConfig::loopback()
+    };
+    let node = outpost_core::testing::node(&me.op, &config).await.unwrap();
+    let report = outpost_tests::within(
+        "a sync with a silent peer",
+        node.sync_with(addr, vec![], outpost_net::Mode::Once),
+    )
+    .await
+    .unwrap();
+    assert!(!report.converged);
+    let error = report.error.unwrap_or_default();
+    assert!(error.contains("sent nothing"), "{error}");
+    holder.abort();
+}

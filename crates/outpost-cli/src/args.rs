@@ -336,6 +336,7 @@ impl NetArgs {
             mdns: !self.no_mdns,
             relay_url: self.relay_url.clone(),
             port_mapping: self.port_mapping,
+            ..NetConfig::default()
         }
     }
 }

@@ -8,7 +8,7 @@ use iroh::endpoint::{Connection, RecvStream, SendStream};
 use outpost_sync::session::Progress;
 use outpost_sync::wire::{Decoder, Msg, encode};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -32,7 +32,8 @@ const MAX_BURST: usize = 256;
 const FRAMES_IN: usize = MAX_BURST;
 
 /// A one-off sync gives up on a peer that has sent nothing for this long
-/// (a live session waits as long as QUIC keeps the connection up).
+/// while this side had nothing left to handle (a live session waits as
+/// long as QUIC keeps the connection up).
 pub const ONCE_SILENCE: Duration = Duration::from_secs(60);
 
 static SESSION_NUMBER: AtomicU64 = AtomicU64::new(0);
@@ -60,22 +61,35 @@ pub(crate) async fn drive(
     }
     drop(local_tx);
 
+    // Whether the worker is handling something (then the peer may well be
+    // waiting for this side, and its silence is no sign of trouble).
+    let busy = Arc::new(AtomicBool::new(true));
+
     // Reader: bytes → frames → worker. A bad frame aborts this session only.
     let reader_stats = stats.clone();
     let reader_tx = in_tx.clone();
+    let reader_busy = busy.clone();
+    let silence = shared.once_silence;
     let reader = tokio::spawn(async move {
         let mut decoder = Decoder::default();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let read = recv.read(&mut buf);
             let read = if mode == Mode::Once {
-                match tokio::time::timeout(ONCE_SILENCE, read).await {
+                match tokio::time::timeout(silence, read).await {
                     Ok(r) => r,
+                    // Reading is cancel-safe: nothing read is lost.
+                    Err(_)
+                        if reader_busy.load(Ordering::Relaxed)
+                            || reader_tx.capacity() < reader_tx.max_capacity() =>
+                    {
+                        continue;
+                    }
                     Err(_) => {
                         let _ = reader_tx
                             .send(Input::Abort(format!(
                                 "the peer sent nothing for {} s",
-                                ONCE_SILENCE.as_secs()
+                                silence.as_secs()
                             )))
                             .await;
                         return;
@@ -148,6 +162,7 @@ pub(crate) async fn drive(
             rt,
             frames: in_rx,
             local: local_rx,
+            busy,
         };
         worker(handler, inputs, out_tx, worker_stats, mode, peer, progress)
     });
@@ -174,19 +189,25 @@ struct Inputs {
     rt: tokio::runtime::Handle,
     frames: mpsc::Receiver<Input>,
     local: mpsc::UnboundedReceiver<Input>,
+    /// False while the worker waits here for input, true while it handles
+    /// what came.
+    busy: Arc<AtomicBool>,
 }
 
 impl Inputs {
     /// The next input of either kind; None once both are closed.
     fn next(&mut self) -> Option<Input> {
         let (frames, local) = (&mut self.frames, &mut self.local);
-        self.rt.block_on(async {
+        self.busy.store(false, Ordering::Relaxed);
+        let next = self.rt.block_on(async {
             tokio::select! {
                 Some(i) = frames.recv() => Some(i),
                 Some(i) = local.recv() => Some(i),
                 else => None,
             }
-        })
+        });
+        self.busy.store(true, Ordering::Relaxed);
+        next
     }
 
     /// A frame that has already arrived, if any.

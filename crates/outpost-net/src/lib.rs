@@ -136,6 +136,10 @@ pub struct NetConfig {
     pub relay_url: Option<String>,
     /// UPnP / NAT-PMP port mapping (off unless asked for).
     pub port_mapping: bool,
+    /// How long a one-off sync waits for a silent peer while it has
+    /// nothing left to handle itself ([`ONCE_SILENCE`] unless a test
+    /// needs it shorter).
+    pub once_silence: Duration,
 }
 
 impl Default for NetConfig {
@@ -145,6 +149,7 @@ impl Default for NetConfig {
             mdns: true,
             relay_url: None,
             port_mapping: false,
+            once_silence: ONCE_SILENCE,
         }
     }
 }
@@ -157,6 +162,7 @@ impl NetConfig {
             mdns: false,
             relay_url: None,
             port_mapping: false,
+            once_silence: ONCE_SILENCE,
         }
     }
 }
@@ -181,6 +187,7 @@ struct Shared {
     factory: Arc<dyn HandlerFactory>,
     live: Registry,
     progress: Arc<Mutex<HashMap<EndpointId, Progress>>>,
+    once_silence: Duration,
 }
 
 impl std::fmt::Debug for Shared {
@@ -264,6 +271,7 @@ impl Node {
             factory,
             live: Arc::default(),
             progress: Arc::default(),
+            once_silence: config.once_silence,
         };
         let router = Router::builder(endpoint.clone())
             .accept(ALPN, shared.clone())
