@@ -7,6 +7,7 @@
 //! for byte and lets the store, the sync engine and the UI share one schema.
 
 mod doc;
+mod ids;
 mod types;
 mod view;
 
@@ -14,6 +15,7 @@ pub use doc::{
     CommunityDoc, ItemDoc, SchemaError, actor_from_key, history, new_community_doc, new_item_doc,
     read_community, read_item, read_ops,
 };
+pub use ids::{MAX_ID_LEN, is_valid_id};
 pub use types::{
     AgeBand, CaseStatus, ItemStatus, Kind, MemberProfile, NewCase, NewCommunity, NewItem,
     NewProtocol, NewQuestion, PostKind, Problem, ProtocolStatus, QuestionStatus, Role, Setting,

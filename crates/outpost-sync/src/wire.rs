@@ -100,6 +100,29 @@ impl Msg {
         }
     }
 
+    /// Every community and document id the message names.
+    pub fn ids(&self) -> Vec<&str> {
+        match self {
+            Msg::Hello { offers, .. } => offers.iter().map(|o| o.community.as_str()).collect(),
+            Msg::Bye { .. } => vec![],
+            Msg::Join { community, .. }
+            | Msg::Joined { community, .. }
+            | Msg::Since { community, .. }
+            | Msg::Synced { community } => vec![community],
+            Msg::Changes {
+                community, docs, ..
+            } => std::iter::once(community.as_str())
+                .chain(docs.iter().map(|d| d.id.as_str()))
+                .collect(),
+            Msg::Fetch { community, docs } => std::iter::once(community.as_str())
+                .chain(docs.iter().map(String::as_str))
+                .collect(),
+            Msg::Doc { community, id, .. } | Msg::Sync { community, id, .. } => {
+                vec![community, id]
+            }
+        }
+    }
+
     pub fn community(&self) -> Option<&str> {
         match self {
             Msg::Hello { .. } | Msg::Bye { .. } => None,

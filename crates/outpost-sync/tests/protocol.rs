@@ -621,3 +621,30 @@ fn persisted_sync_state_makes_a_reconnect_cheaper() {
     let heads: Vec<[u8; 32]> = decoded.shared_heads.iter().map(|h| h.0).collect();
     assert_eq!(heads, h_heads(&h.nodes[1], &doc));
 }
+
+#[test]
+fn a_malformed_id_from_a_member_closes_the_session_and_stores_nothing() {
+    // B, a member, sends a whole document under an id no Outpost makes:
+    // multi-byte text and a terminal escape. A refuses the frame and
+    // closes the session; nothing is stored under any id.
+    let (a, mut b, c) = pair();
+    let real = b.new_item(&c, "real question");
+    let bytes = b.docs[&real].doc.clone().save();
+    let mut h = Harness::new(vec![a, b]);
+    let l = h.connect(1, 0);
+    quiet(&mut h);
+    let before = h.nodes[0].doc_ids(&c);
+    h.inject(
+        l,
+        1,
+        Msg::Doc {
+            community: c.clone(),
+            id: "caña\u{1b}[31m".into(),
+            bytes,
+        },
+    );
+    quiet(&mut h);
+    let closed = h.links[l].closed.clone().unwrap_or_default();
+    assert!(closed.contains("malformed id"), "{closed:?}");
+    assert_eq!(h.nodes[0].doc_ids(&c), before);
+}

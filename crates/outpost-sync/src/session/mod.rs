@@ -203,6 +203,15 @@ impl Session {
         if !self.hello_received && !matches!(msg, Msg::Hello { .. } | Msg::Bye { .. }) {
             return Err(SessionError::OutOfOrder("a community message"));
         }
+        // Ids are parsed here, once, at the edge: nothing below sees an id
+        // a peer made up out of control characters or a path.
+        if let Some(bad) = msg
+            .ids()
+            .into_iter()
+            .find(|id| !outpost_model::is_valid_id(id))
+        {
+            return Err(SessionError::BadId(bad.chars().take(80).collect()));
+        }
         let mut out = Vec::new();
         match msg {
             Msg::Hello { version, offers } => {

@@ -69,6 +69,8 @@ pub enum SessionError {
     BadDoc { community: String, doc: String },
     #[error("peer sent {0} before Hello")]
     OutOfOrder(&'static str),
+    #[error("peer sent a malformed id: {0:?}")]
+    BadId(String),
     #[error("peer closed the session: {0}")]
     PeerBye(String),
     #[error("storage: {0}")]
