@@ -16,16 +16,23 @@ struct Raw {
     recv: iroh::endpoint::RecvStream,
 }
 
-async fn raw(secret: [u8; 32], addr: EndpointAddr) -> Raw {
-    let ep = Endpoint::builder(presets::Minimal)
+/// A bare iroh endpoint on loopback, as a patched client would run;
+/// accepting Outpost's ALPN if `alpns` says so.
+async fn endpoint(secret: [u8; 32], alpns: Vec<Vec<u8>>) -> Endpoint {
+    Endpoint::builder(presets::Minimal)
         .secret_key(SecretKey::from_bytes(&secret))
+        .alpns(alpns)
         .relay_mode(RelayMode::Disabled)
         .clear_ip_transports()
         .bind_addr("127.0.0.1:0")
         .unwrap()
         .bind()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn raw(secret: [u8; 32], addr: EndpointAddr) -> Raw {
+    let ep = endpoint(secret, vec![]).await;
     let conn = ep.connect(addr, outpost_sync::ALPN).await.unwrap();
     let (send, recv) = conn.open_bi().await.unwrap();
     Raw {
@@ -146,16 +153,7 @@ async fn bad_frames_close_only_that_session() {
 /// ends with a clear error instead of waiting for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_peer_ends_a_one_off_sync_with_a_clear_error() {
-    let silent = Endpoint::builder(presets::Minimal)
-        .secret_key(SecretKey::from_bytes(&[7u8; 32]))
-        .alpns(vec![outpost_sync::ALPN.to_vec()])
-        .relay_mode(RelayMode::Disabled)
-        .clear_ip_transports()
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap();
+    let silent = endpoint([7u8; 32], vec![outpost_sync::ALPN.to_vec()]).await;
     let addr = silent.addr();
     // Accepts, opens nothing back, reads nothing: holds the connection.
     let holder = tokio::spawn(async move {

@@ -93,11 +93,16 @@ impl Session {
         // Changes that came before their parents wait in the
         // document's queue, which a document loaded afresh lacks.
         live.requeue_orphans(&mut doc);
-        let arrived: Vec<Vec<u8>> = message.changes.iter().map(<[u8]>::to_vec).collect();
         doc.sync()
             .receive_sync_message(&mut live.state, message)
             .map_err(|e| bad(e.to_string()))?;
-        live.keep_orphans(&mut doc, arrived);
+        // The message was consumed: its changes are decoded again from the
+        // frame only when something is left waiting.
+        live.keep_orphans(&mut doc, || {
+            SyncMessage::decode(msg)
+                .map(|m| m.changes.iter().map(<[u8]>::to_vec).collect())
+                .unwrap_or_default()
+        });
         let after = doc.get_heads();
         if after != before {
             let changes = doc.save_after(&before);

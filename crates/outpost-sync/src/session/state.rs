@@ -58,14 +58,19 @@ impl DocSync {
     }
 
     /// After a message: while `doc` still has changes waiting for their
-    /// parents, keeps what arrived (with what was kept before), within a
-    /// bound; once nothing waits, forgets them.
-    pub(super) fn keep_orphans(&mut self, doc: &mut AutoCommit, arrived: Vec<Vec<u8>>) {
+    /// parents, keeps the changes that `arrived` (with what was kept
+    /// before), within a bound; once nothing waits, forgets them. `arrived`
+    /// is called only then (rarely), so the common case copies nothing.
+    pub(super) fn keep_orphans(
+        &mut self,
+        doc: &mut AutoCommit,
+        arrived: impl FnOnce() -> Vec<Vec<u8>>,
+    ) {
         if doc.get_missing_deps(&[]).is_empty() {
             self.orphans.clear();
             return;
         }
-        self.orphans.extend(arrived);
+        self.orphans.extend(arrived());
         if self.orphans.iter().map(Vec::len).sum::<usize>() > MAX_ORPHAN_BYTES {
             tracing::debug!("dropping changes waiting for their parents; asking for a resend");
             self.orphans.clear();
