@@ -33,6 +33,10 @@ pub fn render() -> String {
     declare!(
         cfg,
         decls,
+        c::CommunityId,
+        c::DocId,
+        c::PostId,
+        c::DeviceId,
         c::Kind,
         c::AgeBand,
         c::Sex,

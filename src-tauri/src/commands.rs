@@ -26,11 +26,26 @@ use outpost_core::{
     MemberInfo, MemberProfile, NewCommunity, NewItem, Outpost, PostRef, ProtocolSaved,
     ProtocolStatus, Role, SearchHit, Sharing, TextFinding, Unlock, Whoami,
 };
+use outpost_core::{CommunityId, CoreError, DeviceId, DocId, PostId};
 use serde::Serialize;
 use std::path::PathBuf;
 use tauri::State;
 
 type Res<T> = Result<T, UiError>;
+
+/// Ids the window sends are checked for form where they come in; a bad one
+/// is a `bad_id` error the window translates.
+fn community_id(text: &str) -> Res<CommunityId> {
+    Ok(CommunityId::parse(text).map_err(CoreError::from)?)
+}
+
+pub(crate) fn doc_id(text: &str) -> Res<DocId> {
+    Ok(DocId::parse(text).map_err(CoreError::from)?)
+}
+
+fn post_id(text: &str) -> Res<PostId> {
+    Ok(PostId::parse(text).map_err(CoreError::from)?)
+}
 
 /// What the window needs at launch.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -207,6 +222,7 @@ async fn join(shell: State<'_, Shell>, ticket: String) -> Res<Joined> {
 
 #[tauri::command(async)]
 fn community(shell: State<'_, Shell>, id: String) -> Res<CommunityView> {
+    let id = community_id(&id)?;
     shell.with(|op| {
         let community = op.community(&id)?;
         let admin = op.is_admin(&community.id)?;
@@ -236,11 +252,13 @@ fn search(shell: State<'_, Shell>, query: String, filter: ListFilter) -> Res<Vec
 
 #[tauri::command(async)]
 fn show(shell: State<'_, Shell>, id: String) -> Res<ItemDetail> {
+    let id = doc_id(&id)?;
     shell.with(|op| op.show(&id))
 }
 
 #[tauri::command(async)]
 fn history(shell: State<'_, Shell>, id: String) -> Res<Vec<HistoryLine>> {
+    let id = doc_id(&id)?;
     shell.with(|op| op.history(&id))
 }
 
@@ -251,11 +269,13 @@ fn create_item(
     item: NewItem,
     share: Sharing,
 ) -> Res<ItemRow> {
+    let community = community_id(&community)?;
     shell.with(|op| op.create_item(&community, item, share))
 }
 
 #[tauri::command(async)]
 fn reply(shell: State<'_, Shell>, case: String, body: String, share: Sharing) -> Res<PostRef> {
+    let case = doc_id(&case)?;
     shell.with(|op| op.reply(&case, &body, share))
 }
 
@@ -266,26 +286,31 @@ fn case_outcome(
     outcome: String,
     share: Sharing,
 ) -> Res<ItemRow> {
+    let case = doc_id(&case)?;
     shell.with(|op| op.case_outcome(&case, &outcome, share))
 }
 
 #[tauri::command(async)]
 fn case_status(shell: State<'_, Shell>, case: String, status: CaseStatus) -> Res<ItemRow> {
+    let case = doc_id(&case)?;
     shell.with(|op| op.case_status(&case, status))
 }
 
 #[tauri::command(async)]
 fn answer(shell: State<'_, Shell>, question: String, body: String, share: Sharing) -> Res<PostRef> {
+    let question = doc_id(&question)?;
     shell.with(|op| op.answer(&question, &body, share))
 }
 
 #[tauri::command(async)]
 fn accept(shell: State<'_, Shell>, answer: String) -> Res<PostRef> {
+    let answer = post_id(&answer)?;
     shell.with(|op| op.accept(&answer))
 }
 
 #[tauri::command(async)]
 fn helpful(shell: State<'_, Shell>, answer: String) -> Res<bool> {
+    let answer = post_id(&answer)?;
     shell.with(|op| op.helpful(&answer))
 }
 
@@ -297,16 +322,19 @@ fn protocol_save(
     body: String,
     share: Sharing,
 ) -> Res<ProtocolSaved> {
+    let id = doc_id(&id)?;
     shell.with(|op| op.protocol_save(&id, &base, &body, share))
 }
 
 #[tauri::command(async)]
 fn protocol_status(shell: State<'_, Shell>, id: String, status: ProtocolStatus) -> Res<ItemRow> {
+    let id = doc_id(&id)?;
     shell.with(|op| op.protocol_status(&id, status))
 }
 
 #[tauri::command(async)]
 fn protocol_review_date(shell: State<'_, Shell>, id: String, date: Option<String>) -> Res<ItemRow> {
+    let id = doc_id(&id)?;
     shell.with(|op| op.protocol_review_date(&id, date.as_deref()))
 }
 
@@ -317,22 +345,29 @@ fn protocol_add_reference(
     reference: String,
     share: Sharing,
 ) -> Res<ItemRow> {
+    let id = doc_id(&id)?;
     shell.with(|op| op.protocol_add_reference(&id, &reference, share))
 }
 
 #[tauri::command(async)]
 fn comment(shell: State<'_, Shell>, item: String, body: String, share: Sharing) -> Res<PostRef> {
+    let item = doc_id(&item)?;
     shell.with(|op| op.comment(&item, &body, share))
 }
 
 #[tauri::command(async)]
 fn members(shell: State<'_, Shell>, community: String) -> Res<Vec<MemberInfo>> {
+    let community = community_id(&community)?;
     shell.with(|op| op.members(&community))
 }
 
 #[tauri::command(async)]
-fn member_remove(shell: State<'_, Shell>, community: String, member: String) -> Res<String> {
-    shell.with(|op| op.member_remove(&community, &member))
+fn member_remove(shell: State<'_, Shell>, community: String, member: String) -> Res<DeviceId> {
+    let community = community_id(&community)?;
+    shell.with(|op| {
+        let member = op.resolve_member(&community, &member)?;
+        op.member_remove(&community, member)
+    })
 }
 
 #[tauri::command(async)]
@@ -341,14 +376,19 @@ fn member_role(
     community: String,
     member: String,
     role: Role,
-) -> Res<String> {
-    shell.with(|op| op.member_role(&community, &member, role))
+) -> Res<DeviceId> {
+    let community = community_id(&community)?;
+    shell.with(|op| {
+        let member = op.resolve_member(&community, &member)?;
+        op.member_role(&community, member, role)
+    })
 }
 
 /// A one-time invitation, valid for `days` (core's default when absent).
 #[tauri::command(async)]
 fn invite(shell: State<'_, Shell>, community: String, days: Option<u32>) -> Res<Invitation> {
     let ttl = days.map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400));
+    let community = community_id(&community)?;
     shell.with(|op| op.invite(&community, ttl))
 }
 
@@ -368,7 +408,7 @@ fn set_relay_url(shell: State<'_, Shell>, url: Option<String>) -> Res<Option<Str
 /// who adds it by hand) and where copies go unless the user chooses.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ExchangeInfo {
-    pub device: String,
+    pub device: DeviceId,
     pub bundle_path: String,
     pub markdown_dir: String,
     /// This device may add members by id.
@@ -377,6 +417,7 @@ pub struct ExchangeInfo {
 
 #[tauri::command(async)]
 fn exchange_info(shell: State<'_, Shell>, community: String) -> Res<ExchangeInfo> {
+    let community = community_id(&community)?;
     shell.with(|op| {
         let c = op.community(&community)?;
         let (bundle, markdown) = outpost_core::suggested_export_paths(&c.name);
@@ -427,6 +468,7 @@ fn export_bundle(
     passphrase: String,
 ) -> Res<ExportSummary> {
     let path = user_path(&path, "path")?;
+    let community = community_id(&community)?;
     // Its own handle: seconds of work for a large community, while the
     // window's handle keeps answering.
     let op = shell.with(|op| op.reopen())?;
@@ -455,6 +497,7 @@ fn export_markdown(shell: State<'_, Shell>, community: String, dir: String) -> R
             "this is a file; choose a folder",
         ));
     }
+    let community = community_id(&community)?;
     let op = shell.with(|op| op.reopen())?;
     Ok(op.export_markdown(&community, &dir)?.len())
 }
@@ -462,8 +505,10 @@ fn export_markdown(shell: State<'_, Shell>, community: String, dir: String) -> R
 /// Adds a member by their device id (an admin, for a site that joins by
 /// USB stick); returns the full id.
 #[tauri::command(async)]
-fn member_add(shell: State<'_, Shell>, community: String, device: String) -> Res<String> {
-    shell.with(|op| op.member_add(&community, &device))
+fn member_add(shell: State<'_, Shell>, community: String, device: String) -> Res<DeviceId> {
+    let community = community_id(&community)?;
+    let device = outpost_core::parse_device_id(&device)?;
+    shell.with(|op| op.member_add(&community, device))
 }
 
 /// Changes the passphrase the home is locked with (or sets one, for a

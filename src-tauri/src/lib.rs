@@ -332,6 +332,58 @@ mod tests {
         assert_eq!(UiError::from(CoreError::Home("x".into())).field, None);
     }
 
+    /// The codes a `fn code` in `file` (relative to the workspace) returns.
+    fn codes_in(file: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(file);
+        let text = std::fs::read_to_string(&path).expect("source file");
+        let mut codes = vec![];
+        for (at, _) in text.match_indices("fn code(&self) -> &'static str {") {
+            let body = &text[at..];
+            let body = &body[..body.find("\n    }").unwrap_or(body.len())];
+            for part in body.split("=> \"").skip(1) {
+                if let Some(code) = part.split('"').next() {
+                    codes.push(code.to_string());
+                }
+            }
+        }
+        assert!(!codes.is_empty(), "no codes found in {file}");
+        codes
+    }
+
+    /// Every error code the backend can send has a sentence in every
+    /// locale, so a Spanish user never reads the backend's English one.
+    #[test]
+    fn every_error_code_is_translated_in_every_locale() {
+        let mut codes = codes_in("crates/outpost-core/src/error.rs");
+        codes.extend(codes_in("crates/outpost-model/src/types/validation.rs"));
+        let shell = include_str!("commands.rs");
+        for part in shell.split("UiError::at(").skip(1) {
+            if let Some(code) = part.split(',').nth(1) {
+                codes.push(code.trim().trim_matches('"').to_string());
+            }
+        }
+        for (name, text) in [
+            ("en", include_str!("../../ui/src/locales/en.json")),
+            ("es", include_str!("../../ui/src/locales/es.json")),
+        ] {
+            let locale: BTreeMap<String, String> = serde_json::from_str(text).expect("locale");
+            let missing: Vec<&String> = codes
+                .iter()
+                .filter(|c| !locale.contains_key(&format!("error.{c}")))
+                .collect();
+            assert!(missing.is_empty(), "{name} has no sentence for {missing:?}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_id_from_the_window_is_a_bad_id_error() {
+        let ui = crate::commands::doc_id("a/b").expect_err("refused");
+        assert_eq!(ui.code, "bad_id");
+        assert_eq!(ui.params.get("id").map(String::as_str), Some("a/b"));
+    }
+
     #[test]
     fn errors_carry_a_code_and_the_values_a_translation_needs() {
         let ui = UiError::from(CoreError::NotFound("3f2a".into()));

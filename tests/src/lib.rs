@@ -272,11 +272,11 @@ impl Peer {
             .expect("node")
     }
 
-    pub fn key(&self) -> String {
+    pub fn key(&self) -> outpost_core::DeviceId {
         self.op.device_id()
     }
 
-    pub fn community(&mut self, name: &str) -> String {
+    pub fn community(&mut self, name: &str) -> outpost_core::CommunityId {
         let c = self
             .op
             .create_community(outpost_core::NewCommunity {
@@ -288,7 +288,11 @@ impl Peer {
         c.id
     }
 
-    pub fn case(&mut self, community: &str, title: &str) -> String {
+    pub fn case(
+        &mut self,
+        community: &outpost_core::CommunityId,
+        title: &str,
+    ) -> outpost_core::DocId {
         let item = outpost_core::NewItem::Case(outpost_core::NewCase {
             title: title.into(),
             presenting: format!("{title}: presenting problem"),
@@ -325,7 +329,7 @@ impl Peer {
 
 /// The peer behind `node_b` joins `a`'s community through an invitation,
 /// over a real connection (`a`'s node must be running).
-pub async fn join(a: &Peer, node_b: &outpost_net::Node, community: &str) {
+pub async fn join(a: &Peer, node_b: &outpost_net::Node, community: &outpost_core::CommunityId) {
     let t =
         a.op.invite(community, Some(std::time::Duration::from_secs(3600)))
             .expect("invite");

@@ -303,3 +303,80 @@ fn model_and_sync_do_no_io() {
         violations,
     );
 }
+
+/// The public signatures in `outpost-core`'s sources (`pub fn` and
+/// `pub async fn`, up to their body), by file and function name.
+fn core_signatures() -> Vec<(String, String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/outpost-core/src");
+    let mut files = vec![];
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    let mut out = vec![];
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        for (at, _) in text
+            .match_indices("pub fn ")
+            .chain(text.match_indices("pub async fn "))
+        {
+            let sig = &text[at..];
+            let sig = &sig[..sig.find('{').unwrap_or(sig.len())];
+            let sig: String = sig.split_whitespace().collect::<Vec<_>>().join(" ");
+            let fname = sig
+                .split("fn ")
+                .nth(1)
+                .and_then(|s| s.split(['(', '<']).next())
+                .unwrap_or_default()
+                .to_string();
+            out.push((name.clone(), fname, sig));
+        }
+    }
+    out
+}
+
+/// Core's operations take ids as their types (`CommunityId`, `DocId`,
+/// `PostId`, `DeviceId`), so one kind of id cannot be passed for another
+/// and text is checked once where it enters: only the `resolve_*` and
+/// `parse_*` functions, which turn what a user typed into an id, take it
+/// as text.
+#[test]
+fn core_operations_take_typed_ids() {
+    let id_params = [
+        "community",
+        "id",
+        "item",
+        "case",
+        "question",
+        "answer",
+        "protocol",
+        "member",
+        "device",
+    ];
+    let mut violations = vec![];
+    for (file, fname, sig) in core_signatures() {
+        if fname.starts_with("resolve_") || fname.starts_with("parse_") || file == "testing.rs" {
+            continue;
+        }
+        for p in id_params {
+            for ty in ["&str", "String", "&String"] {
+                let pat = format!("{p}: {ty}");
+                if sig.contains(&format!("({pat}")) || sig.contains(&format!(" {pat}")) {
+                    violations.push(format!("{file}: {fname} takes `{pat}`"));
+                }
+            }
+        }
+    }
+    check(
+        "outpost-core's public operations take typed ids, not text",
+        violations,
+    );
+}

@@ -128,8 +128,8 @@ async fn bad_frames_close_only_that_session() {
     let mut r = raw(b.op.signing_key().to_bytes(), na.addr()).await;
     r.send.write_all(&hello()).await.unwrap();
     let garbage = Msg::Sync {
-        community: x.clone(),
-        id: case.clone(),
+        community: x.to_string(),
+        id: case.to_string(),
         msg: vec![0x42, 0x01, 0xff, 0x00, 0x13],
     };
     r.send.write_all(&encode(&garbage).unwrap()).await.unwrap();

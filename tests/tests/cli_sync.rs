@@ -185,8 +185,11 @@ fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
     {
         let mut op =
             outpost_core::Outpost::open_with(a.path(), &outpost_tests::test_unlock()).unwrap();
-        op.import_items(&community, outpost_core::generate_cases(3000, 5))
-            .unwrap();
+        op.import_items(
+            &community.parse().unwrap(),
+            outpost_core::generate_cases(3000, 5),
+        )
+        .unwrap();
     }
     let peer = sa.first_line["ticket"].as_str().unwrap().to_string();
     let mut args = vec!["sync", "--peer", peer.as_str()];

@@ -47,7 +47,7 @@ fn verify(home: &Home, acked: &BTreeMap<String, Expected>, ids: &[String]) {
             )
             .expect("search");
         assert!(
-            hits.iter().any(|h| &h.item.id == id),
+            hits.iter().any(|h| h.item.id == id.as_str()),
             "case {id} missing from search"
         );
     }

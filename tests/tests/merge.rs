@@ -120,13 +120,19 @@ fn edit_case(
         match op {
             CaseOp::Reply => {
                 let id = format!("reply-{side}-{n}");
-                doc.add_reply(&id, &who, t, &format!("reply {n} from {side}"))
-                    .unwrap();
+                doc.add_reply(
+                    &id.parse().unwrap(),
+                    &who,
+                    t,
+                    &format!("reply {n} from {side}"),
+                )
+                .unwrap();
                 ids.push(id);
             }
             CaseOp::Comment => {
                 let id = format!("comment-{side}-{n}");
-                doc.add_comment(&id, &who, t, "a comment").unwrap();
+                doc.add_comment(&id.parse().unwrap(), &who, t, "a comment")
+                    .unwrap();
                 ids.push(id);
             }
             CaseOp::Outcome => {
@@ -192,10 +198,10 @@ proptest! {
         case_b in prop::collection::vec(case_op(), 1..8),
     ) {
         let origin = ActorId::from([9u8; 32].as_slice());
-        let protocol = new_item_doc(origin.clone(), "p1", "c1", &profile("origin"), 1_000, &NewItem::Protocol(NewProtocol {
+        let protocol = new_item_doc(origin.clone(), &"p1".parse().unwrap(), &"c1".parse().unwrap(), &profile("origin"), 1_000, &NewItem::Protocol(NewProtocol {
             title: "Protocol".into(), body: base, review_date: None, references: vec![], tags: vec![],
         })).unwrap();
-        let case = new_item_doc(origin, "c1x", "c1", &profile("origin"), 1_000, &NewItem::Case(NewCase {
+        let case = new_item_doc(origin, &"c1x".parse().unwrap(), &"c1".parse().unwrap(), &profile("origin"), 1_000, &NewItem::Case(NewCase {
             title: "Case".into(), presenting: "p".into(), ask: "a".into(), age_band: None, sex: None,
             setting: None, history: None, findings: None, tags: vec![],
         })).unwrap();

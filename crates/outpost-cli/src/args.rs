@@ -1,7 +1,7 @@
 //! The command line, as clap parses it: every command, flag and help text.
 
 use clap::{Args, Parser, Subcommand};
-use outpost_core::{ItemStatus, Kind, ListFilter, NetConfig, Result};
+use outpost_core::{ItemStatus, Kind, ListFilter, NetConfig, Outpost, Result};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -342,15 +342,19 @@ impl NetArgs {
 }
 
 impl FilterArgs {
-    /// The filter, with the kind and status checked.
-    pub fn filter(&self) -> Result<ListFilter> {
+    /// The filter, with the community resolved and the kind and status
+    /// checked.
+    pub fn filter(&self, op: &Outpost) -> Result<ListFilter> {
         let kind = self.kind.as_deref().map(str::parse::<Kind>).transpose()?;
         let status = match &self.status {
             Some(s) => Some(ItemStatus::parse_for(kind, s)?),
             None => None,
         };
         Ok(ListFilter {
-            community: self.community.clone(),
+            community: match &self.community {
+                Some(c) => Some(op.resolve_community(c)?),
+                None => None,
+            },
             kind,
             status,
             tag: self.tag.clone(),

@@ -6,8 +6,9 @@ use crate::input::{Input, open_home, passphrase};
 use crate::output::{self, List, Out};
 use anyhow::{Result, bail};
 use outpost_core::{
-    AgeBand, CaseStatus, CoreError, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol,
-    NewQuestion, Outpost, ProtocolStatus, Role, Setting, Sex, Sharing, Unlock, resolve_home,
+    AgeBand, CaseStatus, CoreError, Kind, MemberProfile, NewCase, NewCommunity, NewItem,
+    NewProtocol, NewQuestion, Outpost, ProtocolStatus, Role, Setting, Sex, Sharing, Unlock,
+    resolve_home,
 };
 
 fn parse<T: std::str::FromStr<Err = outpost_core::ValidationError>>(
@@ -150,7 +151,7 @@ pub fn run(cli: Cli) -> Result<()> {
             format,
         } => match format.as_str() {
             "markdown" | "md" => {
-                let files = op.export_markdown(&community, &path)?;
+                let files = op.export_markdown(&op.resolve_community(&community)?, &path)?;
                 out.print(&output::ExportedMarkdown {
                     dir: &path,
                     files: &files,
@@ -162,7 +163,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     "Passphrase for the bundle: ",
                     true,
                 )?;
-                let summary = op.export_bundle_to(&community, &p, &path)?;
+                let summary = op.export_bundle_to(&op.resolve_community(&community)?, &p, &path)?;
                 out.print(&output::ExportedBundle {
                     path: &path,
                     summary: &summary,
@@ -184,6 +185,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Case(c) => case(&mut op, &out, &mut input, share, c),
         Command::Reply { case, text } => {
             let text = input.text("text", text)?;
+            let case = op.resolve_item(&case, Some(Kind::Case))?.0;
             out.print(&op.reply(&case, &text, share)?)
         }
         Command::Question(QuestionCmd::Ask {
@@ -194,14 +196,20 @@ pub fn run(cli: Cli) -> Result<()> {
         }) => {
             let body = input.text("body", body)?;
             let item = NewItem::Question(NewQuestion { title, body, tags });
+            let community = op.resolve_community(&community)?;
             out.print(&output::Saved(&op.create_item(&community, item, share)?))
         }
         Command::Answer { question, text } => {
             let text = input.text("text", text)?;
+            let question = op.resolve_item(&question, Some(Kind::Question))?.0;
             out.print(&op.answer(&question, &text, share)?)
         }
-        Command::Accept { answer } => out.print(&op.accept(&answer)?),
+        Command::Accept { answer } => {
+            let answer = op.resolve_answer(&answer)?;
+            out.print(&op.accept(&answer)?)
+        }
         Command::Helpful { answer } => {
+            let answer = op.resolve_answer(&answer)?;
             let marked = op.helpful(&answer)?;
             out.print(&output::Helpful {
                 id: &answer,
@@ -211,23 +219,24 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Protocol(p) => protocol(&mut op, &out, &mut input, share, p),
         Command::Comment { item, text } => {
             let text = input.text("text", text)?;
+            let item = op.resolve_item(&item, None)?.0;
             out.print(&op.comment(&item, &text, share)?)
         }
         Command::List(f) => out.print(&List {
             empty: "Nothing here yet.",
-            items: &op.list(&f.filter()?)?,
+            items: &op.list(&f.filter(&op)?)?,
         }),
-        Command::Show { id } => out.print(&op.show(&id)?),
-        Command::History { id } => out.print(&op.history(&id)?[..]),
+        Command::Show { id } => out.print(&op.show(&op.resolve_item(&id, None)?.0)?),
+        Command::History { id } => out.print(&op.history(&op.resolve_item(&id, None)?.0)?[..]),
         Command::Search { query, filter } => out.print(&List {
             empty: "No matches.",
-            items: &op.search(&query, &filter.filter()?)?,
+            items: &op.search(&query, &filter.filter(&op)?)?,
         }),
         Command::Demo => out.print(&op.demo()?),
         Command::Invite { community, expires } => {
             let ttl = humantime::parse_duration(&expires)
                 .map_err(|e| anyhow::anyhow!("expires: '{expires}': {e}"))?;
-            let invitation = op.invite(&community, Some(ttl))?;
+            let invitation = op.invite(&op.resolve_community(&community)?, Some(ttl))?;
             out.print(&output::Invited::from(&invitation))
         }
         Command::Member(m) => member(&mut op, &out, m),
@@ -253,7 +262,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve { net, relay } => {
             let device = op.device_id();
             runtime()?.block_on(op.serve(&net.config(), relay, |running| {
-                if let Err(e) = out.print(&output::Serving::of(running, device)) {
+                if let Err(e) = out.print(&output::Serving::of(running, device.to_hex())) {
                     tracing::warn!("printing the address: {e}");
                 }
             }))?;
@@ -311,7 +320,7 @@ fn community(op: &mut Outpost, out: &Out, input: &mut Input, c: CommunityCmd) ->
             empty: "No communities yet: `outpost community create` or `outpost demo`.",
             items: &op.communities()?,
         }),
-        CommunityCmd::Show { id } => out.print(&op.community(&id)?),
+        CommunityCmd::Show { id } => out.print(&op.community(&op.resolve_community(&id)?)?),
     }
 }
 
@@ -340,17 +349,23 @@ fn case(op: &mut Outpost, out: &Out, input: &mut Input, share: Sharing, c: CaseC
                 findings: input.opt("findings", findings)?,
                 tags,
             };
+            let community = op.resolve_community(&community)?;
             let row = op.create_item(&community, NewItem::Case(case), share)?;
             out.print(&output::Saved(&row))
         }
         CaseCmd::Outcome { id, text } => {
             let text = input.text("text", text)?;
+            let id = op.resolve_item(&id, Some(Kind::Case))?.0;
             out.print(&output::Updated(&op.case_outcome(&id, &text, share)?))
         }
-        CaseCmd::Resolve { id } => out.print(&output::Updated(
-            &op.case_status(&id, CaseStatus::Resolved)?,
-        )),
+        CaseCmd::Resolve { id } => {
+            let id = op.resolve_item(&id, Some(Kind::Case))?.0;
+            out.print(&output::Updated(
+                &op.case_status(&id, CaseStatus::Resolved)?,
+            ))
+        }
         CaseCmd::Reopen { id } => {
+            let id = op.resolve_item(&id, Some(Kind::Case))?.0;
             out.print(&output::Updated(&op.case_status(&id, CaseStatus::Open)?))
         }
     }
@@ -380,14 +395,17 @@ fn protocol(
                 references,
                 tags,
             });
+            let community = op.resolve_community(&community)?;
             out.print(&output::Saved(&op.create_item(&community, item, share)?))
         }
         ProtocolCmd::Edit { id, body_file } => {
             let body = input.file("body-file", &body_file)?;
+            let id = op.resolve_item(&id, Some(Kind::Protocol))?.0;
             out.print(&output::Updated(&op.protocol_edit(&id, &body, share)?))
         }
         ProtocolCmd::Status { id, status } => {
             let status: ProtocolStatus = status.parse()?;
+            let id = op.resolve_item(&id, Some(Kind::Protocol))?.0;
             out.print(&output::Updated(&op.protocol_status(&id, status)?))
         }
     }
@@ -395,10 +413,19 @@ fn protocol(
 
 fn member(op: &mut Outpost, out: &Out, m: MemberCmd) -> Result<()> {
     let (id, role) = match m {
-        MemberCmd::List { community } => return out.print(&op.members(&community)?[..]),
-        MemberCmd::Add { community, device } => (op.member_add(&community, &device)?, "added"),
+        MemberCmd::List { community } => {
+            let community = op.resolve_community(&community)?;
+            return out.print(&op.members(&community)?[..]);
+        }
+        MemberCmd::Add { community, device } => {
+            let community = op.resolve_community(&community)?;
+            let device = outpost_core::parse_device_id(&device)?;
+            (op.member_add(&community, device)?, "added")
+        }
         MemberCmd::Remove { community, member } => {
-            (op.member_remove(&community, &member)?, "removed")
+            let community = op.resolve_community(&community)?;
+            let member = op.resolve_member(&community, &member)?;
+            (op.member_remove(&community, member)?, "removed")
         }
         MemberCmd::Role {
             community,
@@ -406,8 +433,13 @@ fn member(op: &mut Outpost, out: &Out, m: MemberCmd) -> Result<()> {
             role,
         } => {
             let role: Role = role.parse()?;
-            (op.member_role(&community, &member, role)?, role.as_str())
+            let community = op.resolve_community(&community)?;
+            let member = op.resolve_member(&community, &member)?;
+            (op.member_role(&community, member, role)?, role.as_str())
         }
     };
-    out.print(&output::MemberChanged { id: &id, role })
+    out.print(&output::MemberChanged {
+        id: &id.to_hex(),
+        role,
+    })
 }

@@ -3,7 +3,7 @@
 //! it to the path given as the first argument.
 
 use outpost_core::{
-    ListFilter, MemberProfile, NewCommunity, NewItem, Outpost, Sharing, generate_cases,
+    CommunityId, ListFilter, MemberProfile, NewCommunity, NewItem, Outpost, Sharing, generate_cases,
 };
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,7 +22,7 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn home(dir: &Path) -> (Outpost, String) {
+fn home(dir: &Path) -> (Outpost, CommunityId) {
     let mut op = Outpost::init_with(
         dir,
         MemberProfile {
@@ -43,7 +43,7 @@ fn home(dir: &Path) -> (Outpost, String) {
 }
 
 /// Seeds `n` items in batches; returns items per second.
-fn seed(op: &mut Outpost, community: &str, n: usize, seed_base: u64) -> f64 {
+fn seed(op: &mut Outpost, community: &CommunityId, n: usize, seed_base: u64) -> f64 {
     let t = Instant::now();
     let mut done = 0;
     while done < n {
@@ -161,7 +161,7 @@ fn main() {
     .expect("open");
     let other = tempfile::tempdir().expect("tmp");
     let (mut site, _) = home(other.path());
-    op.member_add(&community, &site.device_id())
+    op.member_add(&community, site.device_id())
         .expect("member add");
     let stick = other.path().join("bench.outpost");
     let t = Instant::now();

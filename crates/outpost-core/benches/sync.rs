@@ -2,7 +2,9 @@
 //! iroh endpoints on 127.0.0.1. Run with `cargo xtask bench`.
 
 use outpost_core::testing::{invite_parts, sync_once, watch_feed};
-use outpost_core::{ListFilter, MemberProfile, NewCommunity, Outpost, Sharing, generate_cases};
+use outpost_core::{
+    CommunityId, DocId, ListFilter, MemberProfile, NewCommunity, Outpost, Sharing, generate_cases,
+};
 use outpost_net::{Mode, NetConfig, Node, Report};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -58,8 +60,8 @@ struct Setup {
     b: P,
     na: Node,
     nb: Node,
-    community: String,
-    ids: Vec<String>,
+    community: CommunityId,
+    ids: Vec<DocId>,
     initial: Duration,
     initial_bytes: u64,
     saved_bytes: u64,
@@ -120,7 +122,7 @@ async fn setup(n: usize) -> Setup {
     }
 }
 
-fn edit(p: &mut P, ids: &[String], text: &str) {
+fn edit(p: &mut P, ids: &[DocId], text: &str) {
     for id in ids {
         p.op.comment(id, text, Sharing::AsWritten).expect("comment");
     }
@@ -179,7 +181,7 @@ async fn main() {
     let (na2, nb2) = (na.clone(), nb.clone());
     let live = tokio::spawn(async move { nb2.sync_with(na2.addr(), vec![], Mode::Live).await });
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let targets: Vec<String> = small.ids.iter().take(10).cloned().collect();
+    let targets: Vec<DocId> = small.ids.iter().take(10).cloned().collect();
     let mut worst = Duration::ZERO;
     for (i, id) in targets.iter().enumerate() {
         let text = format!("live edit {i}");
@@ -245,7 +247,7 @@ async fn main() {
             r10k.bytes_out
         ),
     );
-    let (a_ids, b_ids): (Vec<String>, Vec<String>) =
+    let (a_ids, b_ids): (Vec<DocId>, Vec<DocId>) =
         (big.ids[..20].to_vec(), big.ids[20..40].to_vec());
     edit(&mut big.a, &a_ids, "edited on A while offline");
     edit(&mut big.b, &b_ids, "edited on B while offline");

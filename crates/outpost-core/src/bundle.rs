@@ -3,6 +3,7 @@
 //! community's knowledge.
 
 use crate::{CoreError, Outpost, Result, now_ms};
+use outpost_model::{CommunityId, DeviceId};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -43,7 +44,7 @@ struct BundleDoc {
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportSummary {
     /// The community's id.
-    pub community: String,
+    pub community: CommunityId,
     /// The community's name.
     pub name: String,
     /// Documents in the bundle.
@@ -51,7 +52,7 @@ pub struct ImportSummary {
     /// Documents that brought something new here.
     pub changed: usize,
     /// The device id of the member who wrote it (its signer).
-    pub exported_by: String,
+    pub exported_by: DeviceId,
     /// The exporter's name, as the community knows them.
     pub exported_by_name: Option<String>,
     /// When it was written (ms since the epoch).
@@ -63,7 +64,7 @@ pub struct ImportSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportSummary {
     /// The community's id.
-    pub community: String,
+    pub community: CommunityId,
     /// The community's name.
     pub name: String,
     /// Documents written.
@@ -131,15 +132,14 @@ impl Outpost {
     /// scrypt) into one bundle.
     pub fn export_bundle(
         &self,
-        community: &str,
+        id: &CommunityId,
         passphrase: &str,
     ) -> Result<(Vec<u8>, ExportSummary)> {
         crate::keys::check_new_passphrase(passphrase)?;
-        let id = self.resolve_community(community)?;
-        let c = self.community(&id)?;
+        let c = self.community(id)?;
         let mut docs = Vec::new();
-        for (doc, kind) in self.store.docs_in(&id)? {
-            if let Some(mut d) = self.store.load_in(&id, &doc)? {
+        for (doc, kind) in self.store.docs_in(id)? {
+            if let Some(mut d) = self.store.load_in(id, &doc)? {
                 docs.push(BundleDoc {
                     id: doc,
                     kind,
@@ -148,7 +148,7 @@ impl Outpost {
             }
         }
         let bundle = Bundle {
-            community: id.clone(),
+            community: id.to_string(),
             name: c.name.clone(),
             exported_by: self.key.public_hex(),
             exported_at: now_ms(),
@@ -172,7 +172,7 @@ impl Outpost {
         w.write_all(&plain)?;
         w.finish()?;
         let summary = ExportSummary {
-            community: id,
+            community: id.clone(),
             name: c.name,
             documents: bundle.docs.len(),
             bytes: out.len(),
@@ -220,6 +220,16 @@ impl Outpost {
         if bundle.exported_by != signer {
             return Err(bad_bundle("the bundle's signature is not its exporter's"));
         }
+        let exported_by = DeviceId::from_bytes(signed.signer);
+        let community = CommunityId::parse(&bundle.community).map_err(bad_bundle)?;
+        if let Some(bad) = bundle
+            .docs
+            .iter()
+            .find(|d| !outpost_model::is_valid_id(&d.id))
+        {
+            let shown: String = bad.id.chars().take(80).collect();
+            return Err(bad_bundle(format!("the bundle names a document {shown:?}")));
+        }
         if !bundle
             .docs
             .iter()
@@ -229,7 +239,6 @@ impl Outpost {
         }
         let me = self.key.public_hex();
         let from = format!("bundle:{}", bundle.exported_by);
-        let community = bundle.community.clone();
         let before: Vec<_> = bundle
             .docs
             .iter()
@@ -243,14 +252,14 @@ impl Outpost {
                         doc.id, community
                     )));
                 }
-                if doc.id == community && !w.is_member(&community, &signer)? {
+                if doc.id == *community && !w.is_member(&community, &signer)? {
                     return Err(bad_bundle(format!(
                         "the bundle was written by device {}, which is not a member of '{}'",
                         &signer[..12],
                         bundle.name
                     )));
                 }
-                if doc.id == community && !w.is_member(&community, &me)? {
+                if doc.id == *community && !w.is_member(&community, &me)? {
                     return Err(CoreError::Bundle(format!(
                         "this bundle is for '{}', a community this device is not a member of; \
                          ask one of its admins to add you (outpost member add), then import a new bundle. \
@@ -271,14 +280,14 @@ impl Outpost {
             .community(&community)?
             .members
             .into_iter()
-            .find(|m| m.id == bundle.exported_by)
+            .find(|m| m.id == exported_by)
             .map(|m| m.name);
         Ok(ImportSummary {
             community,
             name: bundle.name,
             documents: bundle.docs.len(),
             changed,
-            exported_by: bundle.exported_by,
+            exported_by,
             exported_by_name,
             exported_at: bundle.exported_at,
         })
@@ -288,7 +297,7 @@ impl Outpost {
     /// not at all, readable only by this user).
     pub fn export_bundle_to(
         &self,
-        community: &str,
+        community: &CommunityId,
         passphrase: &str,
         path: &Path,
     ) -> Result<ExportSummary> {

@@ -3,7 +3,7 @@
 //! this node listens, the peers it remembers, and the relay setting.
 
 use crate::{Outpost, RELAY_URL_KEY, Result, Running, now_ms};
-use outpost_model::{Problem, ValidationError};
+use outpost_model::{DeviceId, Problem, ValidationError};
 use outpost_net::EndpointAddr;
 use outpost_store::{CommunityRow, PeerRow};
 
@@ -13,7 +13,7 @@ const NODE_ADDR: &str = "node_addr";
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Status {
     /// This device's id.
-    pub id: String,
+    pub id: DeviceId,
     /// Where its node last listened.
     pub addr: EndpointAddr,
     /// The communities held here.
@@ -40,7 +40,7 @@ pub struct SyncProgress {
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct PeerView {
     /// The peer's device id.
-    pub id: String,
+    pub id: DeviceId,
     /// The member's display name, when a shared community has their profile.
     pub name: Option<String>,
     /// Shares at least one community with this device.
@@ -59,7 +59,7 @@ pub struct PeerView {
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct Connectivity {
     /// This device's id.
-    pub id: String,
+    pub id: DeviceId,
     /// A background node is running.
     pub online: bool,
     /// The self-hosted relay in use, if any.
@@ -73,8 +73,8 @@ pub struct Connectivity {
 }
 
 impl Outpost {
-    /// Display names of every member this device knows, by key (hex).
-    pub fn member_names(&self) -> Result<std::collections::HashMap<String, String>> {
+    /// Display names of every member this device knows, by device id.
+    pub fn member_names(&self) -> Result<std::collections::HashMap<DeviceId, String>> {
         let mut names = std::collections::HashMap::new();
         for c in self.communities()? {
             if let Ok(community) = self.community(&c.id) {
@@ -90,13 +90,18 @@ impl Outpost {
     /// background node if one is up.
     pub fn connectivity(&self, running: Option<&Running>) -> Result<Connectivity> {
         let names = self.member_names()?;
-        let me = self.key.public_hex();
-        let connected = running.map(|r| r.connected()).unwrap_or_default();
-        let lan = running.map(|r| r.lan_peers()).unwrap_or_default();
-        let view = |id: String, known: Option<PeerRow>| -> Result<PeerView> {
+        let me = self.key.id();
+        let ids = |list: Vec<String>| -> Vec<DeviceId> {
+            list.iter()
+                .filter_map(|id| DeviceId::parse(id).ok())
+                .collect()
+        };
+        let connected = ids(running.map(|r| r.connected()).unwrap_or_default());
+        let lan = ids(running.map(|r| r.lan_peers()).unwrap_or_default());
+        let view = |id: DeviceId, known: Option<PeerRow>| -> Result<PeerView> {
             Ok(PeerView {
                 name: names.get(&id).cloned(),
-                member: self.store.shares_a_community(&id)?,
+                member: self.store.shares_a_community(&id.to_hex())?,
                 connected: connected.contains(&id),
                 on_lan: lan.contains(&id),
                 known,
@@ -105,13 +110,14 @@ impl Outpost {
         };
         let mut peers = Vec::new();
         for row in self.store.peers()? {
-            if row.id != me {
-                peers.push(view(row.id.clone(), Some(row))?);
+            match DeviceId::parse(&row.id) {
+                Ok(id) if id != me => peers.push(view(id, Some(row))?),
+                _ => {}
             }
         }
         for id in lan.iter().chain(connected.iter()) {
-            if *id != me && !peers.iter().any(|p| &p.id == id) {
-                peers.push(view(id.clone(), None)?);
+            if *id != me && !peers.iter().any(|p| p.id == *id) {
+                peers.push(view(*id, None)?);
             }
         }
         let progress = running.map(Running::progress).unwrap_or_default();
@@ -134,7 +140,7 @@ impl Outpost {
     pub fn status(&self) -> Result<Status> {
         let unsynced_items = self.store.unsynced_items()?;
         Ok(Status {
-            id: self.key.public_hex(),
+            id: self.key.id(),
             addr: self.node_addr()?,
             communities: self.communities()?,
             unsynced_items,

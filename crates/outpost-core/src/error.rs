@@ -3,7 +3,7 @@
 //! ([`CoreError::params`]): the desktop UI translates by code (so a Spanish
 //! user reads Spanish), the CLI prints the English `Display`.
 
-use outpost_model::{Kind, PostKind, SchemaError, ValidationError};
+use outpost_model::{BadId, Kind, PostKind, SchemaError, ValidationError};
 use outpost_store::StoreError;
 use std::path::PathBuf;
 
@@ -145,6 +145,9 @@ pub enum CoreError {
     Invalid(#[from] ValidationError),
     #[error("no item, answer or community with id '{0}'")]
     NotFound(String),
+    /// Text given as an id that no id can look like.
+    #[error(transparent)]
+    BadId(#[from] BadId),
     #[error("'{prefix}' matches {count} ids; type more of the id")]
     Ambiguous { prefix: String, count: usize },
     #[error("'{id}' is {actual}, not {expected}")]
@@ -230,6 +233,7 @@ impl CoreError {
             CoreError::AlreadyInitialized { .. } => "already_initialized",
             CoreError::Invalid(v) => v.problem.code(),
             CoreError::NotFound(_) => "not_found",
+            CoreError::BadId(_) => "bad_id",
             CoreError::Ambiguous { .. } => "ambiguous",
             CoreError::WrongTarget { .. } => "wrong_target",
             CoreError::Denied(d) => d.code(),
@@ -277,6 +281,7 @@ impl CoreError {
             ],
             CoreError::Invalid(v) => v.problem.params(),
             CoreError::NotFound(id) => vec![("id", id.clone())],
+            CoreError::BadId(b) => vec![("what", b.what.to_string()), ("id", b.shown.clone())],
             CoreError::Ambiguous { prefix, count } => {
                 vec![("id", prefix.clone()), ("count", count.to_string())]
             }
@@ -295,19 +300,19 @@ impl CoreError {
                 vec![("name", name.clone()), ("reason", reason.clone())]
             }
             CoreError::WeakPassphrase { min } => vec![("min", min.to_string())],
-            CoreError::NoKnownPeers
-            | CoreError::PassphraseNeeded(_)
-            | CoreError::WrongPassphrase
-            | CoreError::Keychain(_)
-            | CoreError::Busy(_)
-            | CoreError::Bundle(_)
-            | CoreError::Key { .. }
-            | CoreError::Home(_)
-            | CoreError::Store(_)
-            | CoreError::Schema(_)
-            | CoreError::Io(_)
-            | CoreError::Net(_)
-            | CoreError::Op(_) => vec![],
+            // What went wrong in the system below, as the library said it:
+            // the translated sentence names the kind and carries this.
+            CoreError::PassphraseNeeded(detail)
+            | CoreError::Keychain(detail)
+            | CoreError::Bundle(detail)
+            | CoreError::Home(detail) => vec![("detail", detail.clone())],
+            CoreError::Key { msg, .. } => vec![("detail", msg.clone())],
+            CoreError::Store(e) => vec![("detail", e.to_string())],
+            CoreError::Schema(e) => vec![("detail", e.to_string())],
+            CoreError::Io(e) => vec![("detail", e.to_string())],
+            CoreError::Net(e) => vec![("detail", e.to_string())],
+            CoreError::Op(e) => vec![("detail", e.to_string())],
+            CoreError::NoKnownPeers | CoreError::WrongPassphrase | CoreError::Busy(_) => vec![],
         }
     }
 }

@@ -50,6 +50,11 @@ impl DeviceKey {
         hex::encode(self.public())
     }
 
+    /// The id members know this device by.
+    pub fn id(&self) -> outpost_model::DeviceId {
+        outpost_model::DeviceId::from_bytes(self.public())
+    }
+
     pub fn signing(&self) -> &ed25519_dalek::SigningKey {
         &self.signing
     }

@@ -5,7 +5,8 @@
 
 use crate::{Denied, Outpost, Result, Sharing, new_id, now_ms};
 use outpost_model::{
-    CaseStatus, ItemDoc, Kind, NewItem, PostKind, ValidationError, new_item_doc, validate_body,
+    CaseStatus, CommunityId, DocId, ItemDoc, Kind, NewItem, PostId, PostKind, ValidationError,
+    new_item_doc, validate_body,
 };
 use outpost_store::{ItemRow, Writer};
 use serde::Serialize;
@@ -15,9 +16,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct PostRef {
     /// The post's id.
-    pub id: String,
+    pub id: PostId,
     /// The item it is in.
-    pub item_id: String,
+    pub item_id: DocId,
     /// Reply, answer or comment.
     pub kind: PostKind,
 }
@@ -27,7 +28,7 @@ impl Outpost {
     /// has committed.
     pub fn create_item(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         mut item: NewItem,
         sharing: Sharing,
     ) -> Result<ItemRow> {
@@ -35,7 +36,7 @@ impl Outpost {
         sharing.check_item(&item)?;
         let community = self.community(community)?;
         self.check_member(&community)?;
-        let id = new_id();
+        let id: DocId = new_id();
         let mut doc = new_item_doc(
             self.actor.clone(),
             &id,
@@ -52,7 +53,11 @@ impl Outpost {
     /// Adds many items in one transaction (imports, the demo, benchmarks).
     /// Either all are stored or none. Meant for text already checked (or
     /// generated), so it is not scanned for identifiers.
-    pub fn import_items(&mut self, community: &str, items: Vec<NewItem>) -> Result<Vec<String>> {
+    pub fn import_items(
+        &mut self,
+        community: &CommunityId,
+        items: Vec<NewItem>,
+    ) -> Result<Vec<DocId>> {
         let mut validated = Vec::with_capacity(items.len());
         for (i, mut item) in items.into_iter().enumerate() {
             item.validate()
@@ -63,10 +68,10 @@ impl Outpost {
         self.check_member(&community)?;
         let now = now_ms();
         let (actor, profile) = (self.actor.clone(), self.profile.clone());
-        self.store.write(|w| -> Result<Vec<String>> {
+        self.store.write(|w| -> Result<Vec<DocId>> {
             let mut ids = Vec::with_capacity(validated.len());
             for item in &validated {
-                let id = new_id();
+                let id: DocId = new_id();
                 let mut doc = new_item_doc(actor.clone(), &id, &community.id, &profile, now, item)?;
                 w.insert(&id, item.kind().as_str(), doc.automerge_mut())?;
                 ids.push(id);
@@ -79,7 +84,7 @@ impl Outpost {
     /// resulting changes (if any) in the same transaction.
     pub(crate) fn edit<T>(
         &mut self,
-        id: &str,
+        id: &DocId,
         f: impl FnOnce(&mut ItemDoc) -> Result<T>,
     ) -> Result<T> {
         self.store.write(|w: &mut Writer<'_>| -> Result<T> {
@@ -93,11 +98,12 @@ impl Outpost {
     }
 
     /// Replies to a case discussion.
-    pub fn reply(&mut self, case: &str, body: &str, sharing: Sharing) -> Result<PostRef> {
+    pub fn reply(&mut self, case: &DocId, body: &str, sharing: Sharing) -> Result<PostRef> {
         validate_body("text", body)?;
         sharing.check(&[("reply", body)])?;
-        let (item_id, _) = self.resolve_item(case, Some(Kind::Case))?;
-        let id = new_id();
+        self.item_of_kind(case, Some(Kind::Case))?;
+        let item_id = case.clone();
+        let id: PostId = new_id();
         let profile = self.profile.clone();
         self.edit(&item_id, |d| {
             Ok(d.add_reply(&id, &profile, now_ms(), body)?)
@@ -110,27 +116,33 @@ impl Outpost {
     }
 
     /// Records a case's outcome / follow-up (its author's).
-    pub fn case_outcome(&mut self, case: &str, outcome: &str, sharing: Sharing) -> Result<ItemRow> {
+    pub fn case_outcome(
+        &mut self,
+        case: &DocId,
+        outcome: &str,
+        sharing: Sharing,
+    ) -> Result<ItemRow> {
         validate_body("text", outcome)?;
         sharing.check(&[("outcome", outcome)])?;
-        let (id, _) = self.resolve_item(case, Some(Kind::Case))?;
-        self.edit(&id, |d| Ok(d.set_outcome(outcome, now_ms())?))?;
-        Ok(self.store.item_row(&id)?)
+        self.item_of_kind(case, Some(Kind::Case))?;
+        self.edit(case, |d| Ok(d.set_outcome(outcome, now_ms())?))?;
+        Ok(self.store.item_row(case)?)
     }
 
     /// Marks a case resolved, or reopens it.
-    pub fn case_status(&mut self, case: &str, status: CaseStatus) -> Result<ItemRow> {
-        let (id, _) = self.resolve_item(case, Some(Kind::Case))?;
-        self.edit(&id, |d| Ok(d.set_case_status(status, now_ms())?))?;
-        Ok(self.store.item_row(&id)?)
+    pub fn case_status(&mut self, case: &DocId, status: CaseStatus) -> Result<ItemRow> {
+        self.item_of_kind(case, Some(Kind::Case))?;
+        self.edit(case, |d| Ok(d.set_case_status(status, now_ms())?))?;
+        Ok(self.store.item_row(case)?)
     }
 
     /// Answers a question.
-    pub fn answer(&mut self, question: &str, body: &str, sharing: Sharing) -> Result<PostRef> {
+    pub fn answer(&mut self, question: &DocId, body: &str, sharing: Sharing) -> Result<PostRef> {
         validate_body("text", body)?;
         sharing.check(&[("answer", body)])?;
-        let (item_id, _) = self.resolve_item(question, Some(Kind::Question))?;
-        let id = new_id();
+        self.item_of_kind(question, Some(Kind::Question))?;
+        let item_id = question.clone();
+        let id: PostId = new_id();
         let profile = self.profile.clone();
         self.edit(&item_id, |d| {
             Ok(d.add_answer(&id, &profile, now_ms(), body)?)
@@ -143,9 +155,9 @@ impl Outpost {
     }
 
     /// Accepts an answer. Only the member who asked the question may.
-    pub fn accept(&mut self, answer: &str) -> Result<PostRef> {
-        let (id, item_id) = self.resolve_answer(answer)?;
-        let me = self.key.public_hex();
+    pub fn accept(&mut self, answer: &PostId) -> Result<PostRef> {
+        let (id, item_id) = self.answer_in(answer)?;
+        let me = self.key.id();
         self.edit(&item_id, |d| {
             let q = d.read()?;
             if q.author != me {
@@ -164,17 +176,18 @@ impl Outpost {
     }
 
     /// Marks an answer helpful. Returns false if this device already had.
-    pub fn helpful(&mut self, answer: &str) -> Result<bool> {
-        let (id, item_id) = self.resolve_answer(answer)?;
+    pub fn helpful(&mut self, answer: &PostId) -> Result<bool> {
+        let (id, item_id) = self.answer_in(answer)?;
         self.edit(&item_id, |d| Ok(d.mark_helpful(&id, now_ms())?))
     }
 
     /// Comments on any item.
-    pub fn comment(&mut self, item: &str, body: &str, sharing: Sharing) -> Result<PostRef> {
+    pub fn comment(&mut self, item: &DocId, body: &str, sharing: Sharing) -> Result<PostRef> {
         validate_body("text", body)?;
         sharing.check(&[("comment", body)])?;
-        let (item_id, _) = self.resolve_item(item, None)?;
-        let id = new_id();
+        self.item_of_kind(item, None)?;
+        let item_id = item.clone();
+        let id: PostId = new_id();
         let profile = self.profile.clone();
         self.edit(&item_id, |d| {
             Ok(d.add_comment(&id, &profile, now_ms(), body)?)

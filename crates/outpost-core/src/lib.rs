@@ -53,7 +53,9 @@ pub use home::resolve_home;
 pub use items::PostRef;
 pub use join::Joined;
 pub use keys::{MIN_PASSPHRASE, Unlock, check_new_passphrase};
-pub use membership::{DEFAULT_INVITE_TTL, Invitation, MAX_INVITE_TTL, MIN_INVITE_TTL, MemberInfo};
+pub use membership::{
+    DEFAULT_INVITE_TTL, Invitation, MAX_INVITE_TTL, MIN_INVITE_TTL, MemberInfo, parse_device_id,
+};
 pub use open::{HomeState, LockKind};
 pub use protocols::ProtocolSaved;
 pub use read::{HistoryLine, ItemDetail};
@@ -62,10 +64,10 @@ pub use sharing::{Sharing, TextFinding, scan, scan_text};
 
 // The plain types front ends send and receive, from the crates below.
 pub use outpost_model::{
-    AgeBand, Answer, CaseFields, CaseStatus, Community, HistoryEntry, Item, ItemStatus, Kind,
-    Member, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol, NewQuestion, Post,
-    PostKind, Problem, ProtocolFields, ProtocolStatus, QuestionFields, QuestionStatus, Role,
-    Setting, Sex, ValidationError, limits,
+    AgeBand, Answer, BadId, CaseFields, CaseStatus, Community, CommunityId, DeviceId, DocId,
+    HistoryEntry, Item, ItemStatus, Kind, Member, MemberProfile, NewCase, NewCommunity, NewItem,
+    NewProtocol, NewQuestion, Post, PostId, PostKind, Problem, ProtocolFields, ProtocolStatus,
+    QuestionFields, QuestionStatus, Role, Setting, Sex, ValidationError, limits,
 };
 pub use outpost_net::NetConfig;
 pub use outpost_scan::{Category, Finding};
@@ -101,8 +103,10 @@ fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     Ok(n)
 }
 
-fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// A fresh random id (a UUID) of any of the id types.
+fn new_id<T: TryFrom<String>>() -> T {
+    T::try_from(uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(|_| unreachable!("a UUID is a well-formed id"))
 }
 
 /// This device and its profile.
@@ -110,7 +114,7 @@ fn new_id() -> String {
 #[derive(Debug, Clone, Serialize)]
 pub struct Whoami {
     /// The device id (hex ed25519 public key): what an admin adds by hand.
-    pub id: String,
+    pub id: DeviceId,
     /// The profile other members see.
     #[serde(flatten)]
     pub profile: MemberProfile,
@@ -137,9 +141,9 @@ impl Outpost {
         &self.profile
     }
 
-    /// This device's id (hex): the public key members know it by.
-    pub fn device_id(&self) -> String {
-        self.key.public_hex()
+    /// This device's id: the public key members know it by.
+    pub fn device_id(&self) -> DeviceId {
+        self.key.id()
     }
 
     /// The home folder.
@@ -150,7 +154,7 @@ impl Outpost {
     /// This device, its profile and its home.
     pub fn whoami(&self) -> Whoami {
         Whoami {
-            id: self.key.public_hex(),
+            id: self.key.id(),
             profile: self.profile.clone(),
             home: self.home.clone(),
         }

@@ -2,16 +2,15 @@
 //! (not encrypted; the user is told to keep it safe).
 
 use crate::{Outpost, Result};
-use outpost_model::Kind;
+use outpost_model::{CommunityId, Kind};
 use std::path::Path;
 
 impl Outpost {
     /// Writes a plain, readable copy of a community's knowledge into `dir`:
     /// `README.md` (domain, charter, members, an index) and one Markdown
     /// file per case, question and protocol. Returns the files written.
-    pub fn export_markdown(&self, community: &str, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
-        let id = self.resolve_community(community)?;
-        let c = self.community(&id)?;
+    pub fn export_markdown(&self, id: &CommunityId, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+        let c = self.community(id)?;
         std::fs::create_dir_all(dir)?;
         let mut written = Vec::new();
         let mut index = format!("# {}\n\n{}\n\n", c.name, c.domain);

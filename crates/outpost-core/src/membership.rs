@@ -3,8 +3,8 @@
 //! operations that sign new ops (add by device id, remove, change role).
 
 use crate::sync::repo::append_op;
-use crate::{CoreError, Denied, Outpost, Result, now_ms};
-use outpost_model::{Member, Problem, Role, ValidationError};
+use crate::{Denied, Outpost, Result, now_ms};
+use outpost_model::{CommunityId, DeviceId, Member, Problem, Role, ValidationError};
 use outpost_net::Ticket;
 use outpost_sync::membership::OpKind;
 use serde::Serialize;
@@ -25,7 +25,7 @@ pub struct Invitation {
     /// The ticket to hand the invitee.
     pub ticket: String,
     /// The community's id.
-    pub community: String,
+    pub community: CommunityId,
     /// The community's name.
     pub community_name: String,
     /// When it stops working (ms since the epoch).
@@ -48,7 +48,7 @@ impl Outpost {
     /// ([`DEFAULT_INVITE_TTL`] when `None`; between [`MIN_INVITE_TTL`] and
     /// [`MAX_INVITE_TTL`]). Only admins can invite (they sign the invitee's
     /// `Add`).
-    pub fn invite(&self, community: &str, ttl: Option<Duration>) -> Result<Invitation> {
+    pub fn invite(&self, community: &CommunityId, ttl: Option<Duration>) -> Result<Invitation> {
         let ttl = ttl.unwrap_or(DEFAULT_INVITE_TTL);
         if !(MIN_INVITE_TTL..=MAX_INVITE_TTL).contains(&ttl) {
             let show = |d: Duration| humantime::format_duration(d).to_string();
@@ -66,7 +66,7 @@ impl Outpost {
     }
 
     /// [`Outpost::invite`] without the lifetime limits.
-    pub(crate) fn invite_for(&self, community: &str, ttl: Duration) -> Result<Invitation> {
+    pub(crate) fn invite_for(&self, community: &CommunityId, ttl: Duration) -> Result<Invitation> {
         let c = self.community(community)?;
         if !self.is_admin(&c.id)? {
             return Err(Denied::NotAdmin { community: c.name }.into());
@@ -76,7 +76,7 @@ impl Outpost {
         let expires_at = now + ttl.as_millis() as i64;
         self.store.create_invite(&secret, &c.id, now, expires_at)?;
         let ticket = outpost_net::InviteTicket {
-            community: c.id.clone(),
+            community: c.id.to_string(),
             name: c.name.clone(),
             inviter: self.node_addr()?,
             secret,
@@ -90,15 +90,15 @@ impl Outpost {
         })
     }
 
-    /// Whether this device is an admin of the community `id` (its full id).
-    pub fn is_admin(&self, id: &str) -> Result<bool> {
+    /// Whether this device is an admin of the community `id`.
+    pub fn is_admin(&self, id: &CommunityId) -> Result<bool> {
         let me = self.key.public_hex();
         Ok(self.store.role(id, &me)? == Some(Role::Admin))
     }
 
     /// A community's current members, with this device marked.
-    pub fn members(&self, community: &str) -> Result<Vec<MemberInfo>> {
-        let me = self.key.public_hex();
+    pub fn members(&self, community: &CommunityId) -> Result<Vec<MemberInfo>> {
+        let me = self.key.id();
         Ok(self
             .community(community)?
             .members
@@ -110,31 +110,29 @@ impl Outpost {
             .collect())
     }
 
-    /// Resolves a member by display name or a unique prefix of their key.
-    fn resolve_member(&self, community: &str, who: &str) -> Result<(String, [u8; 32])> {
-        let c = self.resolve_community(community)?;
-        let all = self.store.members(&c)?;
-        let profiles = self.community(&c)?.members;
-        let wanted = who.trim().to_lowercase();
-        let found: Vec<&String> = all
+    /// Resolves what a user typed for a member of `community` (their
+    /// display name, or a unique prefix of at least 4 digits of their
+    /// device id) to their device id.
+    pub fn resolve_member(&self, community: &CommunityId, who: &str) -> Result<DeviceId> {
+        let current: Vec<DeviceId> = self
+            .store
+            .members(community)?
             .iter()
-            .map(|(k, _)| k)
+            .filter_map(|(k, _)| DeviceId::parse(k).ok())
+            .collect();
+        let profiles = self.community(community)?.members;
+        let wanted = who.trim().to_lowercase();
+        let found: Vec<DeviceId> = current
+            .into_iter()
             .filter(|k| {
-                k.starts_with(&wanted) && wanted.len() >= 4
+                k.to_hex().starts_with(&wanted) && wanted.len() >= 4
                     || profiles
                         .iter()
-                        .any(|p| &p.id == *k && p.name.to_lowercase() == wanted)
+                        .any(|p| p.id == *k && p.name.to_lowercase() == wanted)
             })
             .collect();
         match found.as_slice() {
-            [k] => {
-                let bytes = hex::decode(k)
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok());
-                bytes
-                    .map(|b| (c.clone(), b))
-                    .ok_or_else(|| CoreError::Home(format!("bad member key {k}")))
-            }
+            [k] => Ok(*k),
             [] => Err(Denied::NoSuchMember { who: who.into() }.into()),
             more => Err(Denied::AmbiguousMember {
                 who: who.into(),
@@ -148,51 +146,62 @@ impl Outpost {
     /// cannot redeem an invitation over a network: they read their id
     /// (`outpost whoami`) to an admin, who adds them and hands them a bundle
     /// (`outpost export`) on a USB stick.
-    pub fn member_add(&mut self, community: &str, device: &str) -> Result<String> {
-        let c = self.resolve_community(community)?;
-        let member: [u8; 32] = hex::decode(device.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "device",
-                    Problem::NotADeviceId {
-                        value: device.trim().to_string(),
-                    },
-                )
-            })?;
+    pub fn member_add(&mut self, c: &CommunityId, member: DeviceId) -> Result<DeviceId> {
         let key = self.key.signing().clone();
         self.store.write(|w| {
             append_op(
                 w,
                 &key,
-                &c,
+                c,
                 OpKind::Add {
-                    member,
+                    member: *member.as_bytes(),
                     role: Role::Member,
                 },
                 "add member",
             )
         })?;
-        Ok(hex::encode(member))
+        Ok(member)
     }
 
     /// Removes a member (admins only). They keep what they already have but
     /// receive nothing new from any peer that has learned of the removal.
-    pub fn member_remove(&mut self, community: &str, who: &str) -> Result<String> {
-        let (c, member) = self.resolve_member(community, who)?;
+    pub fn member_remove(&mut self, c: &CommunityId, member: DeviceId) -> Result<DeviceId> {
         let key = self.key.signing().clone();
+        let op = OpKind::Remove {
+            member: *member.as_bytes(),
+        };
         self.store
-            .write(|w| append_op(w, &key, &c, OpKind::Remove { member }, "remove member"))?;
-        Ok(hex::encode(member))
+            .write(|w| append_op(w, &key, c, op, "remove member"))?;
+        Ok(member)
     }
 
     /// Makes a member an admin, or an admin a member (admins only).
-    pub fn member_role(&mut self, community: &str, who: &str, role: Role) -> Result<String> {
-        let (c, member) = self.resolve_member(community, who)?;
+    pub fn member_role(
+        &mut self,
+        c: &CommunityId,
+        member: DeviceId,
+        role: Role,
+    ) -> Result<DeviceId> {
         let key = self.key.signing().clone();
+        let op = OpKind::SetRole {
+            member: *member.as_bytes(),
+            role,
+        };
         self.store
-            .write(|w| append_op(w, &key, &c, OpKind::SetRole { member, role }, "change role"))?;
-        Ok(hex::encode(member))
+            .write(|w| append_op(w, &key, c, op, "change role"))?;
+        Ok(member)
     }
+}
+
+/// Reads a device id as typed (64 hex digits), for adding a member by hand.
+pub fn parse_device_id(text: &str) -> Result<DeviceId> {
+    DeviceId::parse(text.trim()).map_err(|_| {
+        ValidationError::new(
+            "device",
+            Problem::NotADeviceId {
+                value: text.trim().chars().take(80).collect(),
+            },
+        )
+        .into()
+    })
 }

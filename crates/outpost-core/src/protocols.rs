@@ -4,7 +4,7 @@
 
 use crate::{Denied, Outpost, Result, Sharing, now_ms};
 use outpost_model::{
-    Kind, Problem, ProtocolStatus, ValidationError, validate_body, validate_protocol_body,
+    DocId, Kind, Problem, ProtocolStatus, ValidationError, validate_body, validate_protocol_body,
     validate_review_date,
 };
 use outpost_store::ItemRow;
@@ -30,15 +30,16 @@ impl Outpost {
     /// edits).
     pub fn protocol_edit(
         &mut self,
-        protocol: &str,
+        protocol: &DocId,
         body: &str,
         sharing: Sharing,
     ) -> Result<ItemRow> {
         validate_protocol_body(body)?;
         sharing.check(&[("body", body)])?;
-        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
-        self.edit(&id, |d| Ok(d.set_protocol_body(body, now_ms())?))?;
-        Ok(self.store.item_row(&id)?)
+        let id = protocol;
+        self.item_of_kind(id, Some(Kind::Protocol))?;
+        self.edit(id, |d| Ok(d.set_protocol_body(body, now_ms())?))?;
+        Ok(self.store.item_row(id)?)
     }
 
     /// Saves an editor's text, derived from the body at `base` (hex heads
@@ -46,20 +47,21 @@ impl Outpost {
     /// merging it with whatever other members changed since.
     pub fn protocol_save(
         &mut self,
-        protocol: &str,
+        protocol: &DocId,
         base: &[String],
         body: &str,
         sharing: Sharing,
     ) -> Result<ProtocolSaved> {
         validate_protocol_body(body)?;
         sharing.check(&[("body", body)])?;
-        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
+        let id = protocol;
+        self.item_of_kind(id, Some(Kind::Protocol))?;
         let base = base
             .iter()
             .map(|h| h.parse::<automerge::ChangeHash>())
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|_| ValidationError::new("base", Problem::NotChangeHashes))?;
-        let (mine, body, heads) = self.edit(&id, |d| {
+        let (mine, body, heads) = self.edit(id, |d| {
             if !base
                 .iter()
                 .all(|h| d.automerge_mut().get_change_by_hash(h).is_some())
@@ -76,40 +78,47 @@ impl Outpost {
             body,
             heads: hex(&heads),
             mine: hex(&mine),
-            row: self.store.item_row(&id)?,
+            row: self.store.item_row(id)?,
         })
     }
 
     /// Sets or clears a protocol's review date (YYYY-MM-DD).
-    pub fn protocol_review_date(&mut self, protocol: &str, date: Option<&str>) -> Result<ItemRow> {
+    pub fn protocol_review_date(
+        &mut self,
+        protocol: &DocId,
+        date: Option<&str>,
+    ) -> Result<ItemRow> {
         let date = date.map(str::trim).filter(|d| !d.is_empty());
         if let Some(d) = date {
             validate_review_date(d)?;
         }
-        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
-        self.edit(&id, |d| Ok(d.set_review_date(date, now_ms())?))?;
-        Ok(self.store.item_row(&id)?)
+        let id = protocol;
+        self.item_of_kind(id, Some(Kind::Protocol))?;
+        self.edit(id, |d| Ok(d.set_review_date(date, now_ms())?))?;
+        Ok(self.store.item_row(id)?)
     }
 
     /// Adds a reference (citation or guideline) to a protocol.
     pub fn protocol_add_reference(
         &mut self,
-        protocol: &str,
+        protocol: &DocId,
         reference: &str,
         sharing: Sharing,
     ) -> Result<ItemRow> {
         let reference = reference.trim();
         validate_body("reference", reference)?;
         sharing.check(&[("reference", reference)])?;
-        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
-        self.edit(&id, |d| Ok(d.add_reference(reference, now_ms())?))?;
-        Ok(self.store.item_row(&id)?)
+        let id = protocol;
+        self.item_of_kind(id, Some(Kind::Protocol))?;
+        self.edit(id, |d| Ok(d.add_reference(reference, now_ms())?))?;
+        Ok(self.store.item_row(id)?)
     }
 
     /// Sets a protocol's status: draft, endorsed or superseded.
-    pub fn protocol_status(&mut self, protocol: &str, status: ProtocolStatus) -> Result<ItemRow> {
-        let (id, _) = self.resolve_item(protocol, Some(Kind::Protocol))?;
-        self.edit(&id, |d| Ok(d.set_protocol_status(status, now_ms())?))?;
-        Ok(self.store.item_row(&id)?)
+    pub fn protocol_status(&mut self, protocol: &DocId, status: ProtocolStatus) -> Result<ItemRow> {
+        let id = protocol;
+        self.item_of_kind(id, Some(Kind::Protocol))?;
+        self.edit(id, |d| Ok(d.set_protocol_status(status, now_ms())?))?;
+        Ok(self.store.item_row(id)?)
     }
 }

@@ -2,7 +2,7 @@
 //! the ids (or unique prefixes) users type. Nothing here writes.
 
 use crate::{CoreError, Outpost, Result, TargetKind};
-use outpost_model::{HistoryEntry, Item, ItemDoc, ItemStatus, Kind};
+use outpost_model::{DeviceId, DocId, HistoryEntry, Item, ItemDoc, ItemStatus, Kind, PostId};
 use outpost_store::{ItemRow, ListFilter, SearchHit, Target};
 use serde::Serialize;
 
@@ -36,55 +36,58 @@ pub struct HistoryLine {
 }
 
 impl Outpost {
-    /// Resolves an item id (or unique prefix), checking its kind if given.
-    pub fn resolve_item(&self, id: &str, kind: Option<Kind>) -> Result<(String, Kind)> {
-        let target = self.store.resolve(id)?;
+    /// Resolves what a user typed (an item id or a unique prefix of one)
+    /// to the item's id and kind, checking the kind if one is wanted.
+    /// Front ends call this once, where the text comes in.
+    pub fn resolve_item(&self, text: &str, kind: Option<Kind>) -> Result<(DocId, Kind)> {
+        let target = self.store.resolve(text)?;
         let expected = kind.map_or(TargetKind::Item, TargetKind::from);
         let Target::Item { id: full, kind: k } = target else {
-            return Err(wrong(id, expected, &target));
+            return Err(wrong(text, expected, &target));
         };
         if kind.is_some_and(|want| want != k) {
-            return Err(wrong(id, expected, &Target::Item { id: full, kind: k }));
+            return Err(wrong(text, expected, &Target::Item { id: full, kind: k }));
         }
         Ok((full, k))
     }
 
-    pub(crate) fn resolve_answer(&self, id: &str) -> Result<(String, String)> {
-        match self.store.resolve(id)? {
+    /// Resolves what a user typed (an answer id or a unique prefix) to
+    /// the answer's id.
+    pub fn resolve_answer(&self, text: &str) -> Result<PostId> {
+        self.answer_in(text).map(|(id, _)| id)
+    }
+
+    /// An answer and the question it answers.
+    pub(crate) fn answer_in(&self, text: &str) -> Result<(PostId, DocId)> {
+        match self.store.resolve(text)? {
             Target::Sub {
                 id,
                 item_id,
                 kind: outpost_model::PostKind::Answer,
             } => Ok((id, item_id)),
-            other => Err(wrong(id, TargetKind::Answer, &other)),
+            other => Err(wrong(text, TargetKind::Answer, &other)),
         }
+    }
+
+    /// An item's kind, checked against the one an operation needs.
+    pub(crate) fn item_of_kind(&self, id: &DocId, kind: Option<Kind>) -> Result<Kind> {
+        self.resolve_item(id, kind).map(|(_, k)| k)
     }
 
     /// Items newest first, filtered.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<ItemRow>> {
-        let filter = self.resolve_filter(filter)?;
-        Ok(self.store.list(&filter)?)
+        Ok(self.store.list(filter)?)
     }
 
     /// Full-text search, best match first. A query with no word in it is
     /// refused (`bad_query`); the desktop's search box does not ask then.
     pub fn search(&self, query: &str, filter: &ListFilter) -> Result<Vec<SearchHit>> {
-        let filter = self.resolve_filter(filter)?;
-        Ok(self.store.search(query, &filter)?)
-    }
-
-    fn resolve_filter(&self, filter: &ListFilter) -> Result<ListFilter> {
-        let mut f = filter.clone();
-        if let Some(c) = &filter.community {
-            f.community = Some(self.resolve_community(c)?);
-        }
-        Ok(f)
+        Ok(self.store.search(query, filter)?)
     }
 
     /// An item with its replies, answers and comments.
-    pub fn show(&self, id: &str) -> Result<ItemDetail> {
-        let (id, _) = self.resolve_item(id, None)?;
-        let mut doc = self.store.load(&id)?;
+    pub fn show(&self, id: &DocId) -> Result<ItemDetail> {
+        let mut doc = self.store.load(id)?;
         let heads = doc.get_heads().iter().map(|h| h.to_string()).collect();
         let item = ItemDoc::new(doc)?.read()?;
         let community_name = self
@@ -92,7 +95,7 @@ impl Outpost {
             .map(|c| c.name)
             .unwrap_or_default();
         let status = item.status();
-        let synced = self.store.is_synced(&id)?;
+        let synced = self.store.is_synced(id)?;
         Ok(ItemDetail {
             item,
             community_name,
@@ -103,15 +106,14 @@ impl Outpost {
     }
 
     /// Who changed what, when, oldest first.
-    pub fn history(&self, id: &str) -> Result<Vec<HistoryLine>> {
-        let (id, _) = self.resolve_item(id, None)?;
-        let mut doc = self.store.load(&id)?;
+    pub fn history(&self, id: &DocId) -> Result<Vec<HistoryLine>> {
+        let mut doc = self.store.load(id)?;
         let item = ItemDoc::new(doc.clone())?.read()?;
         let members = self
             .community(&item.community)
             .map(|c| c.members)
             .unwrap_or_default();
-        let mut names: std::collections::HashMap<String, String> =
+        let mut names: std::collections::HashMap<DeviceId, String> =
             members.into_iter().map(|m| (m.id, m.name)).collect();
         for p in item
             .replies
@@ -120,15 +122,16 @@ impl Outpost {
             .chain(item.answers.iter().map(|a| &a.post))
         {
             names
-                .entry(p.author.clone())
+                .entry(p.author)
                 .or_insert_with(|| p.author_name.clone());
         }
-        names.entry(item.author.clone()).or_insert(item.author_name);
+        names.entry(item.author).or_insert(item.author_name);
         Ok(outpost_model::history(&mut doc)
             .into_iter()
             .map(|entry| {
-                let author_name = names
-                    .get(&entry.actor)
+                let author_name = DeviceId::parse(&entry.actor)
+                    .ok()
+                    .and_then(|a| names.get(&a))
                     .cloned()
                     .unwrap_or_else(|| entry.actor.chars().take(8).collect());
                 HistoryLine { entry, author_name }

@@ -57,7 +57,7 @@ pub(crate) async fn sync_once(node: &Node, peers: Vec<(EndpointAddr, Joins)>) ->
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangedDoc {
     /// The community's id.
-    pub community: String,
+    pub community: outpost_model::CommunityId,
     /// The document's id (the community's own, or an item's).
     pub doc: String,
 }
@@ -89,6 +89,7 @@ pub(crate) async fn watch_feed(
                             .community_of(doc)
                             .ok()
                             .flatten()
+                            .and_then(|c| c.parse().ok())
                             .map(|community| ChangedDoc {
                                 community,
                                 doc: doc.clone(),

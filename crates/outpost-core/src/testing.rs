@@ -55,7 +55,7 @@ pub fn invite_parts(ticket: &str) -> Result<(String, [u8; 32], EndpointAddr)> {
 /// limits [`Outpost::invite`] enforces.
 pub fn invite_with_ttl(
     op: &Outpost,
-    community: &str,
+    community: &outpost_model::CommunityId,
     ttl: std::time::Duration,
 ) -> Result<crate::Invitation> {
     op.invite_for(community, ttl)

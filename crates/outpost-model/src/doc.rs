@@ -19,6 +19,7 @@
 //! Collaborative prose is Automerge `Text`; short fields are last-writer-wins.
 
 use crate::Millis;
+use crate::ids::{CommunityId, DocId, PostId};
 use crate::types::{
     AgeBand, CaseStatus, Kind, MemberProfile, NewCommunity, NewItem, ProtocolStatus, Role, Setting,
     Sex,
@@ -137,6 +138,15 @@ fn req_str(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<String, S
     opt_str(doc, obj, key).ok_or(SchemaError::Missing(key))
 }
 
+/// A required id field, checked for form.
+fn req_id<T: FromStr>(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<T, SchemaError> {
+    let s = req_str(doc, obj, key)?;
+    s.parse().map_err(|_| SchemaError::BadValue {
+        field: key,
+        value: s.chars().take(80).collect(),
+    })
+}
+
 fn int(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<i64, SchemaError> {
     match scalar(doc, obj, key) {
         Some(ScalarValue::Int(i)) => Ok(i),
@@ -208,8 +218,8 @@ fn list_items(doc: &AutoCommit, obj: &ObjId, key: &'static str) -> Result<Vec<Ob
 
 fn read_post(doc: &AutoCommit, obj: &ObjId) -> Result<Post, SchemaError> {
     Ok(Post {
-        id: req_str(doc, obj, "id")?,
-        author: req_str(doc, obj, "author")?,
+        id: req_id(doc, obj, "id")?,
+        author: req_id(doc, obj, "author")?,
         author_name: opt_str(doc, obj, "author_name").unwrap_or_default(),
         created_at: int(doc, obj, "created_at")?,
         body: text(doc, obj, "body")?,

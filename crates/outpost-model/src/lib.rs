@@ -15,7 +15,7 @@ pub use doc::{
     CommunityDoc, ItemDoc, SchemaError, actor_from_key, history, new_community_doc, new_item_doc,
     read_community, read_item, read_ops,
 };
-pub use ids::{MAX_ID_LEN, is_valid_id};
+pub use ids::{BadId, CommunityId, DeviceId, DocId, MAX_ID_LEN, PostId, is_valid_id};
 pub use types::{
     AgeBand, CaseStatus, ItemStatus, Kind, MemberProfile, NewCase, NewCommunity, NewItem,
     NewProtocol, NewQuestion, PostKind, Problem, ProtocolStatus, QuestionStatus, Role, Setting,

@@ -2,6 +2,7 @@
 //! `show`, search indexing and the UI consume.
 
 use crate::Millis;
+use crate::ids::{CommunityId, DeviceId, DocId, PostId};
 use crate::types::{
     AgeBand, CaseStatus, ItemStatus, Kind, PostKind, ProtocolStatus, QuestionStatus, Role, Setting,
     Sex,
@@ -12,8 +13,8 @@ use serde::Serialize;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Post {
-    pub id: String,
-    pub author: String,
+    pub id: PostId,
+    pub author: DeviceId,
     pub author_name: String,
     pub created_at: Millis,
     pub body: String,
@@ -25,7 +26,7 @@ pub struct Answer {
     #[serde(flatten)]
     pub post: Post,
     /// Actor ids (hex) of the members who marked this answer helpful.
-    pub helpful: Vec<String>,
+    pub helpful: Vec<DeviceId>,
     pub accepted: bool,
 }
 
@@ -47,7 +48,7 @@ pub struct CaseFields {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QuestionFields {
     pub body: String,
-    pub accepted_answer: Option<String>,
+    pub accepted_answer: Option<PostId>,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -63,11 +64,11 @@ pub struct ProtocolFields {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Item {
-    pub id: String,
+    pub id: DocId,
     pub kind: Kind,
-    pub community: String,
+    pub community: CommunityId,
     pub title: String,
-    pub author: String,
+    pub author: DeviceId,
     pub author_name: String,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -173,7 +174,7 @@ fn join<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Member {
-    pub id: String,
+    pub id: DeviceId,
     pub name: String,
     pub profession: Option<String>,
     pub region: Option<String>,
@@ -185,11 +186,11 @@ pub struct Member {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Community {
-    pub id: String,
+    pub id: CommunityId,
     pub name: String,
     pub domain: String,
     pub charter: String,
-    pub created_by: String,
+    pub created_by: DeviceId,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Profiles members published. Who *is* a member, and with which role,

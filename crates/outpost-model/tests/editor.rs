@@ -22,8 +22,8 @@ fn protocol(body: &str) -> ItemDoc {
     });
     new_item_doc(
         actor_from_key(&[1; 32]),
-        "p1",
-        "c1",
+        &"p1".parse().unwrap(),
+        &"c1".parse().unwrap(),
         &profile("Ana"),
         1,
         &item,

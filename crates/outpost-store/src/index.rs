@@ -4,7 +4,9 @@
 
 use crate::{Cached, Result, Store, StoreError};
 use automerge::AutoCommit;
-use outpost_model::{ItemStatus, Kind, SchemaError, read_community, read_item};
+use outpost_model::{
+    CommunityId, DeviceId, DocId, ItemStatus, Kind, SchemaError, read_community, read_item,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 use serde::Serialize;
@@ -24,12 +26,12 @@ pub const SNIPPET_END: &str = "»";
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemRow {
-    pub id: String,
+    pub id: DocId,
     pub kind: Kind,
-    pub community: String,
+    pub community: CommunityId,
     pub title: String,
     pub status: ItemStatus,
-    pub author: String,
+    pub author: DeviceId,
     pub author_name: String,
     pub tags: Vec<String>,
     /// Replies, answers and comments.
@@ -54,7 +56,7 @@ pub struct SearchHit {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommunityRow {
-    pub id: String,
+    pub id: CommunityId,
     pub name: String,
     pub domain: String,
     pub members: i64,
@@ -67,7 +69,7 @@ pub struct CommunityRow {
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ListFilter {
-    pub community: Option<String>,
+    pub community: Option<CommunityId>,
     pub kind: Option<Kind>,
     /// Only items with this status (which also implies its kind).
     pub status: Option<ItemStatus>,
@@ -79,7 +81,7 @@ impl ListFilter {
     fn where_clause(&self, params: &mut Vec<Value>) -> String {
         let mut conds = Vec::new();
         if let Some(c) = &self.community {
-            params.push(Value::Text(c.clone()));
+            params.push(Value::Text(c.to_string()));
             conds.push(format!("i.community_id = ?{}", params.len()));
         }
         if let Some(k) = self.kind {
@@ -107,11 +109,11 @@ impl ListFilter {
 const ROW_COLUMNS: &str = "i.id, i.kind, i.community_id, i.title, i.status, i.author, i.author_name, i.tags, i.responses, i.created_at, i.updated_at,
     COALESCE((SELECT d.synced_heads = d.heads FROM docs d WHERE d.id = i.id), 0)";
 
-/// A text column holding one of a typed set of words.
-fn parsed<T>(
+/// A text column holding one of a typed set of words, or an id.
+pub(crate) fn parsed<T, E: std::error::Error + Send + Sync + 'static>(
     r: &rusqlite::Row<'_>,
     i: usize,
-    parse: impl FnOnce(&str) -> std::result::Result<T, outpost_model::ValidationError>,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
 ) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
     parse(&text).map_err(|e| {
@@ -123,12 +125,12 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
     let tags: String = r.get(7)?;
     let kind: Kind = parsed(r, 1, str::parse)?;
     Ok(ItemRow {
-        id: r.get(0)?,
+        id: parsed(r, 0, str::parse)?,
         kind,
-        community: r.get(2)?,
+        community: parsed(r, 2, str::parse)?,
         title: r.get(3)?,
         status: parsed(r, 4, |s| ItemStatus::parse(kind, s))?,
-        author: r.get(5)?,
+        author: parsed(r, 5, str::parse)?,
         author_name: r.get(6)?,
         tags: tags.split_whitespace().map(str::to_string).collect(),
         responses: r.get(8)?,
@@ -167,10 +169,10 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
             "INSERT INTO communities(id, name, domain, members, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
                 members = excluded.members, updated_at = excluded.updated_at",
-            params![c.id, c.name, c.domain, c.members.len() as i64, c.created_at, c.updated_at],
+            params![c.id.as_str(), c.name, c.domain, c.members.len() as i64, c.created_at, c.updated_at],
         )?;
         crate::sync::write_members(tx, &c.id, &c.ops)?;
-        return Ok(c.id);
+        return Ok(c.id.into());
     }
     let item = read_item(doc).map_err(schema)?;
     if item.id != id {
@@ -189,12 +191,12 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
             responses = excluded.responses, updated_at = excluded.updated_at, text = excluded.text
          RETURNING rid",
         params![
-            item.id,
-            item.community,
+            item.id.as_str(),
+            item.community.as_str(),
             item.kind.as_str(),
             item.title,
             item.status().as_str(),
-            item.author,
+            item.author.to_string(),
             item.author_name,
             tags,
             item.response_count() as i64,
@@ -221,7 +223,7 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
     for (sub, kind) in item.sub_ids() {
         st.execute(params![sub, id, kind.as_str()])?;
     }
-    Ok(item.community)
+    Ok(item.community.into())
 }
 
 /// Turns what a user typed into a safe FTS5 query: every word quoted (so
@@ -347,7 +349,7 @@ impl Store {
         )?;
         let rows = st.query_map([], |r| {
             Ok(CommunityRow {
-                id: r.get(0)?,
+                id: parsed(r, 0, str::parse)?,
                 name: r.get(1)?,
                 domain: r.get(2)?,
                 members: r.get(3)?,

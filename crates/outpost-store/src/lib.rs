@@ -59,7 +59,7 @@ impl Cached for Connection {
 }
 
 use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash};
-use outpost_model::{Kind, PostKind, SchemaError};
+use outpost_model::{CommunityId, DocId, Kind, PostId, PostKind, SchemaError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 
@@ -106,15 +106,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// What an id (or a unique prefix of one) refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Community(String),
+    Community(CommunityId),
     Item {
-        id: String,
+        id: DocId,
         kind: Kind,
     },
     /// A reply, answer or comment inside an item.
     Sub {
-        id: String,
-        item_id: String,
+        id: PostId,
+        item_id: DocId,
         kind: PostKind,
     },
 }
@@ -283,13 +283,17 @@ impl Store {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })? {
             let (id, kind) = row?;
+            let corrupt = |e: outpost_model::BadId| StoreError::Corrupt(e.to_string());
             out.push(if kind == "community" {
-                Target::Community(id)
+                Target::Community(id.parse().map_err(corrupt)?)
             } else {
                 let kind = kind
                     .parse()
                     .map_err(|_| StoreError::Corrupt(format!("document {id} has kind '{kind}'")))?;
-                Target::Item { id, kind }
+                Target::Item {
+                    id: id.parse().map_err(corrupt)?,
+                    kind,
+                }
             });
         }
         let sql = format!("SELECT id, item_id, kind FROM subitems WHERE id {cond} LIMIT 5");
@@ -305,7 +309,12 @@ impl Store {
             let kind = kind
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("post {id} has kind '{kind}'")))?;
-            out.push(Target::Sub { id, item_id, kind });
+            let corrupt = |e: outpost_model::BadId| StoreError::Corrupt(e.to_string());
+            out.push(Target::Sub {
+                id: id.parse().map_err(corrupt)?,
+                item_id: item_id.parse().map_err(corrupt)?,
+                kind,
+            });
         }
         Ok(out)
     }

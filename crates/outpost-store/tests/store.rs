@@ -4,7 +4,7 @@
 
 use automerge::ActorId;
 use outpost_model::{
-    ItemDoc, ItemStatus, Kind, MemberProfile, NewCase, NewItem, NewQuestion, PostKind,
+    ItemDoc, ItemStatus, Kind, MemberProfile, NewCase, NewItem, NewQuestion, PostId, PostKind,
     QuestionStatus, new_item_doc, read_item,
 };
 use outpost_store::{ListFilter, Store, StoreError, StoreKey, Target};
@@ -34,8 +34,20 @@ fn case(title: &str, presenting: &str, tags: &[&str]) -> NewItem {
     })
 }
 
+fn pid(id: &str) -> PostId {
+    id.parse().unwrap()
+}
+
 fn add(store: &mut Store, id: &str, item: NewItem, at: i64) {
-    let mut doc = new_item_doc(actor(), id, "comm", &me(), at, &item).unwrap();
+    let mut doc = new_item_doc(
+        actor(),
+        &id.parse().unwrap(),
+        &"comm".parse().unwrap(),
+        &me(),
+        at,
+        &item,
+    )
+    .unwrap();
     let kind = item.kind().as_str();
     store
         .write(|w| w.insert(id, kind, doc.automerge_mut()))
@@ -87,7 +99,7 @@ fn reopen_after_writes_keeps_everything() {
             2_000,
         );
         edit(&mut s, "a1", |d| {
-            d.add_reply("r1", &me(), 3_000, "give ceftriaxone early")
+            d.add_reply(&pid("r1"), &me(), 3_000, "give ceftriaxone early")
                 .unwrap()
         });
     }
@@ -119,7 +131,7 @@ fn compaction_keeps_heads_and_content() {
     for n in 0..10 {
         edit(&mut s, "c1", |d| {
             d.add_reply(
-                &format!("r{n}"),
+                &pid(&format!("r{n}")),
                 &me(),
                 2_000 + n,
                 &format!("reply number {n}"),
@@ -147,7 +159,7 @@ fn compaction_keeps_heads_and_content() {
     // Automatic compaction after COMPACT_AFTER_CHUNKS edits.
     for n in 0..outpost_store::COMPACT_AFTER_CHUNKS {
         edit(&mut s, "c1", |d| {
-            d.add_comment(&format!("k{n}"), &me(), 9_000 + n, "noted")
+            d.add_comment(&pid(&format!("k{n}")), &me(), 9_000 + n, "noted")
                 .unwrap()
         });
     }
@@ -221,7 +233,7 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
     );
     add(&mut s, "other", case("Asthma", "Wheeze", &[]), 4_000);
     edit(&mut s, "other", |d| {
-        d.add_reply("rep", &me(), 5_000, "consider magnesium sulphate")
+        d.add_reply(&pid("rep"), &me(), 5_000, "consider magnesium sulphate")
             .unwrap()
     });
 
@@ -230,7 +242,7 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
         s.search(q, &f)
             .unwrap()
             .into_iter()
-            .map(|h| h.item.id)
+            .map(|h| h.item.id.to_string())
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -258,7 +270,7 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
         .search("w", &in_cases)
         .unwrap()
         .into_iter()
-        .map(|h| h.item.id)
+        .map(|h| h.item.id.to_string())
         .collect();
     assert!(
         cased.contains(&"tagged".to_string()) && cased.contains(&"other".to_string()),
@@ -283,7 +295,7 @@ fn search_covers_titles_bodies_replies_and_tags_and_ranks_titles_first() {
     assert!(s.search("cellulitis", &only_cases).unwrap().is_empty());
     // A reply that later changes is re-indexed, not duplicated.
     edit(&mut s, "other", |d| {
-        d.add_comment("com", &me(), 6_000, "magnesium helped")
+        d.add_comment(&pid("com"), &me(), 6_000, "magnesium helped")
             .unwrap()
     });
     assert_eq!(ids(&s, "magnesium"), ["other"]);
@@ -306,11 +318,11 @@ fn every_question_status_is_found_by_its_filter() {
     add(&mut s, "q-some", q("Answered, none accepted"), 2);
     add(&mut s, "q-done", q("Answer accepted"), 3);
     edit(&mut s, "q-some", |d| {
-        d.add_answer("a1", &me(), 4, "try this").unwrap()
+        d.add_answer(&pid("a1"), &me(), 4, "try this").unwrap()
     });
     edit(&mut s, "q-done", |d| {
-        d.add_answer("a2", &me(), 5, "this").unwrap();
-        d.accept_answer("a2", 6).unwrap();
+        d.add_answer(&pid("a2"), &me(), 5, "this").unwrap();
+        d.accept_answer(&pid("a2"), 6).unwrap();
     });
     let with = |status: QuestionStatus| -> Vec<String> {
         s.list(&ListFilter {
@@ -319,7 +331,7 @@ fn every_question_status_is_found_by_its_filter() {
         })
         .unwrap()
         .into_iter()
-        .map(|r| r.id)
+        .map(|r| r.id.to_string())
         .collect()
     };
     assert_eq!(with(QuestionStatus::Unanswered), ["q-none"]);
@@ -376,12 +388,12 @@ fn ids_resolve_by_unique_prefix() {
     add(&mut s, "abcd1111", case("One", "x", &[]), 1);
     add(&mut s, "abcd2222", case("Two", "x", &[]), 2);
     edit(&mut s, "abcd1111", |d| {
-        d.add_reply("eeee9999", &me(), 3, "hi").unwrap()
+        d.add_reply(&pid("eeee9999"), &me(), 3, "hi").unwrap()
     });
     assert_eq!(
         s.resolve("abcd1").unwrap(),
         Target::Item {
-            id: "abcd1111".into(),
+            id: "abcd1111".parse().unwrap(),
             kind: Kind::Case
         }
     );
@@ -393,8 +405,8 @@ fn ids_resolve_by_unique_prefix() {
     assert_eq!(
         s.resolve("eeee").unwrap(),
         Target::Sub {
-            id: "eeee9999".into(),
-            item_id: "abcd1111".into(),
+            id: "eeee9999".parse().unwrap(),
+            item_id: "abcd1111".parse().unwrap(),
             kind: PostKind::Reply
         }
     );
@@ -407,8 +419,12 @@ fn feed_lists_each_changed_document_once_since_a_checkpoint() {
     add(&mut s, "f1", case("One", "x", &[]), 1);
     let checkpoint = s.feed_head().unwrap();
     add(&mut s, "f2", case("Two", "x", &[]), 2);
-    edit(&mut s, "f1", |d| d.add_reply("r", &me(), 3, "a").unwrap());
-    edit(&mut s, "f1", |d| d.add_reply("r2", &me(), 4, "b").unwrap());
+    edit(&mut s, "f1", |d| {
+        d.add_reply(&pid("r"), &me(), 3, "a").unwrap()
+    });
+    edit(&mut s, "f1", |d| {
+        d.add_reply(&pid("r2"), &me(), 4, "b").unwrap()
+    });
     let changed = s.changed_since(checkpoint, 100).unwrap();
     let ids: Vec<&str> = changed.iter().map(|(_, id)| id.as_str()).collect();
     assert_eq!(ids, ["f2", "f1"]);
@@ -427,8 +443,15 @@ fn a_failed_write_leaves_nothing_behind() {
     add(&mut s, "x1", case("One", "x", &[]), 1);
     let head = s.feed_head().unwrap();
     let r: Result<(), StoreError> = s.write(|w| {
-        let mut doc =
-            new_item_doc(actor(), "x2", "comm", &me(), 2, &case("Two", "y", &[])).unwrap();
+        let mut doc = new_item_doc(
+            actor(),
+            &"x2".parse().unwrap(),
+            &"comm".parse().unwrap(),
+            &me(),
+            2,
+            &case("Two", "y", &[]),
+        )
+        .unwrap();
         w.insert("x2", "case", doc.automerge_mut())?;
         Err(StoreError::NotFound("simulated failure".into()))
     });

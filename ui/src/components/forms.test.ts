@@ -95,8 +95,11 @@ describe('CaseForm', () => {
   });
 
   it('falls back to the backend\u2019s sentence for a code the locale lacks', async () => {
-    expect(translateError({ code: 'bundle', message: 'bundle: damaged; nothing was imported', field: null, params: {} })).toBe(
-      'bundle: damaged; nothing was imported',
+    expect(translateError({ code: 'a_code_from_a_newer_backend', message: 'something new went wrong', field: null, params: {} })).toBe(
+      'something new went wrong',
+    );
+    expect(translateError({ code: 'bundle', message: 'bundle: damaged; nothing was imported', field: null, params: { detail: 'damaged; nothing was imported' } })).toBe(
+      'The bundle could not be used: damaged; nothing was imported',
     );
     expect(translateError({ code: 'wrong_target', message: "'x' is a case, not an answer", field: null, params: { id: 'x', expected: 'answer', actual: 'case' } })).toBe(
       "'x' is a case, not an answer.",

@@ -1,6 +1,14 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs).
 // Do not edit: run `OUTPOST_UPDATE_BINDINGS=1 cargo test -p outpost-desktop bindings`.
 
+export type CommunityId = string;
+
+export type DocId = string;
+
+export type PostId = string;
+
+export type DeviceId = string;
+
 export type Kind = "case" | "question" | "protocol";
 
 export type AgeBand = "0-28d" | "1-11m" | "1-4" | "5-11" | "12-17" | "18-29" | "30-44" | "45-64" | "65-79" | "80-89" | "90+";
@@ -35,25 +43,25 @@ export type NewProtocol = { title: string, body: string, review_date: string | n
 
 export type NewItem = { "kind": "case" } & NewCase | { "kind": "question" } & NewQuestion | { "kind": "protocol" } & NewProtocol;
 
-export type Post = { id: string, author: string, author_name: string, created_at: number, body: string, };
+export type Post = { id: PostId, author: DeviceId, author_name: string, created_at: number, body: string, };
 
 export type Answer = { 
 /**
  * Actor ids (hex) of the members who marked this answer helpful.
  */
-helpful: Array<string>, accepted: boolean, id: string, author: string, author_name: string, created_at: number, body: string, };
+helpful: Array<DeviceId>, accepted: boolean, id: PostId, author: DeviceId, author_name: string, created_at: number, body: string, };
 
 export type CaseFields = { age_band: AgeBand | null, sex: Sex | null, setting: Setting | null, presenting: string, history: string, findings: string, ask: string, outcome: string, status: CaseStatus, };
 
-export type QuestionFields = { body: string, accepted_answer: string | null, };
+export type QuestionFields = { body: string, accepted_answer: PostId | null, };
 
 export type ProtocolFields = { body: string, status: ProtocolStatus, review_date: string | null, references: Array<string>, };
 
-export type Item = { id: string, kind: Kind, community: string, title: string, author: string, author_name: string, created_at: number, updated_at: number, tags: Array<string>, case?: CaseFields, question?: QuestionFields, protocol?: ProtocolFields, replies: Array<Post>, answers: Array<Answer>, comments: Array<Post>, };
+export type Item = { id: DocId, kind: Kind, community: CommunityId, title: string, author: DeviceId, author_name: string, created_at: number, updated_at: number, tags: Array<string>, case?: CaseFields, question?: QuestionFields, protocol?: ProtocolFields, replies: Array<Post>, answers: Array<Answer>, comments: Array<Post>, };
 
-export type Member = { id: string, name: string, profession: string | null, region: string | null, expertise: Array<string>, role: Role, joined_at: number, };
+export type Member = { id: DeviceId, name: string, profession: string | null, region: string | null, expertise: Array<string>, role: Role, joined_at: number, };
 
-export type Community = { id: string, name: string, domain: string, charter: string, created_by: string, created_at: number, updated_at: number, 
+export type Community = { id: CommunityId, name: string, domain: string, charter: string, created_by: DeviceId, created_at: number, updated_at: number, 
 /**
  * Profiles members published. Who *is* a member, and with which role,
  * is decided by the signed ops (see `outpost_sync::membership`).
@@ -66,7 +74,7 @@ export type HistoryEntry = { hash: string, actor: string,
  */
 time: number, message: string, };
 
-export type ItemRow = { id: string, kind: Kind, community: string, title: string, status: ItemStatus, author: string, author_name: string, tags: Array<string>, 
+export type ItemRow = { id: DocId, kind: Kind, community: CommunityId, title: string, status: ItemStatus, author: DeviceId, author_name: string, tags: Array<string>, 
 /**
  * Replies, answers and comments.
  */
@@ -84,7 +92,7 @@ snippet: string,
 /**
  * bm25 score: lower is better.
  */
-score: number, id: string, kind: Kind, community: string, title: string, status: ItemStatus, author: string, author_name: string, tags: Array<string>, 
+score: number, id: DocId, kind: Kind, community: CommunityId, title: string, status: ItemStatus, author: DeviceId, author_name: string, tags: Array<string>, 
 /**
  * Replies, answers and comments.
  */
@@ -94,9 +102,9 @@ responses: number, created_at: number, updated_at: number,
  */
 synced: boolean, };
 
-export type CommunityRow = { id: string, name: string, domain: string, members: number, items: number, created_at: number, updated_at: number, };
+export type CommunityRow = { id: CommunityId, name: string, domain: string, members: number, items: number, created_at: number, updated_at: number, };
 
-export type ListFilter = { community: string | null, kind: Kind | null, 
+export type ListFilter = { community: CommunityId | null, kind: Kind | null, 
 /**
  * Only items with this status (which also implies its kind).
  */
@@ -117,7 +125,7 @@ export type Whoami = {
 /**
  * The device id (hex ed25519 public key): what an admin adds by hand.
  */
-id: string, 
+id: DeviceId, 
 /**
  * The home folder.
  */
@@ -127,11 +135,11 @@ export type PostRef = {
 /**
  * The post's id.
  */
-id: string, 
+id: PostId, 
 /**
  * The item it is in.
  */
-item_id: string, 
+item_id: DocId, 
 /**
  * Reply, answer or comment.
  */
@@ -154,7 +162,7 @@ synced: boolean,
  * The document's heads (hex) as read: an editor's base for
  * [`Outpost::protocol_save`].
  */
-heads: Array<string>, id: string, kind: Kind, community: string, title: string, author: string, author_name: string, created_at: number, updated_at: number, tags: Array<string>, case?: CaseFields, question?: QuestionFields, protocol?: ProtocolFields, replies: Array<Post>, answers: Array<Answer>, comments: Array<Post>, };
+heads: Array<string>, id: DocId, kind: Kind, community: CommunityId, title: string, author: DeviceId, author_name: string, created_at: number, updated_at: number, tags: Array<string>, case?: CaseFields, question?: QuestionFields, protocol?: ProtocolFields, replies: Array<Post>, answers: Array<Answer>, comments: Array<Post>, };
 
 export type ProtocolSaved = { 
 /**
@@ -188,13 +196,13 @@ export type MemberInfo = {
 /**
  * This device.
  */
-you: boolean, id: string, name: string, profession: string | null, region: string | null, expertise: Array<string>, role: Role, joined_at: number, };
+you: boolean, id: DeviceId, name: string, profession: string | null, region: string | null, expertise: Array<string>, role: Role, joined_at: number, };
 
 export type DemoSummary = { 
 /**
  * Its id.
  */
-community: string, 
+community: CommunityId, 
 /**
  * Its name.
  */
@@ -222,7 +230,7 @@ export type PeerView = {
 /**
  * The peer's device id.
  */
-id: string, 
+id: DeviceId, 
 /**
  * The member's display name, when a shared community has their profile.
  */
@@ -248,7 +256,7 @@ export type Connectivity = {
 /**
  * This device's id.
  */
-id: string, 
+id: DeviceId, 
 /**
  * A background node is running.
  */
@@ -274,7 +282,7 @@ export type ChangedDoc = {
 /**
  * The community's id.
  */
-community: string, 
+community: CommunityId, 
 /**
  * The document's id (the community's own, or an item's).
  */
@@ -284,7 +292,7 @@ export type Joined = {
 /**
  * The community's id.
  */
-community: string, 
+community: CommunityId, 
 /**
  * Its name.
  */
@@ -306,7 +314,7 @@ ticket: string,
 /**
  * The community's id.
  */
-community: string, 
+community: CommunityId, 
 /**
  * The community's name.
  */
@@ -344,7 +352,7 @@ export type ExportSummary = {
 /**
  * The community's id.
  */
-community: string, 
+community: CommunityId, 
 /**
  * The community's name.
  */
@@ -362,7 +370,7 @@ export type ImportSummary = {
 /**
  * The community's id.
  */
-community: string, 
+community: CommunityId, 
 /**
  * The community's name.
  */
@@ -378,7 +386,7 @@ changed: number,
 /**
  * The device id of the member who wrote it (its signer).
  */
-exported_by: string, 
+exported_by: DeviceId, 
 /**
  * The exporter's name, as the community knows them.
  */
@@ -420,7 +428,7 @@ export type CommunityView = { community: Community, members: Array<MemberInfo>, 
  */
 admin: boolean, };
 
-export type ExchangeInfo = { device: string, bundle_path: string, markdown_dir: string, 
+export type ExchangeInfo = { device: DeviceId, bundle_path: string, markdown_dir: string, 
 /**
  * This device may add members by id.
  */

@@ -60,7 +60,7 @@ impl Human for MemberInfo {
         writeln!(
             w,
             "{}  {:<7} {}{you}  {}  {}",
-            short(&m.id),
+            short(&m.id.to_hex()),
             m.role,
             m.name,
             about.join(", "),

@@ -7,8 +7,8 @@
 use crate::{Outpost, Result, now_ms};
 use automerge::ActorId;
 use outpost_model::{
-    CaseStatus, ItemDoc, MemberProfile, NewCase, NewCommunity, NewItem, NewProtocol, NewQuestion,
-    ProtocolStatus, new_community_doc, new_item_doc,
+    CaseStatus, CommunityId, DocId, ItemDoc, MemberProfile, NewCase, NewCommunity, NewItem,
+    NewProtocol, NewQuestion, PostId, ProtocolStatus, new_community_doc, new_item_doc,
 };
 use outpost_sync::membership::{Op, OpKind, Role};
 use serde::Serialize;
@@ -21,7 +21,7 @@ const DAY: i64 = 86_400_000;
 /// The demo community, as [`Outpost::demo`] left it.
 pub struct DemoSummary {
     /// Its id.
-    pub community: String,
+    pub community: CommunityId,
     /// Its name.
     pub name: String,
     /// Items in it.
@@ -60,6 +60,7 @@ impl Outpost {
     /// Seeds the demo community (once; later calls return the existing one).
     pub fn demo(&mut self) -> Result<DemoSummary> {
         if let Some(id) = self.store.meta(DEMO_META)?
+            && let Ok(id) = CommunityId::parse(&id)
             && let Ok(c) = self.community(&id)
         {
             let items = self.store.list(&outpost_store::ListFilter {
@@ -85,6 +86,7 @@ impl Outpost {
             nonce,
             now - 60 * DAY,
         )?;
+        let community_id = CommunityId::try_from(community_id)?;
         let colleagues: Vec<(ActorId, MemberProfile)> = COLLEAGUES
             .iter()
             .enumerate()
@@ -121,7 +123,7 @@ impl Outpost {
             let op = outpost_sync::membership::sign(
                 self.key.signing(),
                 &Op {
-                    community: community_id.clone(),
+                    community: community_id.to_string(),
                     kind: OpKind::Add { member: key, role },
                     deps: deps.clone(),
                     time: at,
@@ -133,7 +135,7 @@ impl Outpost {
             community.automerge_mut().set_actor(actor.clone());
             community.set_own_profile(profile, at)?;
         }
-        let mut docs: Vec<(String, &'static str, ItemDoc)> = Vec::new();
+        let mut docs: Vec<(DocId, &'static str, ItemDoc)> = Vec::new();
         let colleague = |n: usize| &colleagues[n % colleagues.len()];
         let mut t = now - 70 * DAY;
         let mut next = |step: i64| {
@@ -159,7 +161,7 @@ impl Outpost {
                 findings: Some(findings.to_string()),
                 tags: tags(tg),
             });
-            let id = uuid::Uuid::new_v4().to_string();
+            let id: DocId = crate::new_id();
             let mut doc = new_item_doc(
                 author.clone(),
                 &id,
@@ -172,7 +174,7 @@ impl Outpost {
                 let (a, p) = colleague(n + r + 1);
                 doc.automerge_mut().set_actor(a.clone());
                 doc.add_reply(
-                    &uuid::Uuid::new_v4().to_string(),
+                    &crate::new_id(),
                     p,
                     next(DAY / 6),
                     REPLIES[(n + r) % REPLIES.len()],
@@ -196,7 +198,7 @@ impl Outpost {
                 body: body.to_string(),
                 tags: tags(tg),
             });
-            let id = uuid::Uuid::new_v4().to_string();
+            let id: DocId = crate::new_id();
             let mut doc = new_item_doc(
                 author.clone(),
                 &id,
@@ -217,7 +219,7 @@ impl Outpost {
                 } else {
                     pick
                 };
-                let aid = uuid::Uuid::new_v4().to_string();
+                let aid: PostId = crate::new_id();
                 doc.automerge_mut().set_actor(a.clone());
                 doc.add_answer(&aid, p, next(DAY / 8), text)?;
                 first_answer.get_or_insert(aid.clone());
@@ -244,7 +246,7 @@ impl Outpost {
                 references: refs.iter().map(|s| s.to_string()).collect(),
                 tags: tags(tg),
             });
-            let id = uuid::Uuid::new_v4().to_string();
+            let id: DocId = crate::new_id();
             let mut doc = new_item_doc(
                 author.clone(),
                 &id,
@@ -264,7 +266,7 @@ impl Outpost {
                 next(DAY / 2),
             )?;
             doc.add_comment(
-                &uuid::Uuid::new_v4().to_string(),
+                &crate::new_id(),
                 p,
                 next(DAY / 8),
                 "Checked the doses against our formulary; they match. Happy to endorse after one more reviewer.",

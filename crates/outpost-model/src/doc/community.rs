@@ -8,7 +8,7 @@ use super::*;
 /// of signed operations, profiles in the `members` map.
 pub fn new_community_doc(
     actor: ActorId,
-    id: &str,
+    id: &CommunityId,
     genesis: &[u8],
     founder: &MemberProfile,
     now: Millis,
@@ -18,7 +18,7 @@ pub fn new_community_doc(
     let r = ROOT;
     doc.put(&r, "schema", SCHEMA)?;
     doc.put(&r, "kind", "community")?;
-    doc.put(&r, "id", id)?;
+    doc.put(&r, "id", id.as_str())?;
     doc.put(&r, "name", c.name.as_str())?;
     put_text(&mut doc, &r, "domain", &c.domain)?;
     put_text(&mut doc, &r, "charter", c.charter.as_deref().unwrap_or(""))?;
@@ -119,6 +119,9 @@ pub fn read_community(d: &AutoCommit) -> Result<Community, SchemaError> {
         let Some((Value::Object(ObjType::Map), m)) = d.get(&members_obj, key.as_str())? else {
             continue;
         };
+        let Ok(id) = key.parse() else {
+            continue;
+        };
         members.push(Member {
             name: opt_str(d, &m, "name").unwrap_or_default(),
             profession: opt_str(d, &m, "profession"),
@@ -126,16 +129,16 @@ pub fn read_community(d: &AutoCommit) -> Result<Community, SchemaError> {
             expertise: str_list(d, &m, "expertise").unwrap_or_default(),
             role: enum_field(d, &m, "role")?.unwrap_or(Role::Member),
             joined_at: int(d, &m, "joined_at").unwrap_or(0),
-            id: key,
+            id,
         });
     }
     members.sort_by_key(|m| m.joined_at);
     Ok(Community {
-        id: req_str(d, &r, "id")?,
+        id: req_id(d, &r, "id")?,
         name: req_str(d, &r, "name")?,
         domain: text(d, &r, "domain")?,
         charter: text(d, &r, "charter")?,
-        created_by: req_str(d, &r, "created_by")?,
+        created_by: req_id(d, &r, "created_by")?,
         created_at: int(d, &r, "created_at")?,
         updated_at: max_int(d, &r, "updated_at")?,
         members,

@@ -6,8 +6,8 @@ use super::*;
 /// Creates the document for a new item. `item` must already be validated.
 pub fn new_item_doc(
     actor: ActorId,
-    id: &str,
-    community: &str,
+    id: &DocId,
+    community: &CommunityId,
     author: &MemberProfile,
     now: Millis,
     item: &NewItem,
@@ -17,8 +17,8 @@ pub fn new_item_doc(
     let r = ROOT;
     doc.put(&r, "schema", SCHEMA)?;
     doc.put(&r, "kind", item.kind().as_str())?;
-    doc.put(&r, "id", id)?;
-    doc.put(&r, "community", community)?;
+    doc.put(&r, "id", id.as_str())?;
+    doc.put(&r, "community", community.as_str())?;
     doc.put(&r, "title", item.title())?;
     doc.put(&r, "author", author_hex.as_str())?;
     doc.put(&r, "author_name", author.name.as_str())?;
@@ -118,7 +118,7 @@ impl ItemDoc {
     fn push_post(
         &mut self,
         list: &'static str,
-        id: &str,
+        id: &PostId,
         author: &MemberProfile,
         now: Millis,
         body: &str,
@@ -127,7 +127,7 @@ impl ItemDoc {
         let at = self.doc.length(&list_id);
         let post = self.doc.insert_object(&list_id, at, ObjType::Map)?;
         let actor = self.doc.get_actor().to_hex_string();
-        self.doc.put(&post, "id", id)?;
+        self.doc.put(&post, "id", id.as_str())?;
         self.doc.put(&post, "author", actor.as_str())?;
         self.doc.put(&post, "author_name", author.name.as_str())?;
         self.doc.put(&post, "created_at", now)?;
@@ -142,7 +142,7 @@ impl ItemDoc {
     /// A reply to a case discussion.
     pub fn add_reply(
         &mut self,
-        id: &str,
+        id: &PostId,
         author: &MemberProfile,
         now: Millis,
         body: &str,
@@ -156,7 +156,7 @@ impl ItemDoc {
     /// A comment, on any kind of item.
     pub fn add_comment(
         &mut self,
-        id: &str,
+        id: &PostId,
         author: &MemberProfile,
         now: Millis,
         body: &str,
@@ -168,7 +168,7 @@ impl ItemDoc {
 
     pub fn add_answer(
         &mut self,
-        id: &str,
+        id: &PostId,
         author: &MemberProfile,
         now: Millis,
         body: &str,
@@ -179,19 +179,19 @@ impl ItemDoc {
         Ok(())
     }
 
-    fn answer_obj(&self, answer_id: &str) -> Result<ObjId, SchemaError> {
+    fn answer_obj(&self, answer_id: &PostId) -> Result<ObjId, SchemaError> {
         for obj in list_items(&self.doc, &ROOT, "answers")? {
-            if opt_str(&self.doc, &obj, "id").as_deref() == Some(answer_id) {
+            if opt_str(&self.doc, &obj, "id").as_deref() == Some(answer_id.as_str()) {
                 return Ok(obj);
             }
         }
         Err(SchemaError::NoSuchAnswer(answer_id.to_string()))
     }
 
-    pub fn accept_answer(&mut self, answer_id: &str, now: Millis) -> Result<(), SchemaError> {
+    pub fn accept_answer(&mut self, answer_id: &PostId, now: Millis) -> Result<(), SchemaError> {
         self.expect(Kind::Question)?;
         self.answer_obj(answer_id)?;
-        self.doc.put(ROOT, "accepted", answer_id)?;
+        self.doc.put(ROOT, "accepted", answer_id.as_str())?;
         self.touch(now)?;
         commit(&mut self.doc, "accept answer", now);
         Ok(())
@@ -200,7 +200,7 @@ impl ItemDoc {
     /// Marks an answer helpful on behalf of this document's actor. Marks are
     /// a set keyed by actor, so marking twice, or on two devices offline,
     /// counts once.
-    pub fn mark_helpful(&mut self, answer_id: &str, now: Millis) -> Result<bool, SchemaError> {
+    pub fn mark_helpful(&mut self, answer_id: &PostId, now: Millis) -> Result<bool, SchemaError> {
         self.expect(Kind::Question)?;
         let answer = self.answer_obj(answer_id)?;
         let helpful = child(&self.doc, &answer, "helpful")?;
@@ -330,7 +330,7 @@ pub fn read_item(d: &AutoCommit) -> Result<Item, SchemaError> {
         field: "kind",
         value: k,
     })?;
-    let accepted = opt_str(d, &r, "accepted");
+    let accepted: Option<PostId> = opt_str(d, &r, "accepted").and_then(|a| a.parse().ok());
     let posts = |key: &'static str| -> Result<Vec<Post>, SchemaError> {
         list_items(d, &r, key)?
             .iter()
@@ -341,10 +341,10 @@ pub fn read_item(d: &AutoCommit) -> Result<Item, SchemaError> {
     for obj in list_items(d, &r, "answers")? {
         let post = read_post(d, &obj)?;
         let helpful = match child(d, &obj, "helpful") {
-            Ok(h) => d.keys(&h).collect(),
+            Ok(h) => d.keys(&h).filter_map(|k| k.parse().ok()).collect(),
             Err(_) => Vec::new(),
         };
-        let accepted = accepted.as_deref() == Some(post.id.as_str());
+        let accepted = accepted.as_ref() == Some(&post.id);
         answers.push(Answer {
             post,
             helpful,
@@ -353,11 +353,11 @@ pub fn read_item(d: &AutoCommit) -> Result<Item, SchemaError> {
     }
     let status_err = |field: &'static str| SchemaError::Missing(field);
     Ok(Item {
-        id: req_str(d, &r, "id")?,
+        id: req_id(d, &r, "id")?,
         kind,
-        community: req_str(d, &r, "community")?,
+        community: req_id(d, &r, "community")?,
         title: req_str(d, &r, "title")?,
-        author: req_str(d, &r, "author")?,
+        author: req_id(d, &r, "author")?,
         author_name: opt_str(d, &r, "author_name").unwrap_or_default(),
         created_at: int(d, &r, "created_at")?,
         updated_at: max_int(d, &r, "updated_at")?,

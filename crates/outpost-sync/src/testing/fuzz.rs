@@ -19,8 +19,8 @@ pub fn fuzz_repo() -> MemRepo {
     repo.members.insert("c".into(), m);
     let item = outpost_model::new_item_doc(
         repo.actor(),
-        "d",
-        "c",
+        &outpost_model::DocId::parse("d").expect("id"),
+        &outpost_model::CommunityId::parse("c").expect("id"),
         &outpost_model::MemberProfile {
             name: "fuzz".into(),
             profession: None,

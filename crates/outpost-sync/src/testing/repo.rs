@@ -288,7 +288,7 @@ impl MemRepo {
             membership::genesis(&self.key, name, nonce, self.now).expect("genesis op");
         let c = new_community_doc(
             self.actor(),
-            &id,
+            &id.parse().expect("genesis makes a valid id"),
             &genesis,
             &self.profile(),
             self.now,
@@ -358,8 +358,8 @@ impl MemRepo {
         let id = format!("q-{}-{n:05}", hex::encode(&self.id()[..3]));
         let item = new_item_doc(
             self.actor(),
-            &id,
-            community,
+            &id.parse().expect("valid id"),
+            &community.parse().expect("valid community id"),
             &self.profile(),
             self.now,
             &NewItem::Question(NewQuestion {
