@@ -10,11 +10,14 @@
 //!
 //! Conflicts resolve towards safety: a removal concurrent with an add
 //! leaves the key removed; concurrent role changes leave the lesser role.
+//! A removed or demoted admin cannot act afterwards whatever `deps` it
+//! claims, mutual removals resolve by seniority, and a community always
+//! keeps an admin: the rules are in [`compute`].
 
 use crate::wire::Hash;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub type Key = [u8; 32];
 
@@ -138,6 +141,9 @@ pub struct Membership {
     /// Hashes of the valid ops with no valid successor: the `deps` of the
     /// next op this peer signs.
     pub heads: Vec<Hash>,
+    /// Ops held that do not count, and why (one of the reasons in
+    /// [`compute`]'s module).
+    pub refused: BTreeMap<Hash, &'static str>,
 }
 
 impl Membership {
@@ -154,175 +160,10 @@ impl Membership {
     }
 }
 
-struct Node {
-    hash: Hash,
-    op: Op,
-    signer: Key,
-    /// Indexes of every op in this op's causal past.
-    past: BTreeSet<usize>,
-}
-
-/// What an op says about one key: (key, Some(role)) for an add or role
-/// change, (key, None) for a removal. The genesis adds its founder as admin.
-fn effect(kind: &OpKind, founder: Key) -> (Key, Option<Role>) {
-    match kind {
-        OpKind::Genesis { .. } => (founder, Some(Role::Admin)),
-        OpKind::Add { member, role } | OpKind::SetRole { member, role } => (*member, Some(*role)),
-        OpKind::Remove { member } => (*member, None),
-    }
-}
-
-/// State formed by a set of valid ops (indexes into `nodes`).
-fn state(nodes: &[Node], valid: &BTreeSet<usize>, founder: Key) -> BTreeMap<Key, Role> {
-    let mut by_member: HashMap<Key, Vec<(usize, Option<Role>)>> = HashMap::new();
-    for &i in valid {
-        let (key, role) = effect(&nodes[i].op.kind, founder);
-        by_member.entry(key).or_default().push((i, role));
-    }
-    let mut out = BTreeMap::new();
-    for (member, ops) in by_member {
-        let removes: Vec<usize> = ops
-            .iter()
-            .filter(|(_, r)| r.is_none())
-            .map(|(i, _)| *i)
-            .collect();
-        let is_add = |i: usize| {
-            matches!(
-                nodes[i].op.kind,
-                OpKind::Add { .. } | OpKind::Genesis { .. }
-            )
-        };
-        // Role-setting ops that come after every removal of the key (a
-        // removal concurrent with an add wins).
-        let after_removes: Vec<(usize, Role)> = ops
-            .iter()
-            .filter_map(|(i, r)| r.map(|r| (*i, r)))
-            .filter(|(i, _)| removes.iter().all(|r| nodes[*i].past.contains(r)))
-            .collect();
-        if !after_removes.iter().any(|(i, _)| is_add(*i)) {
-            continue;
-        }
-        // The latest of them decide the role; concurrent ones, the lesser.
-        let role = after_removes
-            .iter()
-            .filter(|(i, _)| {
-                !after_removes
-                    .iter()
-                    .any(|(j, _)| nodes[*j].past.contains(i))
-            })
-            .map(|(_, r)| *r)
-            .min()
-            .unwrap_or(Role::Member);
-        out.insert(member, role);
-    }
-    out
-}
-
-/// Computes membership of `community` from the ops held (any order, any
-/// duplicates, any garbage).
-pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
-    // Decode, verify, dedupe; find the genesis that founds this id.
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut index: HashMap<Hash, usize> = HashMap::new();
-    let mut founder = None;
-    for bytes in ops {
-        let hash = op_hash(bytes);
-        if index.contains_key(&hash) {
-            continue;
-        }
-        let Some((op, signer)) = verify(bytes) else {
-            continue;
-        };
-        match &op.kind {
-            OpKind::Genesis { .. } => {
-                if community_id(bytes) != community || !op.deps.is_empty() {
-                    continue;
-                }
-                founder = Some((nodes.len(), signer));
-            }
-            _ if op.community != community => continue,
-            _ => {}
-        }
-        index.insert(hash, nodes.len());
-        nodes.push(Node {
-            hash,
-            op,
-            signer,
-            past: BTreeSet::new(),
-        });
-    }
-    let Some((genesis, founder)) = founder else {
-        return Membership::default();
-    };
-
-    // Causal pasts, in an order where deps come first; ops with missing
-    // deps (or cycles) are left out.
-    let mut done: Vec<bool> = vec![false; nodes.len()];
-    let mut order = Vec::new();
-    let mut progress = true;
-    while progress {
-        progress = false;
-        for i in 0..nodes.len() {
-            if done[i] {
-                continue;
-            }
-            let deps: Option<Vec<usize>> = nodes[i]
-                .op
-                .deps
-                .iter()
-                .map(|d| index.get(d).copied())
-                .collect();
-            let Some(deps) = deps else { continue };
-            if deps.iter().all(|&d| done[d]) {
-                let mut past = BTreeSet::new();
-                for d in deps {
-                    past.insert(d);
-                    past.extend(nodes[d].past.iter().copied());
-                }
-                nodes[i].past = past;
-                done[i] = true;
-                order.push(i);
-                progress = true;
-            }
-        }
-    }
-
-    // Validity: genesis is valid; any other op is valid iff its past
-    // includes the genesis and its signer was an admin in its past's state.
-    let mut valid: BTreeSet<usize> = BTreeSet::new();
-    for &i in &order {
-        if i == genesis {
-            valid.insert(i);
-            continue;
-        }
-        if matches!(nodes[i].op.kind, OpKind::Genesis { .. }) || !nodes[i].past.contains(&genesis) {
-            continue;
-        }
-        let past_valid: BTreeSet<usize> = nodes[i].past.intersection(&valid).copied().collect();
-        if state(&nodes, &past_valid, founder).get(&nodes[i].signer) == Some(&Role::Admin) {
-            valid.insert(i);
-        }
-    }
-    let members = state(&nodes, &valid, founder);
-    let removed = valid
-        .iter()
-        .filter_map(|&i| match nodes[i].op.kind {
-            OpKind::Remove { member } if !members.contains_key(&member) => Some(member),
-            _ => None,
-        })
-        .collect();
-    let heads = valid
-        .iter()
-        .copied()
-        .filter(|&i| !valid.iter().any(|&j| nodes[j].past.contains(&i)))
-        .map(|i| nodes[i].hash)
-        .collect();
-    Membership {
-        members,
-        removed,
-        heads,
-    }
-}
+mod compute;
+pub use compute::{
+    AFTER_REMOVAL, EQUIVOCATION, LAST_ADMIN, MISSING_DEPS, NO_GENESIS, NOT_ADMIN, compute,
+};
 
 #[cfg(test)]
 mod tests {

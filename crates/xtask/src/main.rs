@@ -493,6 +493,7 @@ fn bench(root: &Path) -> Result<()> {
     npm(root, "build the UI", &["run", "build"])?;
     for (package, bench) in [
         ("outpost-scan", "corpus"),
+        ("outpost-sync", "membership"),
         ("outpost-core", "store"),
         ("outpost-core", "sync"),
         ("outpost-tests", "desktop"),

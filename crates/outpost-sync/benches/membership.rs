@@ -1,0 +1,144 @@
+//! How long computing a community's membership takes as its log grows:
+//! signatures checked and the rules applied, for logs of 1,000 to 20,000
+//! ops (five admins adding members, removing one in fifty, and now and
+//! then demoting an admin, whom the founder restores). Prints a Markdown
+//! section; with a path argument, also writes it there, which is how
+//! `cargo xtask bench` fills BENCHMARKS.md.
+
+use ed25519_dalek::SigningKey;
+use outpost_sync::membership::{Key, Op, OpKind, Role, compute, genesis, op_hash, sign};
+use outpost_sync::wire::Hash;
+use std::time::Instant;
+
+fn key(n: u32) -> SigningKey {
+    let mut seed = [7u8; 32];
+    seed[..4].copy_from_slice(&n.to_le_bytes());
+    SigningKey::from_bytes(&seed)
+}
+
+fn pk(n: u32) -> Key {
+    key(n).verifying_key().to_bytes()
+}
+
+struct Log {
+    id: String,
+    ops: Vec<Vec<u8>>,
+    head: Hash,
+}
+
+impl Log {
+    fn push(&mut self, signer: u32, kind: OpKind) {
+        let op = Op {
+            community: self.id.clone(),
+            kind,
+            deps: vec![self.head],
+            time: 0,
+        };
+        let bytes = sign(&key(signer), &op).expect("sign");
+        self.head = op_hash(&bytes);
+        self.ops.push(bytes);
+    }
+}
+
+/// A log of `n` ops: admins 0..5 (0 the founder) add members in turn on
+/// top of the latest op; every 50th op removes a member; every 1,000th
+/// demotes an admin, whom the founder makes admin again next.
+fn log(n: usize) -> Log {
+    let (id, g) = genesis(&key(0), "bench", [1; 16], 0).expect("genesis");
+    let head = op_hash(&g);
+    let mut log = Log {
+        id,
+        ops: vec![g],
+        head,
+    };
+    for a in 1..5 {
+        log.push(
+            0,
+            OpKind::Add {
+                member: pk(a),
+                role: Role::Admin,
+            },
+        );
+    }
+    let mut next = 100u32;
+    while log.ops.len() < n {
+        let i = log.ops.len();
+        let signer = (i % 5) as u32;
+        if i.is_multiple_of(1000) {
+            let demote = OpKind::SetRole {
+                member: pk(4),
+                role: Role::Member,
+            };
+            log.push(0, demote);
+            let restore = OpKind::SetRole {
+                member: pk(4),
+                role: Role::Admin,
+            };
+            log.push(0, restore);
+        } else if i.is_multiple_of(50) {
+            log.push(
+                signer,
+                OpKind::Remove {
+                    member: pk(next - 3),
+                },
+            );
+        } else {
+            log.push(
+                signer,
+                OpKind::Add {
+                    member: pk(next),
+                    role: Role::Member,
+                },
+            );
+            next += 1;
+        }
+    }
+    log
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut rows = String::new();
+    let mut per_op = Vec::new();
+    let mut at_10k = f64::MAX;
+    for n in [1_000usize, 10_000, 20_000] {
+        let log = log(n);
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let m = compute(&log.id, &log.ops);
+            best = best.min(started.elapsed().as_secs_f64() * 1e3);
+            if let Some((_, why)) = m.refused.iter().next() {
+                return Err(format!("an op of the benchmark log was refused: {why}").into());
+            }
+        }
+        let started = Instant::now();
+        for op in &log.ops {
+            std::hint::black_box(outpost_sync::membership::verify(op));
+        }
+        let checks = started.elapsed().as_secs_f64() * 1e3;
+        if n == 10_000 {
+            at_10k = best;
+        }
+        per_op.push(best * 1e3 / n as f64);
+        rows.push_str(&format!(
+            "| {n} | {best:.1} ms | {checks:.1} ms | {:.1} µs |\n",
+            best * 1e3 / n as f64
+        ));
+    }
+    let growth = per_op[2] / per_op[0];
+    let verdict = |ok: bool| if ok { "met" } else { "**missed**" };
+    let section = format!(
+        "## Membership log\n\n\
+         `cargo bench -p outpost-sync --bench membership`: `membership::compute` over a log of \
+         signed ops (every signature checked, the rules applied), best of three.\n\n\
+         | Ops | Time | of which signature checks | Per op |\n|---|---|---|---|\n{rows}\n\
+         - 10,000 ops in {at_10k:.0} ms (target ≤ 200 ms: {}); the cost per op at 20,000 ops is \
+         {growth:.2}× that at 1,000 (linear growth is about 1×).\n",
+        verdict(at_10k <= 200.0),
+    );
+    print!("{section}");
+    if let Some(path) = std::env::args().nth(1).filter(|a| !a.starts_with('-')) {
+        std::fs::write(path, &section)?;
+    }
+    Ok(())
+}
