@@ -81,6 +81,7 @@ pub fn render() -> String {
         c::ChangedDoc,
         c::Joined,
         c::Invitation,
+        c::PendingInvite,
         c::Category,
         c::TextFinding,
         c::ExportSummary,

@@ -23,8 +23,8 @@ use crate::{Shell, UiError, start_background, stop_background};
 use outpost_core::{
     CaseStatus, Community, CommunityRow, Connectivity, DemoSummary, ExportSummary, HistoryLine,
     HomeState, ImportSummary, Invitation, ItemDetail, ItemRow, Joined, ListFilter, LockKind,
-    MemberInfo, MemberProfile, NewCommunity, NewItem, Outpost, PostRef, ProtocolSaved,
-    ProtocolStatus, Role, SearchHit, Sharing, TextFinding, Unlock, Whoami,
+    MemberInfo, MemberProfile, NewCommunity, NewItem, Outpost, PendingInvite, PostRef,
+    ProtocolSaved, ProtocolStatus, Role, SearchHit, Sharing, TextFinding, Unlock, Whoami,
 };
 use outpost_core::{CommunityId, CoreError, DeviceId, DocId, PostId};
 use serde::Serialize;
@@ -104,6 +104,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         member_remove,
         member_role,
         invite,
+        pending_invites,
+        revoke_invite,
         connectivity,
         set_relay_url,
         exchange_info,
@@ -390,6 +392,21 @@ fn invite(shell: State<'_, Shell>, community: String, days: Option<u32>) -> Res<
     let ttl = days.map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400));
     let community = community_id(&community)?;
     shell.with(|op| op.invite(&community, ttl))
+}
+
+/// The community's invitations not yet redeemed, revoked or expired
+/// (admins).
+#[tauri::command(async)]
+fn pending_invites(shell: State<'_, Shell>, community: String) -> Res<Vec<PendingInvite>> {
+    let community = community_id(&community)?;
+    shell.with(|op| op.pending_invites(&community))
+}
+
+/// Revokes a pending invitation: its ticket stops working.
+#[tauri::command(async)]
+fn revoke_invite(shell: State<'_, Shell>, community: String, invitation: String) -> Res<()> {
+    let community = community_id(&community)?;
+    shell.with(|op| op.revoke_invite(&community, &invitation))
 }
 
 #[tauri::command(async)]

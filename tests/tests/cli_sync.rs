@@ -57,18 +57,47 @@ fn invite_serve_join_sync_and_live_push() {
 
     let invite = a.json(&["invite", "--community", &community, "--expires", "1h"]);
     let ticket = invite["ticket"].as_str().unwrap().to_string();
+    let pending = a.json(&["invites", "--community", &community]);
+    assert_eq!(pending[0]["id"], invite["id"]);
     b.json(&["init", "--name", "Dr B", "--profession", "Nurse"]);
-    let mut join = vec!["join", ticket.as_str()];
+    // The safe form: the ticket on standard input, not in the arguments.
+    let mut join = vec!["--json", "join"];
     join.extend(NET);
-    let joined = b.json(&join);
+    let out = b.run_stdin(&join, &format!("{ticket}\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let joined: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(joined["community"], community.as_str());
     assert_eq!(titles(&b), ["A1 chest pain"]);
-    // The same ticket cannot be used twice.
+    let pending = a.json(&["invites", "--community", &community]);
+    assert_eq!(pending.as_array().map(Vec::len), Some(0));
+    // An invitation revoked by its id opens nothing.
+    let second = a.json(&["invite", "--community", &community, "--expires", "1h"]);
+    let id = second["id"].as_str().unwrap();
+    a.json(&["revoke-invite", "--community", &community, id]);
+    let pending = a.json(&["invites", "--community", &community]);
+    assert_eq!(pending.as_array().map(Vec::len), Some(0));
+    assert!(
+        !a.run(&["revoke-invite", "--community", &community, id])
+            .status
+            .success()
+    );
+    let d = Home::new();
+    d.json(&["init", "--name", "Dr D"]);
+    let mut join_revoked = vec!["join", second["ticket"].as_str().unwrap()];
+    join_revoked.extend(NET);
+    assert!(!d.run(&join_revoked).status.success());
+    // The same ticket cannot be used twice (here as an argument).
+    let mut join = vec!["join", ticket.as_str()];
+    join.extend(NET);
     let c = Home::new();
     c.json(&["init", "--name", "Dr C"]);
     let out = c.run(&join);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already been used"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already used"));
 
     // B writes, syncs with its known peer; A (still serving) has it, and the
     // CLI works on A's home while serve runs.

@@ -201,7 +201,7 @@ async fn used_and_expired_invitations_are_refused() {
             .error
             .as_deref()
             .unwrap_or("")
-            .contains("already been used"),
+            .contains("already used"),
         "{:?}",
         s.peers[0]
     );
@@ -222,6 +222,79 @@ async fn used_and_expired_invitations_are_refused() {
     );
     assert!(c2.titles().is_empty());
     assert_eq!(a.op.community(&x).unwrap().members.len(), 2);
+}
+
+#[tokio::test]
+async fn a_removed_member_cannot_rejoin_and_used_or_revoked_tickets_open_nothing() {
+    let (mut a, b, c) = (Peer::new("Dr A"), Peer::new("Dr B"), Peer::new("Dr C"));
+    let x = a.community("X");
+    a.case(&x, "X case");
+    let (_na, nb, nc) = (a.node().await, b.node().await, c.node().await);
+    let t =
+        a.op.invite(&x, Some(std::time::Duration::from_secs(3600)))
+            .unwrap();
+    assert_eq!(a.op.pending_invites(&x).unwrap().len(), 1);
+    let (community, secret, inviter) = invite_parts(&t.ticket).unwrap();
+    let joins = vec![(community, secret)];
+    let s = sync_once(&nb, vec![(inviter.clone(), joins.clone())]).await;
+    assert!(s.converged, "{:?}", s.peers);
+    // Redeemed: no longer pending, its secret gone.
+    assert!(a.op.pending_invites(&x).unwrap().is_empty());
+    // B joining again with the same ticket (a retry) changes nothing.
+    let ops_before = outpost_model::read_ops(&a.op.store().load(&x).unwrap()).len();
+    let s = sync_once(&nb, vec![(inviter.clone(), joins.clone())]).await;
+    assert!(s.converged, "{:?}", s.peers);
+    let ops_after = outpost_model::read_ops(&a.op.store().load(&x).unwrap()).len();
+    assert_eq!(ops_before, ops_after, "a retried join signed a second Add");
+    // Someone who intercepted the ticket cannot use it.
+    let s = sync_once(&nc, vec![(inviter.clone(), joins.clone())]).await;
+    assert!(!s.converged);
+    assert!(c.titles().is_empty());
+    // B is removed, then runs `join` with the ticket it used before.
+    let removed = a.op.resolve_member(&x, &b.key().to_hex()).unwrap();
+    a.op.member_remove(&x, removed).unwrap();
+    let s = sync_once(&nb, vec![(inviter.clone(), joins)]).await;
+    let why = s.peers[0].error.clone().unwrap_or_default();
+    assert!(why.contains("removed"), "{:?}", s.peers[0]);
+    assert!(
+        a.op.members(&x)
+            .unwrap()
+            .iter()
+            .all(|m| m.member.id != b.key()),
+        "the removed member is back"
+    );
+    // Even with a fresh invitation.
+    let fresh =
+        a.op.invite(&x, Some(std::time::Duration::from_secs(3600)))
+            .unwrap();
+    let (community, secret, inviter) = invite_parts(&fresh.ticket).unwrap();
+    let s = sync_once(&nb, vec![(inviter, vec![(community, secret)])]).await;
+    assert!(!s.converged, "{:?}", s.peers);
+    assert!(
+        a.op.members(&x)
+            .unwrap()
+            .iter()
+            .all(|m| m.member.id != b.key())
+    );
+    // A revoked invitation opens nothing.
+    let revoked =
+        a.op.invite(&x, Some(std::time::Duration::from_secs(3600)))
+            .unwrap();
+    a.op.revoke_invite(&x, &revoked.id).unwrap();
+    assert!(
+        a.op.pending_invites(&x)
+            .unwrap()
+            .iter()
+            .all(|p| p.id != revoked.id)
+    );
+    let (community, secret, inviter) = invite_parts(&revoked.ticket).unwrap();
+    let s = sync_once(&nc, vec![(inviter, vec![(community, secret)])]).await;
+    assert!(!s.converged);
+    assert!(c.titles().is_empty());
+    assert!(matches!(
+        a.op.revoke_invite(&x, &revoked.id),
+        Err(outpost_core::CoreError::NotFound(_))
+    ));
 }
 
 #[tokio::test]

@@ -64,7 +64,7 @@ const TEXT = {
     yourAnswer: 'Your answer', answerSubmit: 'Answer', helpful: 'Helpful', accept: 'Accept answer', accepted: 'Accepted',
     protocolText: 'Protocol text', preview: 'Preview', saved: 'All changes saved', status: 'Status', reviewDate: 'Review date',
     addReference: 'Add a reference', add: 'Add', history: 'Who changed what', searchLabel: 'Search cases, questions and protocols',
-    kind: 'Kind', results: 'results', findHelp: 'Find who can help with a topic', inviteCreate: 'Create invitation',
+    kind: 'Kind', results: 'results', findHelp: 'Find who can help with a topic', inviteCreate: 'Create invitation', revoked: 'revoked',
     ticket: 'Ticket', joinTicket: 'Invitation ticket', join: 'Join', notTicket: 'This is not an Outpost invitation ticket.',
     language: 'Language', relayUrl: 'Relay URL', save: 'Save', synced: 'Synced', pending: 'Not yet synced',
     lan: 'On this network', known: "Known members' computers", qr: 'QR code',
@@ -87,7 +87,7 @@ const TEXT = {
     yourAnswer: 'Tu respuesta', answerSubmit: 'Responder', helpful: 'Útil', accept: 'Aceptar respuesta', accepted: 'Aceptada',
     protocolText: 'Texto del protocolo', preview: 'Vista previa', saved: 'Todos los cambios guardados', status: 'Estado', reviewDate: 'Fecha de revisión',
     addReference: 'Añadir una referencia', add: 'Añadir', history: 'Quién cambió qué', searchLabel: 'Buscar casos, preguntas y protocolos',
-    kind: 'Tipo', results: 'resultados', findHelp: 'Encuentra quién puede ayudar con un tema', inviteCreate: 'Crear invitación',
+    kind: 'Tipo', results: 'resultados', findHelp: 'Encuentra quién puede ayudar con un tema', inviteCreate: 'Crear invitación', revoked: 'revocada',
     ticket: 'Invitación', joinTicket: 'Invitación', join: 'Unirme', notTicket: 'Esto no es una invitación de Outpost.',
     language: 'Idioma', relayUrl: 'URL del relé', save: 'Guardar', synced: 'Sincronizado', pending: 'Sin sincronizar',
     lan: 'En esta red', known: 'Ordenadores de miembros conocidos', qr: 'Código QR',
@@ -289,6 +289,13 @@ for (const lang of ['en', 'es']) {
       const qr = page.getByRole('img', { name: new RegExp(T.qr) });
       await qr.waitFor();
       assert.match(await qr.getAttribute('src'), /^data:image\/png;base64,/);
+      // The new invitation is listed as pending, and revoking it takes it away.
+      const pending = page.getByTestId('pending-invites');
+      await pending.locator('li').first().waitFor();
+      const before = await pending.locator('li').count();
+      await pending.getByRole('button').first().click();
+      await page.getByRole('status').filter({ hasText: T.revoked }).waitFor();
+      assert.equal(await page.getByTestId('pending-invites').locator('li').count().catch(() => 0), before - 1);
       await page.getByLabel(T.joinTicket, { exact: true }).last().fill('not a ticket');
       await page.getByRole('button', { name: T.join, exact: true }).click();
       await page.getByText(T.notTicket).waitFor();

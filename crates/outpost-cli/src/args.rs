@@ -127,9 +127,25 @@ pub enum Command {
         #[arg(long, default_value = "7d")]
         expires: String,
     },
-    /// Join a community with an invitation ticket, and sync it.
+    /// Pending invitations to a community (admins): not yet redeemed,
+    /// revoked or expired.
+    Invites {
+        #[arg(long)]
+        community: String,
+    },
+    /// Revoke a pending invitation by the id `invites` shows: its ticket
+    /// stops working.
+    RevokeInvite {
+        #[arg(long)]
+        community: String,
+        /// The invitation's id.
+        invitation: String,
+    },
+    /// Join a community with an invitation ticket, and sync it. The ticket
+    /// is a secret: leave it out and paste it when asked (or pipe it on
+    /// standard input), so it stays out of shell history and `ps`.
     Join {
-        ticket: String,
+        ticket: Option<String>,
         #[command(flatten)]
         net: NetArgs,
     },

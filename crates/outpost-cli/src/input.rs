@@ -75,3 +75,25 @@ pub fn open_home(home: &std::path::Path) -> Result<Outpost> {
         other => Ok(other?),
     }
 }
+
+/// An invitation ticket from standard input, or asked for without echo
+/// when standard input is a terminal.
+pub fn ticket() -> Result<String> {
+    use std::io::IsTerminal;
+    let text = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Invitation ticket (paste it; it is not shown): ")
+            .context("no terminal to ask for the ticket: pass it on standard input")?
+    } else {
+        let mut s = String::new();
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut s)
+            .context("reading the ticket from standard input")?;
+        s
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        bail!("no invitation ticket given");
+    }
+    Ok(text)
+}

@@ -278,7 +278,26 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Invites { community } => {
+            let community = op.resolve_community(&community)?;
+            out.print(&List {
+                empty: "No pending invitations.",
+                items: &op.pending_invites(&community)?,
+            })
+        }
+        Command::RevokeInvite {
+            community,
+            invitation,
+        } => {
+            let community = op.resolve_community(&community)?;
+            op.revoke_invite(&community, &invitation)?;
+            out.print(&output::Revoked { id: &invitation })
+        }
         Command::Join { ticket, net } => {
+            let ticket = match ticket {
+                Some(t) => t,
+                None => crate::input::ticket()?,
+            };
             let joined = runtime()?.block_on(op.join_once(&net.config(), &ticket))?;
             out.print(&output::Joined(&joined))
         }

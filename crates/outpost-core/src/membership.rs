@@ -3,9 +3,10 @@
 //! operations that sign new ops (add by device id, remove, change role).
 
 use crate::sync::repo::append_op;
-use crate::{Denied, Outpost, Result, now_ms};
+use crate::{CoreError, Denied, Outpost, Result, now_ms};
 use outpost_model::{CommunityId, DeviceId, Member, Problem, Role, ValidationError};
 use outpost_net::Ticket;
+use outpost_store::PendingInvite;
 use outpost_sync::membership::OpKind;
 use serde::Serialize;
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub const DEFAULT_INVITE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub struct Invitation {
     /// The ticket to hand the invitee.
     pub ticket: String,
+    /// What the invitation is listed and revoked by (not a secret).
+    pub id: String,
     /// The community's id.
     pub community: CommunityId,
     /// The community's name.
@@ -84,10 +87,48 @@ impl Outpost {
         };
         Ok(Invitation {
             ticket: ticket.encode_string(),
+            id: outpost_store::invite_id(&secret),
             community: c.id,
             community_name: c.name,
             expires_at,
         })
+    }
+
+    /// The invitations to `community` not yet redeemed, revoked or
+    /// expired (admins only).
+    pub fn pending_invites(&self, community: &CommunityId) -> Result<Vec<PendingInvite>> {
+        self.check_admin(community)?;
+        Ok(self.store.pending_invites(community, now_ms())?)
+    }
+
+    /// Revokes a pending invitation by its id (admins only): its ticket no
+    /// longer opens the community, and its secret is deleted.
+    pub fn revoke_invite(&self, community: &CommunityId, invitation: &str) -> Result<()> {
+        self.check_admin(community)?;
+        let wanted = invitation.trim();
+        if wanted.len() != 16 || !wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ValidationError::new(
+                "invitation",
+                Problem::NotOneOf {
+                    value: wanted.chars().take(40).collect(),
+                    allowed: vec!["the 16-digit id `invite list` shows".into()],
+                },
+            )
+            .into());
+        }
+        if self.store.revoke_invite(community, wanted)? {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound(wanted.to_string()))
+        }
+    }
+
+    fn check_admin(&self, community: &CommunityId) -> Result<()> {
+        if self.is_admin(community)? {
+            return Ok(());
+        }
+        let name = self.community(community)?.name;
+        Err(Denied::NotAdmin { community: name }.into())
     }
 
     /// Whether this device is an admin of the community `id`.

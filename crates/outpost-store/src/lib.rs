@@ -26,7 +26,7 @@ pub use key::{StoreKey, is_plaintext};
 pub use writer::Writer;
 use writer::{Guard, load_doc};
 
-pub use sync::{PeerRow, PendingInvite};
+pub use sync::{PeerRow, PendingInvite, Redeemed, invite_id};
 
 /// Statements kept compiled per connection. A write runs about thirty
 /// distinct statements (docs, chunks, the index, FTS, digests, the feed);

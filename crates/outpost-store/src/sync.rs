@@ -5,6 +5,7 @@
 
 use crate::{Cached, Result, Store, StoreError, Writer, decode_heads, load_doc};
 use automerge::AutoCommit;
+use outpost_model::CommunityId;
 use outpost_sync::membership::{self, Role};
 use outpost_sync::{digest_entry, xor};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -121,10 +122,31 @@ pub struct PeerRow {
     pub pending_out: i64,
 }
 
+/// An invitation not yet redeemed, as its admin lists it. Its secret is
+/// not shown again: `id` names it (the first 8 bytes of the secret's
+/// BLAKE3 hash, in hex) for revoking.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PendingInvite {
-    pub community: String,
+    pub id: String,
+    pub community: CommunityId,
+    pub created_at: i64,
     pub expires_at: i64,
+}
+
+/// What redeeming an invitation found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redeemed {
+    /// A valid invitation, now used up: the redeemer is to be added.
+    Fresh,
+    /// The redeemer is already a member (a join retried after its answer
+    /// was lost): nothing to add.
+    AlreadyMember,
+}
+
+/// The id an invitation is listed and revoked by.
+pub fn invite_id(secret: &[u8]) -> String {
+    hex::encode(&membership::op_hash(secret)[..8])
 }
 
 impl Store {
@@ -345,11 +367,53 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
+        self.conn
+            .exec("DELETE FROM invites WHERE expires_at < ?1", [now])?;
         self.conn.exec(
             "INSERT INTO invites(secret, community_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![secret.to_vec(), community, now, expires_at],
         )?;
         Ok(())
+    }
+
+    /// The invitations to `community` not yet redeemed, revoked or expired
+    /// (expired ones are deleted), oldest first.
+    pub fn pending_invites(&self, community: &str, now: i64) -> Result<Vec<PendingInvite>> {
+        self.conn
+            .exec("DELETE FROM invites WHERE expires_at < ?1", [now])?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT secret, community_id, created_at, expires_at FROM invites
+             WHERE community_id = ?1 ORDER BY created_at",
+        )?;
+        let rows = st.query_map([community], |r| {
+            let secret: Vec<u8> = r.get(0)?;
+            Ok(PendingInvite {
+                id: invite_id(&secret),
+                community: crate::index::parsed(r, 1, str::parse)?,
+                created_at: r.get(2)?,
+                expires_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes the pending invitation `id` of `community` (see
+    /// [`PendingInvite::id`]): its ticket stops working. False if there is
+    /// none by that id.
+    pub fn revoke_invite(&self, community: &str, id: &str) -> Result<bool> {
+        let secrets: Vec<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT secret FROM invites WHERE community_id = ?1")?
+            .query_map([community], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let wanted = id.trim().to_ascii_lowercase();
+        let mut revoked = false;
+        for secret in secrets.iter().filter(|s| invite_id(s) == wanted) {
+            self.conn
+                .exec("DELETE FROM invites WHERE secret = ?1", [secret])?;
+            revoked = true;
+        }
+        Ok(revoked)
     }
 
     pub fn peer_seen(&self, peer: &str, addr: Option<&str>, now: i64) -> Result<()> {
@@ -443,43 +507,58 @@ impl Store {
 }
 
 impl Writer<'_> {
-    /// Marks a one-time invitation used by `peer`. Err(reason) if it is
-    /// unknown, for another community, expired or already used.
+    /// Redeems a one-time invitation for `peer` (hex key): checks it is
+    /// this community's, unexpired and unused, and deletes it, so neither
+    /// the invitee nor anyone who intercepted the ticket can use it again.
+    /// A removed member is refused whatever invitation it shows; a current
+    /// member (a join retried) is told so and nothing is used.
+    /// Err(reason) when refused.
     pub fn redeem_invite(
         &mut self,
         secret: &[u8; 32],
         community: &str,
         peer: &str,
         now: i64,
-    ) -> Result<std::result::Result<(), String>> {
-        let row: Option<(String, i64, Option<String>)> = self
+    ) -> Result<std::result::Result<Redeemed, String>> {
+        let role: Option<String> = self
             .c()
             .row(
-                "SELECT community_id, expires_at, used_by FROM invites WHERE secret = ?1",
-                [secret.to_vec()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                "SELECT role FROM members WHERE community_id = ?1 AND key = ?2",
+                params![community, peer],
+                |r| r.get(0),
             )
             .optional()?;
-        let Some((c, expires_at, used_by)) = row else {
-            return Ok(Err("unknown invitation".into()));
+        match role.as_deref() {
+            Some("admin" | "member") => return Ok(Ok(Redeemed::AlreadyMember)),
+            Some(_) => {
+                return Ok(Err(
+                    "this device was removed from the community; an admin must add it back by hand"
+                        .into(),
+                ));
+            }
+            None => {}
+        }
+        let row: Option<(String, i64)> = self
+            .c()
+            .row(
+                "SELECT community_id, expires_at FROM invites WHERE secret = ?1",
+                [secret.to_vec()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let unknown = "this invitation is unknown here: revoked, or already used";
+        let Some((c, expires_at)) = row else {
+            return Ok(Err(unknown.into()));
         };
         if c != community {
-            return Ok(Err("unknown invitation".into()));
+            return Ok(Err(unknown.into()));
         }
-        if let Some(u) = used_by {
-            if u == peer {
-                return Ok(Ok(()));
-            }
-            return Ok(Err("this invitation has already been used".into()));
-        }
+        self.c()
+            .exec("DELETE FROM invites WHERE secret = ?1", [secret.to_vec()])?;
         if now > expires_at {
             return Ok(Err("this invitation has expired".into()));
         }
-        self.c().exec(
-            "UPDATE invites SET used_by = ?2, used_at = ?3 WHERE secret = ?1",
-            params![secret.to_vec(), peer, now],
-        )?;
-        Ok(Ok(()))
+        Ok(Ok(Redeemed::Fresh))
     }
 }
 

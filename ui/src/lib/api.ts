@@ -99,6 +99,9 @@ export const api = {
     call<string>('member_role', { community, member, role }),
   invite: (community: string, days: number | null) =>
     call<B.Invitation>('invite', { community, days }),
+  pendingInvites: (community: string) => call<B.PendingInvite[]>('pending_invites', { community }),
+  revokeInvite: (community: string, invitation: string) =>
+    call<null>('revoke_invite', { community, invitation }),
   connectivity: () => call<B.Connectivity>('connectivity'),
   setRelayUrl: (url: string | null) => call<string | null>('set_relay_url', { url }),
   exchangeInfo: (community: string) => call<B.ExchangeInfo>('exchange_info', { community }),

@@ -312,6 +312,10 @@ export type Invitation = {
  */
 ticket: string, 
 /**
+ * What the invitation is listed and revoked by (not a secret).
+ */
+id: string, 
+/**
  * The community's id.
  */
 community: CommunityId, 
@@ -323,6 +327,8 @@ community_name: string,
  * When it stops working (ms since the epoch).
  */
 expires_at: number, };
+
+export type PendingInvite = { id: string, community: CommunityId, created_at: number, expires_at: number, };
 
 export type Category = "name" | "date" | "age" | "phone" | "email" | "url" | "ip_address" | "postcode" | "address" | "nhs_number" | "medicare_number" | "ssn" | "dni_nie" | "record_number" | "other_id";
 

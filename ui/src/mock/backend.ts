@@ -26,6 +26,7 @@ const state = {
   /** What the home is locked with (the first-run form chose none here). */
   passphrase: 'correct horse battery staple',
   peers: [] as B.PeerView[],
+  invites: [] as B.PendingInvite[],
 };
 
 /** Bundles "written" by export_bundle, by path. */
@@ -309,7 +310,17 @@ function handle(cmd: string, a: Args): unknown {
     case 'invite': {
       const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
       if (a.days !== null && (a.days < 1 || a.days > 90)) fail(`'${a.days}days' is outside 10m to 90days`, 'expires', 'out_of_range', { value: `${a.days}days`, min: '10m', max: '90days' });
-      return { ticket: 'outpostinvite' + 'a1b2c3d4e5f6'.repeat(12), community: c.id, community_name: c.name, expires_at: now() + (a.days ?? 7) * 86_400_000 } satisfies B.Invitation;
+      const pending = { id: (++counter).toString(16).padStart(16, '0'), community: c.id, created_at: now(), expires_at: now() + (a.days ?? 7) * 86_400_000 };
+      state.invites.push(pending);
+      return { ticket: 'outpostinvite' + 'a1b2c3d4e5f6'.repeat(12), id: pending.id, community: c.id, community_name: c.name, expires_at: pending.expires_at } satisfies B.Invitation;
+    }
+    case 'pending_invites':
+      return state.invites.filter((p) => p.community === a.community);
+    case 'revoke_invite': {
+      const before = state.invites.length;
+      state.invites = state.invites.filter((p) => !(p.community === a.community && p.id === a.invitation));
+      if (state.invites.length === before) fail(`no item, answer or community with id '${a.invitation}'`, null, 'not_found', { id: a.invitation });
+      return null;
     }
     case 'connectivity':
       return connectivity();

@@ -90,10 +90,39 @@ impl Human for MemberChanged<'_> {
     }
 }
 
+impl Human for outpost_core::PendingInvite {
+    fn human(&self, w: &mut dyn Write) -> Result<()> {
+        writeln!(
+            w,
+            "{}  made {}  valid until {}",
+            self.id,
+            when(self.created_at),
+            when(self.expires_at)
+        )
+    }
+}
+
+/// A revoked invitation.
+#[derive(Serialize)]
+pub struct Revoked<'a> {
+    pub id: &'a str,
+}
+
+impl Human for Revoked<'_> {
+    fn human(&self, w: &mut dyn Write) -> Result<()> {
+        writeln!(
+            w,
+            "Revoked invitation {}: its ticket no longer works.",
+            self.id
+        )
+    }
+}
+
 /// An invitation, with the community's name where the JSON has always had it.
 #[derive(Serialize)]
 pub struct Invited<'a> {
     pub ticket: &'a str,
+    pub id: &'a str,
     pub community: &'a str,
     pub name: &'a str,
     pub expires_at: i64,
@@ -103,6 +132,7 @@ impl<'a> From<&'a Invitation> for Invited<'a> {
     fn from(i: &'a Invitation) -> Self {
         Invited {
             ticket: &i.ticket,
+            id: &i.id,
             community: &i.community,
             name: &i.community_name,
             expires_at: i.expires_at,
@@ -119,7 +149,13 @@ impl Human for Invited<'_> {
             when(self.expires_at),
             self.ticket
         )?;
-        writeln!(w, "The invitee runs: outpost join <ticket>")?;
+        writeln!(
+            w,
+            "The invitee runs `outpost join` and pastes it when asked. \
+             List pending invitations with `outpost invites`; revoke this one with \
+             `outpost revoke-invite {}`.",
+            self.id
+        )?;
         writeln!(
             w,
             "Keep `outpost serve` running so they can reach you (on a LAN it is found by mDNS)."

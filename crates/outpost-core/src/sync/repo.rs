@@ -166,8 +166,10 @@ impl Repo for SyncRepo<'_> {
         let key = self.key;
         let peer_hex = hex(peer);
         let r = self.store.write(|w| -> Result<Result<(), String>> {
-            if let Err(reason) = w.redeem_invite(secret, community, &peer_hex, now_ms())? {
-                return Ok(Err(reason));
+            match w.redeem_invite(secret, community, &peer_hex, now_ms())? {
+                Err(reason) => return Ok(Err(reason)),
+                Ok(outpost_store::Redeemed::AlreadyMember) => return Ok(Ok(())),
+                Ok(outpost_store::Redeemed::Fresh) => {}
             }
             append_op(
                 w,
