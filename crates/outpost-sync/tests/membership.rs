@@ -152,6 +152,22 @@ fn two_admins_stepping_down_at_once_leave_the_senior_one_admin() {
 }
 
 #[test]
+fn admins_leaving_at_once_with_backdated_ops_still_leave_an_admin() {
+    // Found by the property test: the founder leaves while a second admin,
+    // backdating, also leaves; every other op is concurrent with one of
+    // the two removals, so without the last rule nobody would remain.
+    let (mut log, g) = Log::new(1);
+    let add_b = log.add(1, 2, Role::Admin, &[g]);
+    let b_adds_c = log.add(2, 3, Role::Member, &[add_b]);
+    log.remove(1, 1, &[add_b]);
+    log.add(1, 1, Role::Admin, &[b_adds_c]);
+    log.remove(2, 2, &[add_b]);
+    let m = log.compute();
+    assert!(m.members.values().any(|r| *r == Role::Admin), "{m:?}");
+    assert!(m.is_admin(&pk(1)), "{m:?}");
+}
+
+#[test]
 fn an_admin_that_forks_its_history_keeps_only_one_branch() {
     let (mut log, g) = Log::new(1);
     let add_b = log.add(1, 2, Role::Admin, &[g]);

@@ -437,8 +437,7 @@ pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
             .filter(|(_, t)| pass.seniority.contains(t))
             .collect();
         if candidates.is_empty() {
-            let members = pass.members();
-            if members.is_empty() || members.values().any(|r| *r == Role::Admin) {
+            if pass.members().values().any(|r| *r == Role::Admin) {
                 break pass;
             }
             // Concurrent removals left no admin: void the latest removal of
