@@ -179,3 +179,154 @@ async fn a_silent_peer_ends_a_one_off_sync_with_a_clear_error() {
     assert!(error.contains("sent nothing"), "{error}");
     holder.abort();
 }
+
+/// A member's modified client against membership: it writes what it likes
+/// into the community document (an `ops` list with no genesis, as the old
+/// layout kept membership) and sends raw `Ops` frames — its own op making
+/// an outsider admin, a forgery under the founder's key, a tampered op,
+/// and a removed admin's backdated ops — and claims to hold no log at all.
+/// The honest node keeps its log, counts none of it, and serves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_modified_client_cannot_rewrite_membership() {
+    use outpost_sync::membership::{self, NOT_ADMIN, Op, OpKind, Role, SignedOp, op_hash, sign};
+    let (mut a, mut b, d) = (Peer::new("Dr A"), Peer::new("Dr B"), Peer::new("Dr D"));
+    let x = a.community("X");
+    let (na, nb) = (a.node().await, b.node().await);
+    join(&a, &nb, &x).await;
+    // D was an admin, and was removed; D kept the heads from before.
+    let dk = a.op.resolve_member(&x, &d.key().to_hex());
+    assert!(dk.is_err(), "not a member yet");
+    a.op.member_add(&x, d.key()).unwrap();
+    a.op.member_role(&x, d.key(), Role::Admin).unwrap();
+    let before_removal = a.op.store().membership(&x).unwrap().heads;
+    a.op.member_remove(&x, d.key()).unwrap();
+    let log_before: Vec<_> = a.op.store().op_log(&x).unwrap();
+    sync(&nb, &na).await;
+
+    // 1. The old attack: rewrite membership through the community document.
+    b.op.store_mut()
+        .write(|w| -> Result<(), outpost_core::CoreError> {
+            use automerge::transaction::Transactable;
+            let mut loaded = w.load(&x)?;
+            let ops = loaded
+                .doc
+                .put_object(automerge::ROOT, "ops", automerge::ObjType::List)
+                .unwrap();
+            loaded.doc.insert(&ops, 0, vec![1u8, 2, 3]).unwrap();
+            loaded.doc.commit();
+            w.save(&x, &mut loaded)?;
+            Ok(())
+        })
+        .unwrap();
+    sync(&nb, &na).await;
+    assert_eq!(a.op.members(&x).unwrap().len(), 2);
+
+    // 2. Raw op frames, over B's own authenticated connection.
+    let outsider = [42u8; 32];
+    let heads = a.op.store().membership(&x).unwrap().heads;
+    let op = |kind: OpKind, deps: Vec<[u8; 32]>| Op {
+        community: x.to_string(),
+        kind,
+        deps,
+        time: 0,
+    };
+    let by_member = sign(
+        b.op.signing_key(),
+        &op(
+            OpKind::Add {
+                member: outsider,
+                role: Role::Admin,
+            },
+            heads.clone(),
+        ),
+    )
+    .unwrap();
+    let mut forged: SignedOp = postcard::from_bytes(&by_member).unwrap();
+    forged.signer = a.key().as_bytes().to_owned();
+    let forged = postcard::to_allocvec(&forged).unwrap();
+    let mut tampered = by_member.clone();
+    let n = tampered.len() / 2;
+    tampered[n] ^= 0x55;
+    let backdated_add = sign(
+        d.op.signing_key(),
+        &op(
+            OpKind::Add {
+                member: outsider,
+                role: Role::Admin,
+            },
+            before_removal,
+        ),
+    )
+    .unwrap();
+    let backdated_remove = sign(
+        d.op.signing_key(),
+        &op(
+            OpKind::Remove {
+                member: a.key().as_bytes().to_owned(),
+            },
+            vec![op_hash(&backdated_add)],
+        ),
+    )
+    .unwrap();
+    let mut r = raw(b.op.signing_key().to_bytes(), na.addr()).await;
+    r.send.write_all(&hello()).await.unwrap();
+    for m in [
+        Msg::Ops {
+            community: x.to_string(),
+            ops: vec![
+                by_member.clone(),
+                forged.clone(),
+                tampered.clone(),
+                backdated_add.clone(),
+                backdated_remove.clone(),
+            ],
+        },
+        // "I hold nothing": the node answers with its log, and forgets
+        // nothing.
+        Msg::OpHeads {
+            community: x.to_string(),
+            heads: vec![],
+        },
+    ] {
+        r.send.write_all(&encode(&m).unwrap()).await.unwrap();
+    }
+    r.send.finish().unwrap();
+    let (msgs, _) = r.drain().await;
+    let sent_back: usize = msgs
+        .iter()
+        .map(|m| match m {
+            Msg::Ops { ops, .. } => ops.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(sent_back >= log_before.len(), "{msgs:?}");
+
+    let m = a.op.store().membership(&x).unwrap();
+    let log: Vec<[u8; 32]> =
+        a.op.store()
+            .op_log(&x)
+            .unwrap()
+            .iter()
+            .map(|h| h.hash)
+            .collect();
+    for held in &log_before {
+        assert!(log.contains(&held.hash), "an op was forgotten");
+    }
+    // Verified ops are kept (evidence) but do not count; forgeries are not kept.
+    assert!(log.contains(&op_hash(&by_member)) && log.contains(&op_hash(&backdated_add)));
+    assert!(!log.contains(&op_hash(&forged)) && !log.contains(&op_hash(&tampered)));
+    assert_eq!(m.refused.get(&op_hash(&by_member)), Some(&NOT_ADMIN));
+    assert_eq!(
+        m.refused.get(&op_hash(&backdated_add)),
+        Some(&membership::AFTER_REMOVAL)
+    );
+    assert!(m.is_admin(a.key().as_bytes()));
+    assert!(!m.is_member(&outsider) && !m.is_member(d.key().as_bytes()));
+    assert_eq!(a.op.members(&x).unwrap().len(), 2);
+
+    // And the node still serves B, whose honest copy agrees.
+    b.case(&x, "after the attack");
+    sync(&nb, &na).await;
+    assert!(a.titles().contains(&"after the attack".to_string()));
+    assert_eq!(b.op.store().membership(&x).unwrap().members, m.members);
+}

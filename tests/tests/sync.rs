@@ -241,10 +241,10 @@ async fn a_removed_member_cannot_rejoin_and_used_or_revoked_tickets_open_nothing
     // Redeemed: no longer pending, its secret gone.
     assert!(a.op.pending_invites(&x).unwrap().is_empty());
     // B joining again with the same ticket (a retry) changes nothing.
-    let ops_before = outpost_model::read_ops(&a.op.store().load(&x).unwrap()).len();
+    let ops_before = a.op.store().op_log(&x).unwrap().len();
     let s = sync_once(&nb, vec![(inviter.clone(), joins.clone())]).await;
     assert!(s.converged, "{:?}", s.peers);
-    let ops_after = outpost_model::read_ops(&a.op.store().load(&x).unwrap()).len();
+    let ops_after = a.op.store().op_log(&x).unwrap().len();
     assert_eq!(ops_before, ops_after, "a retried join signed a second Add");
     // Someone who intercepted the ticket cannot use it.
     let s = sync_once(&nc, vec![(inviter.clone(), joins.clone())]).await;
@@ -295,59 +295,6 @@ async fn a_removed_member_cannot_rejoin_and_used_or_revoked_tickets_open_nothing
         a.op.revoke_invite(&x, &revoked.id),
         Err(outpost_core::CoreError::NotFound(_))
     ));
-}
-
-#[tokio::test]
-async fn forged_membership_ops_from_a_member_are_ignored() {
-    use outpost_sync::membership::{Op, OpKind, Role, sign};
-    let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
-    let x = a.community("X");
-    let (na, nb) = (a.node().await, b.node().await);
-    join(&a, &nb, &x).await;
-    // B, a plain member, signs an Add making an outsider an admin, and
-    // appends a tampered op, straight into its copy of the community doc.
-    let outsider = [42u8; 32];
-    let heads = {
-        let doc = b.op.store().load(&x).unwrap();
-        outpost_sync::membership::compute(&x, &outpost_model::read_ops(&doc)).heads
-    };
-    let forged = sign(
-        b.op.signing_key(),
-        &Op {
-            community: x.to_string(),
-            kind: OpKind::Add {
-                member: outsider,
-                role: Role::Admin,
-            },
-            deps: heads,
-            time: 0,
-        },
-    )
-    .unwrap();
-    let mut tampered = forged.clone();
-    let n = tampered.len() / 2;
-    tampered[n] ^= 0x55;
-    b.op.store_mut()
-        .write(|w| -> Result<(), outpost_core::CoreError> {
-            let mut loaded = w.load(&x)?;
-            let mut c = outpost_model::CommunityDoc::new(loaded.doc)?;
-            c.add_op(&forged, "forged", 0)?;
-            c.add_op(&tampered, "tampered", 0)?;
-            loaded.doc = c.into_automerge();
-            w.save(&x, &mut loaded)?;
-            Ok(())
-        })
-        .unwrap();
-    sync(&nb, &na).await;
-    for p in [&a, &b] {
-        let members = p.op.community(&x).unwrap().members;
-        assert_eq!(members.len(), 2, "forged op counted");
-        assert!(
-            members
-                .iter()
-                .all(|m| m.id.to_hex() != hex::encode(outsider))
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-/// The first bytes of a bundle's plaintext.
-const MAGIC: &[u8] = b"OUTPOST-BUNDLE-1\n";
+/// The first bytes of a bundle's plaintext. 2: the membership log travels
+/// beside the documents.
+const MAGIC: &[u8] = b"OUTPOST-BUNDLE-2\n";
+/// What bundles written by earlier versions start with.
+const OLDER_MAGIC: &[u8] = b"OUTPOST-BUNDLE-1\n";
 
 /// What follows the magic: the postcard-encoded [`Bundle`], signed with the
 /// exporting device's key. The passphrase keeps a bundle private; the
@@ -28,6 +31,9 @@ struct Bundle {
     name: String,
     exported_by: String,
     exported_at: i64,
+    /// The community's membership log (signed ops), each verified by the
+    /// importer on its own merits.
+    ops: Vec<Vec<u8>>,
     docs: Vec<BundleDoc>,
 }
 
@@ -152,6 +158,12 @@ impl Outpost {
             name: c.name.clone(),
             exported_by: self.key.public_hex(),
             exported_at: now_ms(),
+            ops: self
+                .store
+                .op_log(id)?
+                .into_iter()
+                .map(|h| h.bytes)
+                .collect(),
             docs,
         };
         let body = postcard::to_stdvec(&bundle).map_err(|e| CoreError::Bundle(e.to_string()))?;
@@ -200,6 +212,12 @@ impl Outpost {
         reader
             .read_to_end(&mut plain)
             .map_err(|e| bad_bundle(format!("the bundle is damaged or cut short ({e})")))?;
+        if plain.starts_with(OLDER_MAGIC) {
+            return Err(bad_bundle(
+                "this bundle was made with an older Outpost, before membership became a signed \
+                 log; ask its sender to export it again with this version",
+            ));
+        }
         let body = plain
             .strip_prefix(MAGIC)
             .ok_or_else(|| bad_bundle("not an Outpost bundle"))?;
@@ -245,26 +263,30 @@ impl Outpost {
             .map(|d| self.store.heads(&d.id).unwrap_or_default())
             .collect();
         self.store.write(|w| -> Result<()> {
+            // Membership first, from this home's own log plus the bundle's
+            // ops, each verified on its own: never from anything the
+            // bundle's documents say.
+            w.add_ops(&community, &bundle.ops, Some(&from))?;
+            if !w.is_member(&community, &signer)? {
+                return Err(bad_bundle(format!(
+                    "the bundle was written by device {}, which is not a member of '{}'",
+                    &signer[..12],
+                    bundle.name
+                )));
+            }
+            if !w.is_member(&community, &me)? {
+                return Err(CoreError::Bundle(format!(
+                    "this bundle is for '{}', a community this device is not a member of; \
+                     ask one of its admins to add you (outpost member add), then import a new bundle. \
+                     Nothing was imported",
+                    bundle.name
+                )));
+            }
             for doc in &bundle.docs {
                 if !w.merge_remote(&community, &doc.id, &doc.bytes, &from)? {
                     return Err(bad_bundle(format!(
                         "document {} does not belong to community {}",
                         doc.id, community
-                    )));
-                }
-                if doc.id == *community && !w.is_member(&community, &signer)? {
-                    return Err(bad_bundle(format!(
-                        "the bundle was written by device {}, which is not a member of '{}'",
-                        &signer[..12],
-                        bundle.name
-                    )));
-                }
-                if doc.id == *community && !w.is_member(&community, &me)? {
-                    return Err(CoreError::Bundle(format!(
-                        "this bundle is for '{}', a community this device is not a member of; \
-                         ask one of its admins to add you (outpost member add), then import a new bundle. \
-                         Nothing was imported",
-                        bundle.name
                     )));
                 }
             }

@@ -48,9 +48,12 @@ impl Outpost {
         let (id, genesis) =
             membership::genesis(self.key.signing(), &c.name, crate::random_bytes()?, now)?;
         let id = CommunityId::try_from(id)?;
-        let mut doc = new_community_doc(self.actor.clone(), &id, &genesis, &self.profile, now, &c)?;
-        self.store
-            .write(|w| w.insert(&id, "community", doc.automerge_mut()))?;
+        let mut doc = new_community_doc(self.actor.clone(), &id, &self.profile, now, &c)?;
+        self.store.write(|w| -> Result<()> {
+            w.add_ops(&id, &[genesis], None)?;
+            w.insert(&id, "community", doc.automerge_mut())?;
+            Ok(())
+        })?;
         self.community_row(&id)
     }
 

@@ -251,6 +251,7 @@ impl CoreError {
             CoreError::Home(_) => "home",
             CoreError::Store(StoreError::BadQuery(_)) => "bad_query",
             CoreError::Store(StoreError::NewerSchema { .. }) => "newer_schema",
+            CoreError::Store(StoreError::OlderFormat) => "older_format",
             CoreError::Store(_) => "store",
             CoreError::Schema(_) => "schema",
             CoreError::Io(_) => "io",

@@ -198,7 +198,6 @@ impl Outpost {
                     member: *member.as_bytes(),
                     role: Role::Member,
                 },
-                "add member",
             )
         })?;
         Ok(member)
@@ -211,8 +210,7 @@ impl Outpost {
         let op = OpKind::Remove {
             member: *member.as_bytes(),
         };
-        self.store
-            .write(|w| append_op(w, &key, c, op, "remove member"))?;
+        self.store.write(|w| append_op(w, &key, c, op))?;
         Ok(member)
     }
 
@@ -228,8 +226,7 @@ impl Outpost {
             member: *member.as_bytes(),
             role,
         };
-        self.store
-            .write(|w| append_op(w, &key, c, op, "change role"))?;
+        self.store.write(|w| append_op(w, &key, c, op))?;
         Ok(member)
     }
 }

@@ -36,7 +36,7 @@ use std::str::FromStr;
 mod community;
 mod item;
 
-pub use community::{CommunityDoc, new_community_doc, read_community, read_ops};
+pub use community::{CommunityDoc, new_community_doc, read_community};
 pub use item::{ItemDoc, new_item_doc, read_item};
 
 const SCHEMA: i64 = 1;

@@ -13,7 +13,7 @@ mod view;
 
 pub use doc::{
     CommunityDoc, ItemDoc, SchemaError, actor_from_key, history, new_community_doc, new_item_doc,
-    read_community, read_item, read_ops,
+    read_community, read_item,
 };
 pub use ids::{BadId, CommunityId, DeviceId, DocId, MAX_ID_LEN, PostId, is_valid_id};
 pub use types::{

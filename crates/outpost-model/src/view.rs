@@ -194,11 +194,9 @@ pub struct Community {
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Profiles members published. Who *is* a member, and with which role,
-    /// is decided by the signed ops (see `outpost_sync::membership`).
+    /// is decided by the signed membership log (see
+    /// `outpost_sync::membership`).
     pub members: Vec<Member>,
-    /// Signed membership ops, unverified.
-    #[serde(skip)]
-    pub ops: Vec<Vec<u8>>,
 }
 
 /// One change in an item's history: who, when, what.

@@ -166,12 +166,14 @@ pub(crate) fn reindex(tx: &Connection, id: &str, kind: &str, doc: &AutoCommit) -
     if kind == "community" {
         let c = read_community(doc).map_err(schema)?;
         tx.exec(
-            "INSERT INTO communities(id, name, domain, members, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO communities(id, name, domain, members, created_at, updated_at)
+             VALUES (?1, ?2, ?3,
+                (SELECT COUNT(*) FROM members WHERE community_id = ?1 AND role != 'removed'),
+                ?4, ?5)
              ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
                 members = excluded.members, updated_at = excluded.updated_at",
-            params![c.id.as_str(), c.name, c.domain, c.members.len() as i64, c.created_at, c.updated_at],
+            params![c.id.as_str(), c.name, c.domain, c.created_at, c.updated_at],
         )?;
-        crate::sync::write_members(tx, &c.id, &c.ops)?;
         return Ok(c.id.into());
     }
     let item = read_item(doc).map_err(schema)?;

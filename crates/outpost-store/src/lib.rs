@@ -16,6 +16,7 @@
 
 mod index;
 mod key;
+mod log;
 mod schema;
 mod snippet;
 mod sync;
@@ -26,6 +27,7 @@ pub use key::{StoreKey, is_plaintext};
 pub use writer::Writer;
 use writer::{Guard, load_doc};
 
+pub use log::MAX_LOG_OPS;
 pub use sync::{PeerRow, PendingInvite, Redeemed, invite_id};
 
 /// Statements kept compiled per connection. A write runs about thirty
@@ -90,6 +92,12 @@ pub enum StoreError {
         "this store was written by a newer version of Outpost (schema {found}, this build knows {known})"
     )]
     NewerSchema { found: i64, known: i64 },
+    #[error(
+        "this home was made with an older Outpost, before membership became a signed log of its \
+         own; this version cannot open its communities. Make a new home (or start with another \
+         folder) and ask an admin to invite you again"
+    )]
+    OlderFormat,
     #[error("search: {0}")]
     BadQuery(String),
     #[error("{0} already exists")]

@@ -167,6 +167,24 @@ const MIGRATIONS: &[&str] = &[
         ELSE status END
     WHERE kind = 'question';
     "#,
+    // 6: membership is a log of its own: signed ops, content-addressed,
+    // append-only (the triggers refuse edits), no longer a list inside the
+    // community document. Homes with communities made before this cannot
+    // be carried over (see `migrate`).
+    r#"
+    CREATE TABLE IF NOT EXISTS member_ops(
+        hash BLOB NOT NULL UNIQUE,      -- blake3 of `op`
+        community_id TEXT NOT NULL,
+        op BLOB NOT NULL,               -- membership::SignedOp bytes, verified on arrival
+        origin TEXT,                    -- the peer it came from; NULL if signed here
+        arrived INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS member_ops_by_community ON member_ops(community_id);
+    CREATE TRIGGER IF NOT EXISTS member_ops_no_update BEFORE UPDATE ON member_ops
+        BEGIN SELECT RAISE(ABORT, 'the membership log is append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS member_ops_no_delete BEFORE DELETE ON member_ops
+        BEGIN SELECT RAISE(ABORT, 'the membership log is append-only'); END;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -196,6 +214,16 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if now > i as i64 {
             continue;
+        }
+        if i + 1 == 6 {
+            let communities: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM docs WHERE kind = 'community'",
+                [],
+                |r| r.get(0),
+            )?;
+            if communities > 0 {
+                return Err(StoreError::OlderFormat);
+            }
         }
         tx.execute_batch(sql)?;
         if i + 1 == 2 {

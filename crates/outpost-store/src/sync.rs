@@ -1,5 +1,5 @@
 //! Sync bookkeeping: community digests, per-community feed, membership rows
-//! computed from signed ops, checkpoints, Automerge sync states, peers and
+//! (computed from the log in `log.rs`), checkpoints, Automerge sync states, peers and
 //! invitations. The protocol itself lives in `outpost-sync`; this is its
 //! storage.
 
@@ -19,7 +19,7 @@ fn entry(doc_id: &str, heads_blob: &[u8]) -> [u8; 32] {
     digest_entry(doc_id, &heads)
 }
 
-fn digest(conn: &Connection, community: &str) -> Result<[u8; 32]> {
+pub(crate) fn digest(conn: &Connection, community: &str) -> Result<[u8; 32]> {
     let d: Option<Vec<u8>> = conn
         .row(
             "SELECT digest FROM digests WHERE community_id = ?1",
@@ -79,25 +79,6 @@ pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
             params![c, d.to_vec()],
         )?;
     }
-    Ok(())
-}
-
-/// Recomputes who is a member of a community from its signed ops.
-pub(crate) fn write_members(tx: &Connection, community: &str, ops: &[Vec<u8>]) -> Result<()> {
-    let m = membership::compute(community, ops);
-    tx.exec("DELETE FROM members WHERE community_id = ?1", [community])?;
-    let mut st =
-        tx.prepare_cached("INSERT INTO members(community_id, key, role) VALUES (?1, ?2, ?3)")?;
-    for (key, role) in &m.members {
-        st.execute(params![community, hex::encode(key), role.as_str()])?;
-    }
-    for key in &m.removed {
-        st.execute(params![community, hex::encode(key), "removed"])?;
-    }
-    tx.exec(
-        "UPDATE communities SET members = ?2 WHERE id = ?1",
-        params![community, m.members.len() as i64],
-    )?;
     Ok(())
 }
 

@@ -544,3 +544,99 @@ fn pages_are_8_kib() {
         assert_eq!(n, 8192, "{pragma}");
     }
 }
+
+/// A community founded here: its genesis in the log, its document stored.
+fn found(store: &mut Store, name: &str) -> String {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let (id, genesis) = outpost_sync::membership::genesis(&key, name, [1; 16], 1).unwrap();
+    let mut doc = outpost_model::new_community_doc(
+        ActorId::from(key.verifying_key().to_bytes().as_slice()),
+        &id.parse().unwrap(),
+        &me(),
+        1,
+        &outpost_model::NewCommunity {
+            name: name.into(),
+            domain: "testing".into(),
+            charter: None,
+        },
+    )
+    .unwrap();
+    store
+        .write(|w| -> Result<(), StoreError> {
+            w.add_ops(&id, &[genesis], None)?;
+            w.insert(&id, "community", doc.automerge_mut())
+        })
+        .unwrap();
+    id
+}
+
+#[test]
+fn the_membership_log_only_grows_and_keeps_only_ops_that_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let c = found(&mut s, "Valley");
+    let founder = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    assert!(
+        s.membership(&c)
+            .unwrap()
+            .is_admin(&founder.verifying_key().to_bytes())
+    );
+    let add = outpost_sync::membership::sign(
+        &founder,
+        &outpost_sync::membership::Op {
+            community: c.clone(),
+            kind: outpost_sync::membership::OpKind::Add {
+                member: [9; 32],
+                role: outpost_model::Role::Member,
+            },
+            deps: s.op_heads(&c).unwrap(),
+            time: 2,
+        },
+    )
+    .unwrap();
+    let mut tampered = add.clone();
+    tampered[10] ^= 1;
+    let digest = s.digest(&c).unwrap();
+    let new = s
+        .write(|w| {
+            w.add_ops(
+                &c,
+                &[add.clone(), add.clone(), tampered, vec![0; 8]],
+                Some("peer"),
+            )
+        })
+        .unwrap();
+    assert_eq!(new, 1, "one new op; the duplicate and the bad ones dropped");
+    assert_eq!(s.op_log(&c).unwrap().len(), 2);
+    assert!(s.is_member(&c, &hex::encode([9u8; 32])).unwrap());
+    assert_ne!(
+        s.digest(&c).unwrap(),
+        digest,
+        "the log is part of the digest"
+    );
+    // Nothing, not even this process with the key, edits or deletes an op.
+    for sql in ["DELETE FROM member_ops", "UPDATE member_ops SET op = x'00'"] {
+        let err = s.connection().execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    drop(s);
+    let s = open(&dir);
+    assert_eq!(s.op_log(&c).unwrap().len(), 2);
+}
+
+#[test]
+fn a_home_with_communities_from_before_the_log_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut s = open(&dir);
+        found(&mut s, "Old valley");
+        s.connection()
+            .pragma_update(None, "user_version", 5)
+            .unwrap();
+    }
+    let Err(err) = Store::open(dir.path().join("outpost.db"), &key()) else {
+        panic!("an old home opened");
+    };
+    assert!(matches!(err, StoreError::OlderFormat), "{err}");
+    assert!(err.to_string().contains("older Outpost"), "{err}");
+}

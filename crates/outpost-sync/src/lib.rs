@@ -23,13 +23,13 @@
 //! use outpost_sync::wire::Msg;
 //!
 //! // Ana founds a community, adds Ben and asks a question; Ben holds the
-//! // community document (it names him a member) and nothing else.
+//! // community document and its membership log (which names him a
+//! // member), and nothing else.
 //! let mut ana = MemRepo::device(1);
 //! let mut ben = MemRepo::device(2);
 //! let community = ana.found_community("Valley clinicians");
 //! ana.add_member(&community, ben.id(), Role::Member);
-//! let doc = ana.docs[&community].doc.clone();
-//! ben.put(&community, &community, doc);
+//! ana.share_community(&mut ben, &community);
 //! let question = ana.new_item(&community, "Dosing in renal failure?");
 //!
 //! let mut at_ana = Session::new(ben.id());
@@ -48,8 +48,9 @@
 //!     }
 //!     to_ana = replies_to_ana;
 //! }
-//! // Hello, Since, Changes and Synced each way; Ben fetches the question.
-//! assert_eq!(messages, 10);
+//! // Hello, OpHeads (the logs are equal, so no Ops follow), Since, Changes
+//! // and Synced each way; Ben fetches the question.
+//! assert_eq!(messages, 12);
 //! assert!(at_ana.converged() && at_ben.converged());
 //! assert_eq!(ben.heads_of(&question), ana.heads_of(&question));
 //!
@@ -96,6 +97,17 @@ pub fn digest_entry(doc_id: &str, sorted_heads: &[[u8; 32]]) -> [u8; 32] {
     for head in sorted_heads {
         h.update(head);
     }
+    *h.finalize().as_bytes()
+}
+
+/// One membership op's contribution to its community's digest (beside
+/// the documents': the leading 0x01 is in no document id), so equal
+/// digests also mean equal membership logs.
+pub fn op_digest_entry(op_hash: &[u8; 32]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(&[1]);
+    h.update(b"membership op");
+    h.update(op_hash);
     *h.finalize().as_bytes()
 }
 

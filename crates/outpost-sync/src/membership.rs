@@ -56,7 +56,8 @@ pub struct Op {
     pub time: i64,
 }
 
-/// An op with its signer and signature, as stored in the community document.
+/// An op with its signer and signature: the bytes a log stores and peers
+/// exchange (an op's hash is the hash of these bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedOp {
     pub op: Vec<u8>,
@@ -89,8 +90,12 @@ pub fn op_hash(bytes: &[u8]) -> Hash {
 /// The community id a genesis op founds: its hash's first 16 bytes, written
 /// as a UUID.
 pub fn community_id(genesis: &[u8]) -> String {
-    let h = op_hash(genesis);
-    let x = hex::encode(&h[..16]);
+    community_id_of(&op_hash(genesis))
+}
+
+/// [`community_id`] from the genesis op's hash.
+pub fn community_id_of(genesis_hash: &Hash) -> String {
+    let x = hex::encode(&genesis_hash[..16]);
     format!(
         "{}-{}-{}-{}-{}",
         &x[..8],
@@ -132,6 +137,120 @@ pub fn verify(bytes: &[u8]) -> Option<(Op, Key)> {
     Some((op, signed.signer))
 }
 
+/// An op whose signature has been checked, as a peer's log holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub hash: Hash,
+    pub op: Op,
+    pub signer: Key,
+    /// The signed bytes, as stored and passed on.
+    pub bytes: Vec<u8>,
+}
+
+impl Held {
+    /// Whether the op is part of `community`'s log: its genesis (the op the
+    /// id derives from) or an op naming the community and following others.
+    pub fn belongs_to(&self, community: &str) -> bool {
+        match self.op.kind {
+            OpKind::Genesis { .. } => {
+                self.op.deps.is_empty() && community_id_of(&self.hash) == community
+            }
+            _ => self.op.community == community && !self.op.deps.is_empty(),
+        }
+    }
+}
+
+/// [`verify`], keeping the hash and bytes: what a peer checks once, when
+/// an op arrives.
+pub fn verify_held(bytes: &[u8]) -> Option<Held> {
+    let (op, signer) = verify(bytes)?;
+    Some(Held {
+        hash: op_hash(bytes),
+        op,
+        signer,
+        bytes: bytes.to_vec(),
+    })
+}
+
+/// Decodes an op this peer verified before (read back from its own log):
+/// no signature check.
+pub fn decode_held(bytes: &[u8]) -> Option<Held> {
+    let signed: SignedOp = postcard::from_bytes(bytes).ok()?;
+    let op: Op = postcard::from_bytes(&signed.op).ok()?;
+    Some(Held {
+        hash: op_hash(bytes),
+        op,
+        signer: signed.signer,
+        bytes: bytes.to_vec(),
+    })
+}
+
+/// The heads of a set of ops, sorted: what a peer announces of its log.
+/// Only ops whose whole past is held count (an op that arrived before the
+/// ops it follows is not a head), so a peer that announces these heads
+/// holds everything in their past, and is sent whatever else it lacks.
+pub fn set_heads(ops: &[Held]) -> Vec<Hash> {
+    let index: std::collections::HashMap<&Hash, usize> =
+        ops.iter().enumerate().map(|(i, h)| (&h.hash, i)).collect();
+    let mut waiting: Vec<usize> = vec![0; ops.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
+    let mut ready: Vec<usize> = Vec::new();
+    for (i, h) in ops.iter().enumerate() {
+        let deps: BTreeSet<&Hash> = h.op.deps.iter().collect();
+        for d in deps {
+            match index.get(d) {
+                Some(&j) => {
+                    waiting[i] += 1;
+                    children[j].push(i);
+                }
+                None => waiting[i] = usize::MAX / 2,
+            }
+        }
+        if waiting[i] == 0 {
+            ready.push(i);
+        }
+    }
+    let mut closed = vec![false; ops.len()];
+    while let Some(i) = ready.pop() {
+        if std::mem::replace(&mut closed[i], true) {
+            continue;
+        }
+        for &c in &children[i] {
+            waiting[c] -= 1;
+            if waiting[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    let mut heads: Vec<Hash> = (0..ops.len())
+        .filter(|&i| closed[i] && !children[i].iter().any(|&c| closed[c]))
+        .map(|i| ops[i].hash)
+        .collect();
+    heads.sort_unstable();
+    heads.dedup();
+    heads
+}
+
+/// The ops of `ops` a peer holding `known` (and so their causal past)
+/// lacks: all but the past of those of `known` held here, in `ops` order.
+/// Heads not held here say nothing (the peer will announce what it has).
+pub fn not_in_past_of<'a>(ops: &'a [Held], known: &[Hash]) -> Vec<&'a Held> {
+    let index: std::collections::HashMap<&Hash, usize> =
+        ops.iter().enumerate().map(|(i, h)| (&h.hash, i)).collect();
+    let mut held_by_peer = vec![false; ops.len()];
+    let mut stack: Vec<usize> = known.iter().filter_map(|k| index.get(k).copied()).collect();
+    while let Some(i) = stack.pop() {
+        if !std::mem::replace(&mut held_by_peer[i], true) {
+            stack.extend(ops[i].op.deps.iter().filter_map(|d| index.get(d).copied()));
+        }
+    }
+    ops.iter()
+        .zip(held_by_peer)
+        .filter(|(_, held)| !held)
+        .map(|(op, _)| op)
+        .collect()
+}
+
 /// Who is a member of a community, with which role, computed from its ops.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Membership {
@@ -163,6 +282,7 @@ impl Membership {
 mod compute;
 pub use compute::{
     AFTER_REMOVAL, EQUIVOCATION, LAST_ADMIN, MISSING_DEPS, NO_GENESIS, NOT_ADMIN, compute,
+    compute_held,
 };
 
 #[cfg(test)]

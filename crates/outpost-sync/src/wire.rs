@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the message set below. Peers with another version get a
-/// `Bye` naming both and the session ends.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// `Bye` naming both and the session ends. 2: membership is a log of its
+/// own (`OpHeads`, `Ops`), no longer a list inside the community document.
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The largest frame accepted or sent (whole documents travel in one frame).
 pub const MAX_FRAME: usize = 8 * 1024 * 1024;
 /// Documents announced per `Changes` page.
@@ -77,6 +78,16 @@ pub enum Msg {
     Synced { community: String },
     /// The sender is closing the session, with a reason.
     Bye { reason: String },
+    /// The heads of the sender's membership log for `community`: the
+    /// receiver sends the ops not in their past (`Ops`), and announces its
+    /// own heads if some of these are new to it.
+    OpHeads { community: String, heads: Vec<Hash> },
+    /// Signed membership ops (`membership::SignedOp` bytes) the receiver
+    /// lacks; each is verified on its own before it is kept.
+    Ops {
+        community: String,
+        ops: Vec<Vec<u8>>,
+    },
 }
 
 impl Msg {
@@ -97,6 +108,8 @@ impl Msg {
             Msg::Sync { id, msg, .. } => format!("Sync {} ({} B)", short(id), msg.len()),
             Msg::Synced { .. } => "Synced".into(),
             Msg::Bye { reason } => format!("Bye {reason}"),
+            Msg::OpHeads { heads, .. } => format!("OpHeads ({} heads)", heads.len()),
+            Msg::Ops { ops, .. } => format!("Ops ({} ops)", ops.len()),
         }
     }
 
@@ -108,7 +121,9 @@ impl Msg {
             Msg::Join { community, .. }
             | Msg::Joined { community, .. }
             | Msg::Since { community, .. }
-            | Msg::Synced { community } => vec![community],
+            | Msg::Synced { community }
+            | Msg::OpHeads { community, .. }
+            | Msg::Ops { community, .. } => vec![community],
             Msg::Changes {
                 community, docs, ..
             } => std::iter::once(community.as_str())
@@ -133,7 +148,9 @@ impl Msg {
             | Msg::Fetch { community, .. }
             | Msg::Doc { community, .. }
             | Msg::Sync { community, .. }
-            | Msg::Synced { community } => Some(community),
+            | Msg::Synced { community }
+            | Msg::OpHeads { community, .. }
+            | Msg::Ops { community, .. } => Some(community),
         }
     }
 }

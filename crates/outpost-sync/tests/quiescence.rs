@@ -47,14 +47,19 @@ fn documents_fetched_in_a_live_session_start_no_conversation() {
     let n = quiet(&mut h);
     assert_same(&h, 0, 1, &c);
     assert!(h.links[l].converged());
-    // Hello, Since, Changes and Synced each way, one Fetch, the documents.
+    // Hello, OpHeads (the logs are equal: no Ops), Since, Changes and
+    // Synced each way, one Fetch, the documents.
     let (msgs, bytes) = h.totals();
     println!(
         "initial sync of {} documents: {msgs} messages, {bytes} bytes",
         ids.len()
     );
     assert_eq!(n, msgs);
-    assert_eq!(msgs, 2 + 2 + 2 + 2 + 1 + ids.len() as u64);
+    assert_eq!(msgs, 2 + 2 + 2 + 2 + 2 + 1 + ids.len() as u64);
+    assert_eq!(
+        h.links[l].from(0).of("Ops") + h.links[l].from(1).of("Ops"),
+        0
+    );
     assert_eq!(
         h.links[l].from(0).of("Sync") + h.links[l].from(1).of("Sync"),
         0

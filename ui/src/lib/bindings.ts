@@ -64,7 +64,8 @@ export type Member = { id: DeviceId, name: string, profession: string | null, re
 export type Community = { id: CommunityId, name: string, domain: string, charter: string, created_by: DeviceId, created_at: number, updated_at: number, 
 /**
  * Profiles members published. Who *is* a member, and with which role,
- * is decided by the signed ops (see `outpost_sync::membership`).
+ * is decided by the signed membership log (see
+ * `outpost_sync::membership`).
  */
 members: Array<Member>, };
 

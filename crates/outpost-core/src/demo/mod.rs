@@ -95,7 +95,6 @@ impl Outpost {
         let mut community = new_community_doc(
             me.clone(),
             &community_id,
-            &genesis,
             &my_profile,
             now - 60 * DAY,
             &NewCommunity {
@@ -115,6 +114,7 @@ impl Outpost {
         // The founder (this device) adds each colleague with a signed op;
         // each colleague then publishes a profile.
         let mut deps = vec![outpost_sync::membership::op_hash(&genesis)];
+        let mut ops = vec![genesis];
         for (i, (actor, profile)) in colleagues.iter().enumerate() {
             let at = now - (55 - i as i64) * DAY;
             let mut key = [0u8; 32];
@@ -130,8 +130,7 @@ impl Outpost {
                 },
             )?;
             deps = vec![outpost_sync::membership::op_hash(&op)];
-            community.automerge_mut().set_actor(me.clone());
-            community.add_op(&op, "add member", at)?;
+            ops.push(op);
             community.automerge_mut().set_actor(actor.clone());
             community.set_own_profile(profile, at)?;
         }
@@ -280,6 +279,7 @@ impl Outpost {
         let items = docs.len();
         let cid = community_id.clone();
         self.store.write(|w| -> Result<()> {
+            w.add_ops(&cid, &ops, None)?;
             w.insert(&cid, "community", community.automerge_mut())?;
             for (id, kind, doc) in &mut docs {
                 w.insert(id, kind, doc.automerge_mut())?;

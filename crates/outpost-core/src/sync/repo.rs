@@ -7,7 +7,7 @@ use automerge::AutoCommit;
 use outpost_model::CommunityDoc;
 use outpost_store::Store;
 use outpost_sync::membership::{self, Op, OpKind, Role};
-use outpost_sync::session::Repo;
+use outpost_sync::session::{OpsMissing, Repo};
 use outpost_sync::wire::{DocHeads, Hash, Offer};
 
 fn hex(k: &[u8; 32]) -> String {
@@ -34,37 +34,32 @@ pub(crate) struct SyncRepo<'a> {
 }
 
 /// Signs `kind` about a community with this device's key, on top of the
-/// membership ops it knows, and appends it to the community document, all
+/// membership ops it knows, and appends it to the community's log, all
 /// inside the caller's write transaction.
 pub(crate) fn append_op(
     w: &mut outpost_store::Writer<'_>,
     key: &ed25519_dalek::SigningKey,
     community: &str,
     kind: OpKind,
-    message: &str,
 ) -> Result<()> {
-    let mut loaded = w.load(community)?;
-    let mut c = CommunityDoc::new(loaded.doc)?;
-    let m = membership::compute(community, &c.read()?.ops);
+    let m = w.membership(community)?;
     if !m.is_admin(&key.verifying_key().to_bytes()) {
+        let loaded = w.load(community)?;
         return Err(Denied::NotAdmin {
-            community: c.read()?.name,
+            community: CommunityDoc::new(loaded.doc)?.read()?.name,
         }
         .into());
     }
-    let now = now_ms();
     let op = membership::sign(
         key,
         &Op {
             community: community.to_string(),
             kind,
             deps: m.heads,
-            time: now,
+            time: now_ms(),
         },
     )?;
-    c.add_op(&op, message, now)?;
-    loaded.doc = c.into_automerge();
-    w.save(community, &mut loaded)?;
+    w.add_ops(community, &[op], None)?;
     Ok(())
 }
 
@@ -86,6 +81,10 @@ impl Repo for SyncRepo<'_> {
 
     fn is_member(&mut self, community: &str, peer: &[u8; 32]) -> Result<bool> {
         Ok(self.store.is_member(community, &hex(peer))?)
+    }
+
+    fn was_removed(&mut self, community: &str, peer: &[u8; 32]) -> Result<bool> {
+        Ok(self.store.was_removed(community, &hex(peer))?)
     }
 
     fn checkpoint(&mut self, peer: &[u8; 32], community: &str) -> Result<u64> {
@@ -157,6 +156,21 @@ impl Repo for SyncRepo<'_> {
         Ok(self.store.peer_has(doc, heads)?)
     }
 
+    fn op_heads(&mut self, community: &str) -> Result<Vec<Hash>> {
+        Ok(self.store.op_heads(community)?)
+    }
+
+    fn ops_missing(&mut self, community: &str, known: &[Hash]) -> Result<OpsMissing> {
+        Ok(self.store.ops_missing(community, known)?)
+    }
+
+    fn add_ops(&mut self, peer: &[u8; 32], community: &str, ops: &[Vec<u8>]) -> Result<usize> {
+        let from = hex(peer);
+        Ok(self
+            .store
+            .write(|w| w.add_ops(community, ops, Some(&from)))?)
+    }
+
     fn redeem_invite(
         &mut self,
         community: &str,
@@ -179,7 +193,6 @@ impl Repo for SyncRepo<'_> {
                     member: *peer,
                     role: Role::Member,
                 },
-                "add member",
             )?;
             Ok(Ok(()))
         });

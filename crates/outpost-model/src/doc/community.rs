@@ -1,15 +1,16 @@
-//! Community documents: creating one, the signed membership ops and
-//! profiles inside it, and reading one back as a view.
+//! Community documents: creating one, the profiles inside it, and reading
+//! one back as a view. Membership is not here: it is a log of signed ops
+//! of its own (`outpost-sync`'s `membership`), which no document edit can
+//! touch.
 
 use super::*;
 
-/// Creates a community's document. `genesis` is the founder's signed
-/// genesis op (from which `id` derives); membership lives in the `ops` list
-/// of signed operations, profiles in the `members` map.
+/// Creates a community's document: `id` derives from the founder's signed
+/// genesis op (kept in the membership log, not here); profiles live in the
+/// `members` map.
 pub fn new_community_doc(
     actor: ActorId,
     id: &CommunityId,
-    genesis: &[u8],
     founder: &MemberProfile,
     now: Millis,
     c: &NewCommunity,
@@ -26,8 +27,6 @@ pub fn new_community_doc(
     doc.put(&r, "created_at", now)?;
     doc.put(&r, "updated_at", now)?;
     doc.put_object(&r, "members", ObjType::Map)?;
-    let ops = doc.put_object(&r, "ops", ObjType::List)?;
-    doc.insert(&ops, 0, ScalarValue::Bytes(genesis.to_vec()))?;
     let mut cd = CommunityDoc { doc };
     cd.write_member(founder, Role::Admin, now)?;
     commit(&mut cd.doc, "create community", now);
@@ -88,16 +87,6 @@ impl CommunityDoc {
         Ok(())
     }
 
-    /// Appends a signed membership op.
-    pub fn add_op(&mut self, op: &[u8], message: &str, now: Millis) -> Result<(), SchemaError> {
-        let ops = child(&self.doc, &ROOT, "ops")?;
-        let at = self.doc.length(&ops);
-        self.doc.insert(&ops, at, ScalarValue::Bytes(op.to_vec()))?;
-        self.doc.put(ROOT, "updated_at", now)?;
-        commit(&mut self.doc, message, now);
-        Ok(())
-    }
-
     /// Publishes (or refreshes) this document actor's profile in the community.
     pub fn set_own_profile(&mut self, p: &MemberProfile, now: Millis) -> Result<(), SchemaError> {
         self.write_member(p, Role::Member, now)?;
@@ -142,22 +131,5 @@ pub fn read_community(d: &AutoCommit) -> Result<Community, SchemaError> {
         created_at: int(d, &r, "created_at")?,
         updated_at: max_int(d, &r, "updated_at")?,
         members,
-        ops: read_ops(d),
     })
-}
-
-/// The signed membership ops held in a community document (unverified).
-pub fn read_ops(d: &AutoCommit) -> Vec<Vec<u8>> {
-    let Ok(ops) = child(d, &ROOT, "ops") else {
-        return Vec::new();
-    };
-    d.values(&ops)
-        .filter_map(|(v, _)| match v {
-            Value::Scalar(s) => match s.as_ref() {
-                ScalarValue::Bytes(b) => Some(b.clone()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
 }

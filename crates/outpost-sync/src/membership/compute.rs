@@ -34,7 +34,7 @@
 //! plus one pass per round of removals of admins and an ancestor walk per
 //! such removal. Growing a log of adds and member removals is linear.
 
-use super::{Key, Membership, Op, OpKind, Role, community_id, op_hash, verify};
+use super::{Held, Key, Membership, Op, OpKind, Role, verify_held};
 use crate::wire::Hash;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
@@ -67,28 +67,21 @@ struct Graph {
 }
 
 impl Graph {
-    fn build(community: &str, ops: &[Vec<u8>]) -> Option<Graph> {
+    fn build(community: &str, ops: &[Held]) -> Option<Graph> {
         let mut raw: Vec<(Hash, Op, Key)> = Vec::new();
         let mut seen: BTreeSet<Hash> = BTreeSet::new();
         let mut genesis = None;
-        for bytes in ops {
-            let hash = op_hash(bytes);
-            if !seen.insert(hash) {
+        for held in ops {
+            if !held.belongs_to(community) || !seen.insert(held.hash) {
                 continue;
             }
-            let Some((op, signer)) = verify(bytes) else {
-                continue;
-            };
-            match &op.kind {
-                OpKind::Genesis { .. } => {
-                    if genesis.is_none() && op.deps.is_empty() && community_id(bytes) == community {
-                        genesis = Some(raw.len());
-                        raw.push((hash, op, signer));
-                    }
+            if matches!(held.op.kind, OpKind::Genesis { .. }) {
+                if genesis.is_some() {
+                    continue;
                 }
-                _ if op.community != community || op.deps.is_empty() => {}
-                _ => raw.push((hash, op, signer)),
+                genesis = Some(raw.len());
             }
+            raw.push((held.hash, held.op.clone(), held.signer));
         }
         let genesis = genesis?;
         let founder = raw[genesis].2;
@@ -226,6 +219,9 @@ struct Pass<'g> {
     /// A valid op's number among its signer's valid ops (from 1).
     seq: Vec<u32>,
     dims: HashMap<Key, usize>,
+    /// A valid op's signer's dimension (`dims`), kept per op so that
+    /// `in_past` needs no lookup.
+    dim: Vec<usize>,
     counts: Vec<u32>,
     forked: BTreeSet<Key>,
     /// Valid ops about each key, in order.
@@ -245,6 +241,7 @@ impl<'g> Pass<'g> {
             vc: Vec::with_capacity(n),
             seq: vec![0; n],
             dims: HashMap::new(),
+            dim: vec![0; n],
             counts: Vec::new(),
             forked: BTreeSet::new(),
             about: HashMap::new(),
@@ -272,12 +269,7 @@ impl<'g> Pass<'g> {
 
     /// Whether valid op `x` is in op `y`'s causal past.
     fn in_past(&self, x: usize, y: usize) -> bool {
-        x != y
-            && self.valid[x]
-            && self
-                .dims
-                .get(&self.g.nodes[x].signer)
-                .is_some_and(|&d| self.vc[y].get(d).copied().unwrap_or(0) >= self.seq[x])
+        x != y && self.valid[x] && self.vc[y].get(self.dim[x]).copied().unwrap_or(0) >= self.seq[x]
     }
 
     /// `key`'s role in the state formed by the valid ops `visible` admits.
@@ -312,10 +304,12 @@ impl<'g> Pass<'g> {
         if !after.iter().any(|&(x, _)| is_add(x)) {
             return None;
         }
-        // The latest decide; of concurrent ones, the lesser role.
+        // The latest decide; of concurrent ones, the lesser role. (`after`
+        // is in topological order: an op's successors come later, so look
+        // from the end.)
         after
             .iter()
-            .filter(|&&(x, _)| !after.iter().any(|&(y, _)| self.in_past(x, y)))
+            .filter(|&&(x, _)| !after.iter().rev().any(|&(y, _)| self.in_past(x, y)))
             .map(|&(_, r)| r)
             .min()
     }
@@ -388,6 +382,7 @@ impl<'g> Pass<'g> {
         };
         self.counts[d] += 1;
         self.seq[i] = self.counts[d];
+        self.dim[i] = d;
         let clock = &mut self.vc[i];
         if clock.len() <= d {
             clock.resize(d + 1, 0);
@@ -423,6 +418,13 @@ impl<'g> Pass<'g> {
 /// Computes membership of `community` from the ops held (any order, any
 /// duplicates, any garbage).
 pub fn compute(community: &str, ops: &[Vec<u8>]) -> Membership {
+    let held: Vec<Held> = ops.iter().filter_map(|b| verify_held(b)).collect();
+    compute_held(community, &held)
+}
+
+/// [`compute`] over ops whose signatures were checked when they arrived
+/// (a peer's log): the rules alone, no signature checks.
+pub fn compute_held(community: &str, ops: &[Held]) -> Membership {
     let Some(g) = Graph::build(community, ops) else {
         return Membership::default();
     };

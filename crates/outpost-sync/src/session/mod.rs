@@ -6,14 +6,20 @@
 //! Per community both sides share (each side's view of membership decides),
 //! a session runs:
 //!
-//! 1. `Hello` with the community's digest. Equal digests: done, one round trip.
-//! 2. `Since(checkpoint)`: the peer lists documents changed in its feed after
+//! 1. `Hello` with the community's digest (over its documents and its
+//!    membership log). Equal digests: done, one round trip.
+//! 2. Membership first: `OpHeads` names the heads of this side's log; the
+//!    peer answers with the ops not in their past (`Ops`), and with its own
+//!    heads if some were new to it. The log is a grow-only set: ops are
+//!    verified one by one as they arrive and never dropped. New ops made or
+//!    merged during the session are announced the same way.
+//! 3. `Since(checkpoint)`: the peer lists documents changed in its feed after
 //!    the checkpoint this side keeps for it (`Changes`, paged).
-//! 3. Documents this side lacks come whole (`Fetch` → `Doc`); documents both
+//! 4. Documents this side lacks come whole (`Fetch` → `Doc`); documents both
 //!    have but with different heads are reconciled with Automerge sync
 //!    (`Sync`). All of it is pipelined: many documents in flight on one
 //!    stream.
-//! 4. When every announced document holds the announced heads, the
+//! 5. When every announced document holds the announced heads, the
 //!    checkpoint advances and this side says `Synced`.
 //!
 //! Access: every message naming a community is checked against membership
@@ -41,7 +47,7 @@ mod documents;
 mod repo;
 mod state;
 
-pub use repo::{Repo, SessionError};
+pub use repo::{OpsMissing, Repo, SessionError};
 
 use documents::holds_all;
 use state::{DocSync, in_sync_at};
@@ -85,9 +91,19 @@ pub struct Session {
     announced: BTreeMap<String, Vec<DocHeads>>,
     /// The feed position the last complete answer to `Since` covered.
     announced_up_to: BTreeMap<String, u64>,
+    /// The heads of this side's membership log last announced to the peer
+    /// (`OpHeads`), per community: announced again only when they moved.
+    ops_told: HashMap<String, Vec<Hash>>,
+    /// Ops the peer is known to hold (with their past), per community: its
+    /// announced heads, what it sent and what it was sent. New ops here go
+    /// to the peer as the ones not in the past of these.
+    peer_ops: HashMap<String, Vec<Hash>>,
     /// Messages dropped because the peer was not a member.
     pub refused: u64,
 }
+
+/// Ops per `Ops` message: a few hundred bytes each, well inside a frame.
+const OPS_PER_MSG: usize = 10_000;
 
 impl Session {
     pub fn new(peer: Key) -> Self {
@@ -101,6 +117,8 @@ impl Session {
             docs: HashMap::new(),
             announced: BTreeMap::new(),
             announced_up_to: BTreeMap::new(),
+            ops_told: HashMap::new(),
+            peer_ops: HashMap::new(),
             refused: 0,
         }
     }
@@ -173,6 +191,19 @@ impl Session {
         Ok(ok)
     }
 
+    /// May this peer send us membership ops of `community`? Members, and
+    /// also peers this side holds as removed: every op is verified on its
+    /// own, and a log poisoned by a removed admin's backdated ops (which
+    /// can make an honest peer look removed) heals only from someone.
+    fn may_send_ops<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+    ) -> Result<bool, SessionError> {
+        Ok(self.allowed(repo, community)?
+            || repo.was_removed(community, &self.peer).map_err(repo_err)?)
+    }
+
     /// A local change to `doc` (or one merged from another peer): push it
     /// to the peer if it may have it. Nothing is sent when the peer is
     /// already known to hold these heads, or when a message with these
@@ -189,13 +220,80 @@ impl Session {
         {
             return Ok(vec![]);
         }
+        let mut out = Vec::new();
+        // New membership ops are signalled through the community document.
+        if doc == community {
+            out.extend(self.push_ops(repo, community)?);
+        }
         let Some(mut d) = repo.load(community, doc).map_err(repo_err)? else {
-            return Ok(vec![]);
+            return Ok(out);
         };
-        Ok(self
-            .sync_message(repo, community, doc, &mut d)?
-            .into_iter()
-            .collect())
+        out.extend(self.sync_message(repo, community, doc, &mut d)?);
+        Ok(out)
+    }
+
+    /// The ops this side holds that the peer is not known to: as `Ops`
+    /// when what the peer holds is known, else an `OpHeads` to find out.
+    fn push_ops<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+    ) -> Result<Vec<Msg>, SessionError> {
+        match self.peer_ops.get(community).cloned() {
+            Some(known) => Ok(self.send_ops(repo, community, &known)?.0),
+            None => Ok(self.announce_ops(repo, community)?.into_iter().collect()),
+        }
+    }
+
+    /// `OpHeads` with this side's log heads, unless the peer was told these.
+    fn announce_ops<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+    ) -> Result<Option<Msg>, SessionError> {
+        let heads = repo.op_heads(community).map_err(repo_err)?;
+        if self.ops_told.get(community) == Some(&heads) {
+            return Ok(None);
+        }
+        self.ops_told.insert(community.to_string(), heads.clone());
+        Ok(Some(Msg::OpHeads {
+            community: community.to_string(),
+            heads,
+        }))
+    }
+
+    /// Records that the peer holds `hashes` (and their past).
+    fn peer_holds(&mut self, community: &str, hashes: impl IntoIterator<Item = Hash>) {
+        let known = self.peer_ops.entry(community.to_string()).or_default();
+        known.extend(hashes);
+        known.sort_unstable();
+        known.dedup();
+    }
+
+    /// The ops a peer holding `known` lacks, as `Ops` messages; afterwards
+    /// the peer holds all of this side's log. Also says whether every hash
+    /// of `known` is held here.
+    fn send_ops<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+        known: &[Hash],
+    ) -> Result<(Vec<Msg>, bool), SessionError> {
+        let (ops, unknown) = repo.ops_missing(community, known).map_err(repo_err)?;
+        let msgs = ops
+            .chunks(OPS_PER_MSG)
+            .map(|chunk| Msg::Ops {
+                community: community.to_string(),
+                ops: chunk.to_vec(),
+            })
+            .collect();
+        // What the peer holds now: this side's heads, plus what it named
+        // that is not held here.
+        let all_known = unknown.is_empty();
+        let mine = repo.op_heads(community).map_err(repo_err)?;
+        self.peer_ops.insert(community.to_string(), Vec::new());
+        self.peer_holds(community, mine.into_iter().chain(unknown));
+        Ok((msgs, all_known))
     }
 
     /// Handles one message from the peer; returns the replies.
@@ -227,6 +325,15 @@ impl Session {
                     .collect();
                 for offer in offers {
                     let Some((digest, my_feed)) = mine.get(&offer.community) else {
+                        // A member of a community who is removed here may
+                        // hold the ops that show it should not be: hear
+                        // them out (hashes go out, never ops).
+                        if repo
+                            .was_removed(&offer.community, &self.peer)
+                            .map_err(repo_err)?
+                        {
+                            out.extend(self.announce_ops(repo, &offer.community)?);
+                        }
                         continue;
                     };
                     self.shared.insert(offer.community.clone());
@@ -244,6 +351,8 @@ impl Session {
                         repo.set_ack(&self.peer, &offer.community, *my_feed)
                             .map_err(repo_err)?;
                         self.peer_synced.insert(offer.community.clone());
+                        let heads = repo.op_heads(&offer.community).map_err(repo_err)?;
+                        self.peer_holds(&offer.community, heads);
                         self.pulls.insert(
                             offer.community,
                             Pull {
@@ -252,6 +361,7 @@ impl Session {
                             },
                         );
                     } else {
+                        out.extend(self.announce_ops(repo, &offer.community)?);
                         let since = repo
                             .checkpoint(&self.peer, &offer.community)
                             .map_err(repo_err)?;
@@ -282,10 +392,14 @@ impl Session {
                     );
                 }
                 out.push(Msg::Joined {
-                    community,
+                    community: community.clone(),
                     ok,
                     reason,
                 });
+                if ok {
+                    // The newcomer's whole membership log, before any document.
+                    out.extend(self.send_ops(repo, &community, &[])?.0);
+                }
             }
             Msg::Joined {
                 community,
@@ -453,6 +567,34 @@ impl Session {
                     }
                     self.peer_synced.insert(community);
                 }
+            }
+            Msg::OpHeads { community, heads } => {
+                if self.allowed(repo, &community)? {
+                    let (ops, all_known) = self.send_ops(repo, &community, &heads)?;
+                    out.extend(ops);
+                    if !all_known {
+                        out.extend(self.announce_ops(repo, &community)?);
+                    }
+                } else if self.may_send_ops(repo, &community)? {
+                    // Removed here: ask for what it has, send it nothing.
+                    let (_, unknown) = repo.ops_missing(&community, &heads).map_err(repo_err)?;
+                    if !unknown.is_empty() {
+                        out.extend(self.announce_ops(repo, &community)?);
+                    }
+                }
+            }
+            Msg::Ops { community, ops } => {
+                if !self.may_send_ops(repo, &community)? {
+                    return Ok(out);
+                }
+                let new = repo
+                    .add_ops(&self.peer, &community, &ops)
+                    .map_err(repo_err)?;
+                tracing::debug!(community, received = ops.len(), new, "membership ops");
+                self.peer_holds(
+                    &community,
+                    ops.iter().map(|b| crate::membership::op_hash(b)),
+                );
             }
             Msg::Bye { reason } => return Err(SessionError::PeerBye(reason)),
         }

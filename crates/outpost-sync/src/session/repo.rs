@@ -4,6 +4,10 @@ use crate::membership::Key;
 use crate::wire::{DocHeads, Hash, Offer, PROTOCOL_VERSION};
 use automerge::AutoCommit;
 
+/// The signed ops a peer lacks, and the hashes it named that are not held
+/// here ([`Repo::ops_missing`]).
+pub type OpsMissing = (Vec<Vec<u8>>, Vec<Hash>);
+
 /// What a session needs from local storage.
 pub trait Repo {
     type Error: std::fmt::Display;
@@ -11,6 +15,8 @@ pub trait Repo {
     fn offers_for(&mut self, peer: &Key) -> Result<Vec<Offer>, Self::Error>;
     /// Whether `peer` is currently a member of `community` (false if unknown).
     fn is_member(&mut self, community: &str, peer: &Key) -> Result<bool, Self::Error>;
+    /// Whether `peer` was a member of `community` and was removed.
+    fn was_removed(&mut self, community: &str, peer: &Key) -> Result<bool, Self::Error>;
     /// This side's checkpoint in `peer`'s feed for `community`.
     fn checkpoint(&mut self, peer: &Key, community: &str) -> Result<u64, Self::Error>;
     fn set_checkpoint(
@@ -49,6 +55,23 @@ pub trait Repo {
     fn set_sync_state(&mut self, peer: &Key, doc: &str, state: &[u8]) -> Result<(), Self::Error>;
     /// The peer holds `heads` of `doc`: record that the item reached another member.
     fn peer_has(&mut self, doc: &str, heads: &[Hash]) -> Result<(), Self::Error>;
+    /// Sorted heads of `community`'s membership log held here (empty when
+    /// none is held).
+    fn op_heads(&mut self, community: &str) -> Result<Vec<Hash>, Self::Error>;
+    /// The signed ops of `community`'s log that a peer holding `known` (and
+    /// their causal past) lacks ([`crate::membership::not_in_past_of`]),
+    /// and the hashes of `known` not held here.
+    fn ops_missing(&mut self, community: &str, known: &[Hash]) -> Result<OpsMissing, Self::Error>;
+    /// Adds ops received from `peer` to `community`'s log, append-only:
+    /// each is verified on its own (signature, community) and kept if new;
+    /// membership is recomputed from the whole log. Returns how many were
+    /// new.
+    fn add_ops(
+        &mut self,
+        peer: &Key,
+        community: &str,
+        ops: &[Vec<u8>],
+    ) -> Result<usize, Self::Error>;
     /// Redeems a one-time invite secret for `peer`: on success the peer is
     /// now a member (an admin here signed its `Add`).
     fn redeem_invite(
@@ -61,7 +84,10 @@ pub trait Repo {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    #[error("peer speaks protocol version {0}, this build speaks {PROTOCOL_VERSION}")]
+    #[error(
+        "the peer runs another version of Outpost (sync protocol {0}, this one speaks \
+         {PROTOCOL_VERSION}); both must run the same release to sync"
+    )]
     Version(u16),
     #[error("peer sent a bad Automerge sync message for {doc}: {reason}")]
     BadSync { doc: String, reason: String },

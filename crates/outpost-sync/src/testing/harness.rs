@@ -167,6 +167,8 @@ pub fn kind(msg: &Msg) -> &'static str {
         Msg::Sync { .. } => "Sync",
         Msg::Synced { .. } => "Synced",
         Msg::Bye { .. } => "Bye",
+        Msg::OpHeads { .. } => "OpHeads",
+        Msg::Ops { .. } => "Ops",
     }
 }
 

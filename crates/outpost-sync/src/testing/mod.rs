@@ -11,7 +11,7 @@
 //! let mut ben = MemRepo::device(2);
 //! let c = ana.found_community("Valley clinicians");
 //! ana.add_member(&c, ben.id(), Role::Member);
-//! ben.put(&c, &c, ana.docs[&c].doc.clone());
+//! ana.share_community(&mut ben, &c);
 //! let q = ana.new_item(&c, "Dosing in renal failure?");
 //!
 //! let mut h = Harness::new(vec![ana, ben]);

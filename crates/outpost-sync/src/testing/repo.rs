@@ -9,8 +9,11 @@
 //!   `changed_since` reaches the head of the whole feed;
 //! * a digest per community, the XOR of [`crate::digest_entry`] over its
 //!   documents;
-//! * membership computed from the signed ops in the community document
-//!   ([`membership::compute`]) whenever that document changes;
+//! * membership: an append-only log of signed ops per community, each op
+//!   verified once when it arrives and kept if new, membership recomputed
+//!   from the whole log ([`membership::compute_held`]) whenever it grows;
+//!   new ops enter the digest and append a feed entry for the community
+//!   document (which is how sessions learn to announce them);
 //! * merges that refuse anything not a well-formed Outpost document of the
 //!   named community (a document id held for another community, bytes
 //!   Automerge rejects, an item naming another community or id);
@@ -18,16 +21,17 @@
 //!   form), checkpoints, acks and "synced heads";
 //! * invitations: a one-time secret with an expiry, redeemed by signing an
 //!   `Add` with this device's key (refused, and left unused, when this
-//!   device is not an admin).
+//!   device is not an admin); a removed key is refused, a member's redeem
+//!   changes nothing.
 
-use crate::membership::{self, Key, Membership, Op, OpKind, Role};
+use crate::membership::{self, Held, Key, Membership, Op, OpKind, Role};
 use crate::session::Repo;
 use crate::wire::{DocHeads, Hash, Offer};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use ed25519_dalek::SigningKey;
 use outpost_model::{
-    CommunityDoc, MemberProfile, NewCommunity, NewItem, NewQuestion, actor_from_key,
-    new_community_doc, new_item_doc, read_community, read_item,
+    MemberProfile, NewCommunity, NewItem, NewQuestion, actor_from_key, new_community_doc,
+    new_item_doc, read_community, read_item,
 };
 use std::collections::BTreeMap;
 
@@ -70,10 +74,12 @@ pub struct MemRepo {
     pub key: SigningKey,
     pub docs: BTreeMap<String, Stored>,
     pub feed: Vec<FeedEntry>,
-    /// Who belongs to each community, recomputed from the community
-    /// document's signed ops whenever it changes (the store's `members`
-    /// table). Tests that need a community without a genesis (the fuzzer's
-    /// "c") may fill it in directly.
+    /// Each community's membership log (the store's `member_ops`), in
+    /// arrival order.
+    pub ops: BTreeMap<String, Vec<Held>>,
+    /// Who belongs to each community, recomputed from its log whenever it
+    /// grows (the store's `members` table). Tests that need a community
+    /// without a genesis (the fuzzer's "c") may fill it in directly.
     pub members: BTreeMap<String, Membership>,
     pub checkpoints: BTreeMap<(Key, String), u64>,
     pub acks: BTreeMap<(Key, String), u64>,
@@ -139,6 +145,7 @@ impl MemRepo {
             key,
             docs: BTreeMap::new(),
             feed: Vec::new(),
+            ops: BTreeMap::new(),
             members: BTreeMap::new(),
             checkpoints: BTreeMap::new(),
             acks: BTreeMap::new(),
@@ -217,7 +224,36 @@ impl MemRepo {
                 crate::xor(&mut d, &crate::digest_entry(id, &s.heads));
             }
         }
+        for op in self.ops.get(community).into_iter().flatten() {
+            crate::xor(&mut d, &crate::op_digest_entry(&op.hash));
+        }
         d
+    }
+
+    /// Appends verified ops to `community`'s log (those not held yet),
+    /// recomputes membership and, when the log grew, appends a feed entry
+    /// for the community document. The store's `add_ops`.
+    fn append_ops(&mut self, community: &str, ops: Vec<Held>, origin: Option<Key>) -> usize {
+        let log = self.ops.entry(community.to_string()).or_default();
+        let mut new = 0;
+        for op in ops {
+            if op.belongs_to(community) && !log.iter().any(|h| h.hash == op.hash) {
+                log.push(op);
+                new += 1;
+            }
+        }
+        if new > 0 {
+            self.members.insert(
+                community.to_string(),
+                membership::compute_held(community, log),
+            );
+            self.feed.push(FeedEntry {
+                doc: community.to_string(),
+                community: community.to_string(),
+                origin,
+            });
+        }
+        new
     }
 
     /// The community's highest feed position.
@@ -245,11 +281,6 @@ impl MemRepo {
             Some(old) => old.synced_heads.clone(),
             None => None,
         };
-        if kind == "community" {
-            let ops = outpost_model::read_ops(&doc);
-            self.members
-                .insert(community.to_string(), membership::compute(community, &ops));
-        }
         self.docs.insert(
             id.to_string(),
             Stored {
@@ -286,10 +317,11 @@ impl MemRepo {
         nonce[8..].copy_from_slice(&self.id()[..8]);
         let (id, genesis) =
             membership::genesis(&self.key, name, nonce, self.now).expect("genesis op");
+        let genesis = membership::verify_held(&genesis).expect("a genesis op verifies");
+        self.append_ops(&id, vec![genesis], None);
         let c = new_community_doc(
             self.actor(),
             &id.parse().expect("genesis makes a valid id"),
-            &genesis,
             &self.profile(),
             self.now,
             &NewCommunity {
@@ -304,16 +336,12 @@ impl MemRepo {
     }
 
     /// Signs a membership op with this device's key on top of the ops held
-    /// and appends it to the community document (`outpost-core`'s
+    /// and appends it to the community's log (`outpost-core`'s
     /// `append_op`). Err when this device is not an admin.
     pub fn sign_op(&mut self, community: &str, kind: OpKind) -> Result<(), String> {
-        let Some(stored) = self.docs.get(community) else {
+        let Some(m) = self.members.get(community) else {
             return Err(format!("no community {community} here"));
         };
-        let mut c = CommunityDoc::new(stored.doc.clone()).map_err(|e| e.to_string())?;
-        c.automerge_mut().set_actor(self.actor());
-        let ops = c.read().map_err(|e| e.to_string())?.ops;
-        let m = membership::compute(community, &ops);
         if !m.is_admin(&self.id()) {
             return Err("only an admin of this community can change its membership".into());
         }
@@ -322,15 +350,38 @@ impl MemRepo {
             &Op {
                 community: community.to_string(),
                 kind,
-                deps: m.heads,
+                deps: m.heads.clone(),
                 time: self.now,
             },
         )
         .map_err(|e| e.to_string())?;
-        c.add_op(&op, "membership", self.now)
-            .map_err(|e| e.to_string())?;
-        self.write(community, community, "community", c.into_automerge(), None);
+        let op = membership::verify_held(&op).ok_or("a fresh op verifies")?;
+        self.append_ops(community, vec![op], None);
         Ok(())
+    }
+
+    /// Copies `community`'s document and membership log into `to` (as if
+    /// they had reached it earlier); each op is verified there.
+    pub fn share_community(&self, to: &mut MemRepo, community: &str) {
+        let ops = self.ops.get(community).cloned().unwrap_or_default();
+        let ops = ops
+            .iter()
+            .filter_map(|h| membership::verify_held(&h.bytes))
+            .collect();
+        to.append_ops(community, ops, None);
+        if let Some(s) = self.docs.get(community) {
+            to.put(community, community, s.doc.clone());
+        }
+    }
+
+    /// Writes raw op bytes into this device's log, unverified (what a
+    /// modified client could hold and pass on).
+    pub fn inject_ops(&mut self, community: &str, ops: &[Vec<u8>]) {
+        let held = ops
+            .iter()
+            .filter_map(|b| membership::decode_held(b))
+            .collect();
+        self.append_ops(community, held, None);
     }
 
     /// Adds `member` to `community` (this device must be an admin).
@@ -427,6 +478,13 @@ impl Repo for MemRepo {
 
     fn is_member(&mut self, community: &str, peer: &Key) -> Result<bool, String> {
         Ok(self.member(community, peer))
+    }
+
+    fn was_removed(&mut self, community: &str, peer: &Key) -> Result<bool, String> {
+        Ok(self
+            .members
+            .get(community)
+            .is_some_and(|m| m.removed.contains(peer)))
     }
 
     fn checkpoint(&mut self, peer: &Key, community: &str) -> Result<u64, String> {
@@ -563,26 +621,67 @@ impl Repo for MemRepo {
         Ok(())
     }
 
+    fn op_heads(&mut self, community: &str) -> Result<Vec<Hash>, String> {
+        Ok(membership::set_heads(
+            self.ops.get(community).map_or(&[][..], Vec::as_slice),
+        ))
+    }
+
+    fn ops_missing(
+        &mut self,
+        community: &str,
+        known: &[Hash],
+    ) -> Result<crate::session::OpsMissing, String> {
+        let log = self.ops.get(community).map_or(&[][..], Vec::as_slice);
+        let unknown = known
+            .iter()
+            .filter(|k| !log.iter().any(|h| h.hash == **k))
+            .copied()
+            .collect();
+        let ops = membership::not_in_past_of(log, known)
+            .into_iter()
+            .map(|h| h.bytes.clone())
+            .collect();
+        Ok((ops, unknown))
+    }
+
+    fn add_ops(&mut self, peer: &Key, community: &str, ops: &[Vec<u8>]) -> Result<usize, String> {
+        let held = ops
+            .iter()
+            .filter_map(|b| membership::verify_held(b))
+            .collect();
+        Ok(self.append_ops(community, held, Some(*peer)))
+    }
+
     fn redeem_invite(
         &mut self,
         community: &str,
         peer: &Key,
         secret: &Hash,
     ) -> Result<Result<(), String>, String> {
-        let Some(invite) = self.invites.get(secret) else {
-            return Ok(Err("unknown invitation".into()));
-        };
-        if invite.community != community {
-            return Ok(Err("unknown invitation".into()));
+        // The store's rules: a member is done; a removed key needs an
+        // admin; a secret is used once and must not have expired (the
+        // store deletes a used secret; this keeps it, marked, for tests).
+        if self.member(community, peer) {
+            return Ok(Ok(()));
         }
-        if let Some(u) = invite.used_by {
-            if u == *peer {
-                return Ok(Ok(()));
+        if self
+            .members
+            .get(community)
+            .is_some_and(|m| m.removed.contains(peer))
+        {
+            return Ok(Err("this device was removed from the community".into()));
+        }
+        match self.invites.get(secret) {
+            Some(invite) if invite.community == community => {
+                if invite.used_by.is_some() {
+                    return Ok(Err("this invitation has already been used".into()));
+                }
+                if self.now > invite.expires_at {
+                    return Ok(Err("this invitation has expired".into()));
+                }
             }
-            return Ok(Err("this invitation has already been used".into()));
-        }
-        if self.now > invite.expires_at {
-            return Ok(Err("this invitation has expired".into()));
+            _ => return Ok(Err("unknown invitation".into())),
         }
         // One transaction in the store: the Add is signed first, and the
         // invitation is marked used only if that worked.

@@ -9,14 +9,20 @@ use outpost_sync::wire::Msg;
 /// never fall silent.
 pub const QUIET: u64 = 5_000;
 
-/// Copies a document `from` holds into `to` (as if it had arrived earlier).
+/// Copies a document `from` holds into `to` (as if it had arrived
+/// earlier); a community document comes with its membership log.
 pub fn give(from: &MemRepo, to: &mut MemRepo, doc: &str) {
     let s = &from.docs[doc];
-    to.put(&s.community, doc, s.doc.clone());
+    if s.kind == "community" {
+        from.share_community(to, doc);
+    } else {
+        to.put(&s.community, doc, s.doc.clone());
+    }
 }
 
 /// Device 1 founds a community and adds device 2 as a member; both hold
-/// the community document (so both compute the same membership).
+/// the community document and its log (so both compute the same
+/// membership).
 pub fn pair() -> (MemRepo, MemRepo, String) {
     let mut a = MemRepo::device(1);
     let mut b = MemRepo::device(2);
