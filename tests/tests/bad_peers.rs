@@ -131,6 +131,7 @@ async fn bad_frames_close_only_that_session() {
         community: x.to_string(),
         id: case.to_string(),
         msg: vec![0x42, 0x01, 0xff, 0x00, 0x13],
+        sigs: vec![],
     };
     r.send.write_all(&encode(&garbage).unwrap()).await.unwrap();
     let (msgs, closed) = r.drain().await;
@@ -329,4 +330,94 @@ async fn a_members_modified_client_cannot_rewrite_membership() {
     sync(&nb, &na).await;
     assert!(a.titles().contains(&"after the attack".to_string()));
     assert_eq!(b.op.store().membership(&x).unwrap().members, m.members);
+}
+
+/// A member's modified client writes changes to a colleague's cases as
+/// that colleague (their actor id: one change with no signature, one
+/// signed with its own key), and syncs with the real node: the node keeps
+/// the cases as their author wrote them, lists the refusals with the rule
+/// each broke, and still takes the member's honest work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_modified_client_cannot_write_as_a_colleague() {
+    use automerge::transaction::Transactable;
+    let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
+    let x = a.community("X");
+    let cases = [a.case(&x, "Chest pain, 54"), a.case(&x, "Wheeze, 7")];
+    let (na, nb) = (a.node().await, b.node().await);
+    join(&a, &nb, &x).await;
+    let a_actor = outpost_model::device_actor(a.key().as_bytes(), [9; 8]);
+    let before: Vec<_> = cases
+        .iter()
+        .map(|c| a.op.store().heads(c).unwrap())
+        .collect();
+    // The patched binary skips signing and writes as A.
+    let own = b.op.store_mut().set_signers(vec![]);
+    let mut forge = |case: &outpost_core::DocId, title: &str| {
+        b.op.store_mut()
+            .write(|w| -> Result<[u8; 32], outpost_core::CoreError> {
+                let mut loaded = w.load(case)?;
+                let base = loaded.doc.get_heads();
+                loaded.doc.set_actor(a_actor.clone());
+                loaded.doc.put(automerge::ROOT, "title", title).unwrap();
+                loaded.doc.commit();
+                let hash = loaded.doc.get_changes_meta(&base)[0].hash.0;
+                w.save(case, &mut loaded)?;
+                Ok(hash)
+            })
+            .unwrap()
+    };
+    let unsigned = forge(&cases[0], "Chest pain: discharge, no ECG needed");
+    let mis_signed = forge(&cases[1], "Wheeze: no steroids");
+    b.op.store()
+        .connection()
+        .execute(
+            "INSERT INTO change_sigs(hash, doc_id, sig) VALUES (?1, ?2, ?3)",
+            (
+                mis_signed.to_vec(),
+                cases[1].to_string(),
+                outpost_sync::changes::sign(b.op.signing_key(), &mis_signed),
+            ),
+        )
+        .unwrap();
+    b.op.store_mut().set_signers(own);
+    b.case(&x, "B's honest case");
+    sync(&nb, &na).await;
+    for (c, was) in cases.iter().zip(&before) {
+        assert_eq!(a.op.store().heads(c).unwrap(), *was, "a forgery merged");
+    }
+    let mut refused = a.op.store().refused_changes(&x).unwrap();
+    refused.sort_by(|p, q| p.doc_id.cmp(&q.doc_id));
+    let mut want = vec![
+        (
+            cases[0].to_string(),
+            hex::encode(unsigned),
+            outpost_sync::changes::UNSIGNED,
+        ),
+        (
+            cases[1].to_string(),
+            hex::encode(mis_signed),
+            outpost_sync::changes::BAD_SIGNATURE,
+        ),
+    ];
+    want.sort();
+    let got: Vec<_> = refused
+        .iter()
+        .map(|r| (r.doc_id.clone(), r.hash.clone(), r.reason.as_str()))
+        .collect();
+    assert_eq!(got, want);
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.device.as_deref() == Some(a.key().to_hex().as_str()))
+    );
+    assert!(a.titles().contains(&"B's honest case".to_string()));
+    assert_eq!(
+        a.op.show(&cases[0]).unwrap().item.title,
+        "Chest pain, 54",
+        "A's case reads as A wrote it"
+    );
+    // Later sessions stay clean.
+    b.case(&x, "B's second case");
+    sync(&nb, &na).await;
+    assert!(a.titles().contains(&"B's second case".to_string()));
 }

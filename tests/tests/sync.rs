@@ -332,3 +332,63 @@ async fn members_reach_each_other_through_a_self_hosted_relay() {
     drop((na, nb));
     relay.shutdown().await;
 }
+
+/// A home restored from a copy made earlier, then written to: each opening
+/// writes under a fresh actor, so the restored home never signs a second,
+/// different change with an (actor, seq) its peers already hold, and sync
+/// carries on.
+#[tokio::test]
+async fn a_home_restored_from_an_earlier_copy_writes_and_syncs_cleanly() {
+    let (mut a, b) = (Peer::new("Dr A"), Peer::new("Dr B"));
+    let x = a.community("X");
+    let case = a.case(&x, "Febrile child");
+    let (na, nb) = (a.node().await, b.node().await);
+    join(&a, &nb, &x).await;
+    drop(nb);
+    // A copy of B's home, taken while it is closed.
+    let copy = tempfile::tempdir().unwrap();
+    let home = b.dir.path().to_path_buf();
+    let Peer { dir, op } = b;
+    drop(op);
+    let copy_all = |from: &std::path::Path, to: &std::path::Path| {
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    };
+    copy_all(&home, copy.path());
+    let reopen = |dir: tempfile::TempDir| Peer {
+        op: outpost_core::Outpost::open_with(dir.path(), &outpost_tests::test_unlock()).unwrap(),
+        dir,
+    };
+    // B replies, and it reaches A.
+    let mut b = reopen(dir);
+    b.op.reply(&case, "Check the fontanelle.", Checked).unwrap();
+    let nb = b.node().await;
+    sync(&nb, &na).await;
+    drop(nb);
+    // B's laptop is restored from the copy, which lacks that reply, and B
+    // replies again.
+    let Peer { dir, op } = b;
+    drop(op);
+    copy_all(copy.path(), &home);
+    let mut b = reopen(dir);
+    b.op.reply(&case, "Was the child vaccinated?", Checked)
+        .unwrap();
+    let nb = b.node().await;
+    sync(&nb, &na).await;
+    let replies: Vec<String> =
+        a.op.show(&case)
+            .unwrap()
+            .item
+            .replies
+            .iter()
+            .map(|r| r.body.clone())
+            .collect();
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    let at_b = b.op.show(&case).unwrap().item.replies.len();
+    assert_eq!(at_b, 2, "B got its earlier reply back from A");
+    assert!(a.op.store().refused_changes(&x).unwrap().is_empty());
+}

@@ -43,6 +43,8 @@ struct BundleDoc {
     kind: String,
     /// The whole Automerge document (saved).
     bytes: Vec<u8>,
+    /// The signature of every change in it.
+    sigs: Vec<outpost_sync::changes::ChangeSig>,
 }
 
 /// What [`Outpost::import_bundle`] did.
@@ -57,6 +59,9 @@ pub struct ImportSummary {
     pub documents: usize,
     /// Documents that brought something new here.
     pub changed: usize,
+    /// Changes left out: not validly signed by a member's device (each is
+    /// listed under the community's refused changes).
+    pub refused: usize,
     /// The device id of the member who wrote it (its signer).
     pub exported_by: DeviceId,
     /// The exporter's name, as the community knows them.
@@ -146,10 +151,12 @@ impl Outpost {
         let mut docs = Vec::new();
         for (doc, kind) in self.store.docs_in(id)? {
             if let Some(mut d) = self.store.load_in(id, &doc)? {
+                let sigs = self.store.sigs(&doc, None)?;
                 docs.push(BundleDoc {
                     id: doc,
                     kind,
                     bytes: d.save(),
+                    sigs,
                 });
             }
         }
@@ -262,6 +269,7 @@ impl Outpost {
             .iter()
             .map(|d| self.store.heads(&d.id).unwrap_or_default())
             .collect();
+        let mut refused_changes = 0;
         self.store.write(|w| -> Result<()> {
             // Membership first, from this home's own log plus the bundle's
             // ops, each verified on its own: never from anything the
@@ -283,11 +291,17 @@ impl Outpost {
                 )));
             }
             for doc in &bundle.docs {
-                if !w.merge_remote(&community, &doc.id, &doc.bytes, &from)? {
-                    return Err(bad_bundle(format!(
-                        "document {} does not belong to community {}",
-                        doc.id, community
-                    )));
+                let sigs: std::collections::HashMap<&[u8; 32], &Vec<u8>> =
+                    doc.sigs.iter().map(|s| (&s.hash, &s.sig)).collect();
+                let sig_of = |h: &[u8; 32]| sigs.get(h).map(|s| (*s).clone());
+                match w.merge_remote(&community, &doc.id, &doc.bytes, &from, &sig_of)? {
+                    outpost_store::MergeOutcome::NotADocument => {
+                        return Err(bad_bundle(format!(
+                            "document {} does not belong to community {}",
+                            doc.id, community
+                        )));
+                    }
+                    outpost_store::MergeOutcome::Merged { refused } => refused_changes += refused,
                 }
             }
             Ok(())
@@ -309,6 +323,7 @@ impl Outpost {
             name: bundle.name,
             documents: bundle.docs.len(),
             changed,
+            refused: refused_changes,
             exported_by,
             exported_by_name,
             exported_at: bundle.exported_at,

@@ -5,7 +5,7 @@
 use crate::home::{DeviceKey, KEY_FILE, LOCK_FILE, STORE_FILE};
 use crate::keys::{self, Unlock};
 use crate::{Busy, CoreError, DEVICE_KEY, DEVICE_SECRET_KEY, Outpost, PROFILE_KEY, Result};
-use outpost_model::{MemberProfile, actor_from_key};
+use outpost_model::MemberProfile;
 use outpost_store::{Store, StoreError, StoreKey};
 use serde::Serialize;
 use std::fs::{File, TryLockError};
@@ -284,8 +284,9 @@ impl Outpost {
             }
             None => return Err(CoreError::NotInitialized(home.to_path_buf())),
         };
-        let actor = actor_from_key(&key.public());
-        store.set_actor(actor.clone());
+        // A fresh actor for every opening: a home restored from an older
+        // copy never signs a second change with an (actor, seq) it used.
+        let actor = store.set_identity(key.signing().clone(), crate::random_bytes()?);
         Ok(Self {
             home: home.to_path_buf(),
             key,

@@ -66,10 +66,32 @@ impl From<AutomergeError> for SchemaError {
     }
 }
 
-/// Automerge actor id for a device: its ed25519 public key, so every change
-/// names the device that made it.
-pub fn actor_from_key(public_key: &[u8; 32]) -> ActorId {
-    ActorId::from(public_key.as_slice())
+/// Bytes of an actor id: a device's ed25519 public key, then a nonce.
+pub const ACTOR_LEN: usize = 40;
+
+/// Automerge actor id for one opening of a device's home: its ed25519
+/// public key (so every change names the device that made it, and its
+/// signature can be checked against that key) followed by `nonce`, fresh
+/// for each opening, so a home restored from an old copy never reuses an
+/// (actor, seq) it already signed.
+pub fn device_actor(public_key: &[u8; 32], nonce: [u8; 8]) -> ActorId {
+    let mut bytes = [0u8; ACTOR_LEN];
+    bytes[..32].copy_from_slice(public_key);
+    bytes[32..].copy_from_slice(&nonce);
+    ActorId::from(bytes.as_slice())
+}
+
+/// The device an actor id belongs to ([`device_actor`]); None for an actor
+/// id of another shape (no Outpost device made it).
+pub fn device_of(actor: &ActorId) -> Option<crate::DeviceId> {
+    let bytes: [u8; 32] = actor.to_bytes().get(..32)?.try_into().ok()?;
+    (actor.to_bytes().len() == ACTOR_LEN).then(|| crate::DeviceId::from_bytes(bytes))
+}
+
+/// The device id, as hex, that fields like `author` record for this
+/// document's actor (the actor's own hex if it is not a device's).
+fn device_hex(actor: &ActorId) -> String {
+    device_of(actor).map_or_else(|| actor.to_hex_string(), |d| d.to_hex())
 }
 
 fn commit(doc: &mut AutoCommit, message: &str, now: Millis) {
@@ -235,7 +257,7 @@ pub fn history(doc: &mut AutoCommit) -> Vec<HistoryEntry> {
         .into_iter()
         .map(|c| HistoryEntry {
             hash: c.hash.to_string(),
-            actor: c.actor.to_hex_string(),
+            actor: device_hex(&c.actor),
             time: c.timestamp,
             message: c.message.map(|m| m.into_owned()).unwrap_or_default(),
         })

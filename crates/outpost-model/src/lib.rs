@@ -12,8 +12,8 @@ mod types;
 mod view;
 
 pub use doc::{
-    CommunityDoc, ItemDoc, SchemaError, actor_from_key, history, new_community_doc, new_item_doc,
-    read_community, read_item,
+    ACTOR_LEN, CommunityDoc, ItemDoc, SchemaError, device_actor, device_of, history,
+    new_community_doc, new_item_doc, read_community, read_item,
 };
 pub use ids::{BadId, CommunityId, DeviceId, DocId, MAX_ID_LEN, PostId, is_valid_id};
 pub use types::{

@@ -3,7 +3,7 @@
 //! at some heads, merges with what other members changed since.
 
 use automerge::ChangeHash;
-use outpost_model::{ItemDoc, MemberProfile, NewItem, NewProtocol, actor_from_key, new_item_doc};
+use outpost_model::{ItemDoc, MemberProfile, NewItem, NewProtocol, device_actor, new_item_doc};
 
 fn profile(name: &str) -> MemberProfile {
     MemberProfile {
@@ -21,7 +21,7 @@ fn protocol(body: &str) -> ItemDoc {
         tags: vec![],
     });
     new_item_doc(
-        actor_from_key(&[1; 32]),
+        device_actor(&[1; 32], [0; 8]),
         &"p1".parse().unwrap(),
         &"c1".parse().unwrap(),
         &profile("Ana"),
@@ -44,7 +44,7 @@ fn other_member(d: &mut ItemDoc) -> ItemDoc {
     let fork = d
         .automerge_mut()
         .fork()
-        .with_actor(actor_from_key(&[2; 32]));
+        .with_actor(device_actor(&[2; 32], [0; 8]));
     ItemDoc::new(fork).unwrap()
 }
 

@@ -28,7 +28,8 @@ pub use writer::Writer;
 use writer::{Guard, load_doc};
 
 pub use log::MAX_LOG_OPS;
-pub use sync::{PeerRow, PendingInvite, Redeemed, invite_id};
+pub use sync::{PeerRow, PendingInvite, Redeemed, RefusedChange, invite_id};
+pub use writer::MergeOutcome;
 
 /// Statements kept compiled per connection. A write runs about thirty
 /// distinct statements (docs, chunks, the index, FTS, digests, the feed);
@@ -98,6 +99,9 @@ pub enum StoreError {
          folder) and ask an admin to invite you again"
     )]
     OlderFormat,
+    /// A change made here that no key held here may sign.
+    #[error("a change could not be signed: {0}")]
+    Unsigned(String),
     #[error("search: {0}")]
     BadQuery(String),
     #[error("{0} already exists")]
@@ -138,6 +142,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     actor: Option<ActorId>,
+    /// Keys that sign the changes made here (this device's; the demo adds
+    /// its made-up colleagues' for a moment).
+    signers: Vec<ed25519_dalek::SigningKey>,
 }
 
 impl Store {
@@ -155,6 +162,7 @@ impl Store {
             conn,
             path,
             actor: None,
+            signers: Vec::new(),
         })
     }
 
@@ -163,9 +171,31 @@ impl Store {
     }
 
     /// Documents loaded for editing get this actor, so changes are
-    /// attributed to this device.
+    /// attributed to this device. (Changes are signed only once a key is
+    /// given: [`Store::set_identity`].)
     pub fn set_actor(&mut self, actor: ActorId) {
         self.actor = Some(actor);
+    }
+
+    /// This opening of the home writes as `key`'s device: its actor is the
+    /// key and `nonce` (fresh per opening, so a home restored from an old
+    /// copy never reuses an (actor, seq)), and every change made here is
+    /// signed with `key` and stored with its signature.
+    pub fn set_identity(&mut self, key: ed25519_dalek::SigningKey, nonce: [u8; 8]) -> ActorId {
+        let actor = outpost_model::device_actor(&key.verifying_key().to_bytes(), nonce);
+        self.actor = Some(actor.clone());
+        self.signers = vec![key];
+        actor
+    }
+
+    /// Keys that sign changes made here, beside this device's (for made-up
+    /// authors, such as the demo community's colleagues). Returns the
+    /// previous set.
+    pub fn set_signers(
+        &mut self,
+        keys: Vec<ed25519_dalek::SigningKey>,
+    ) -> Vec<ed25519_dalek::SigningKey> {
+        std::mem::replace(&mut self.signers, keys)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -195,6 +225,7 @@ impl Store {
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let actor = self.actor.clone();
+        let signers = self.signers.clone();
         // Inside a batch (see `begin_batch`) a write is a savepoint of the
         // batch's transaction; otherwise its own immediate transaction.
         let guard = if self.conn.is_autocommit() {
@@ -209,6 +240,7 @@ impl Store {
         let mut w = Writer {
             guard,
             actor,
+            signers,
             origin: None,
         };
         let out = f(&mut w)?;

@@ -185,6 +185,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER IF NOT EXISTS member_ops_no_delete BEFORE DELETE ON member_ops
         BEGIN SELECT RAISE(ABORT, 'the membership log is append-only'); END;
     "#,
+    // 7: every change is signed by its device: the signatures, stored
+    // beside the changes and passed on with them, and the changes a merge
+    // refused, with why and from whom.
+    r#"
+    CREATE TABLE IF NOT EXISTS change_sigs(
+        hash BLOB NOT NULL UNIQUE,      -- Automerge change hash
+        doc_id TEXT NOT NULL,
+        sig BLOB NOT NULL               -- ed25519 by the change's device
+    );
+    CREATE INDEX IF NOT EXISTS change_sigs_by_doc ON change_sigs(doc_id);
+    CREATE TABLE IF NOT EXISTS refused_changes(
+        hash BLOB NOT NULL UNIQUE,
+        doc_id TEXT NOT NULL,
+        community_id TEXT NOT NULL,
+        actor TEXT NOT NULL,            -- hex actor id the change claims
+        device TEXT,                    -- hex device key, if the actor names one
+        reason TEXT NOT NULL,
+        origin TEXT,                    -- the peer (or bundle) it came from
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS refused_changes_by_community ON refused_changes(community_id, at);
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

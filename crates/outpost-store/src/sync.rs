@@ -563,3 +563,84 @@ impl Writer<'_> {
         Ok(matches!(role.as_deref(), Some("admin" | "member")))
     }
 }
+
+/// A change a merge refused, for the admins' "refused changes" view.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RefusedChange {
+    /// The Automerge change hash (hex).
+    pub hash: String,
+    pub doc_id: String,
+    /// The actor id the change claims (hex).
+    pub actor: String,
+    /// The device that actor names, if any (hex).
+    pub device: Option<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// The peer (or `bundle:<device>`) it came from.
+    pub origin: Option<String>,
+    /// When (ms since the epoch).
+    pub at: i64,
+}
+
+impl Store {
+    /// Changes refused in `community`, newest first.
+    pub fn refused_changes(&self, community: &str) -> Result<Vec<RefusedChange>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT hash, doc_id, actor, device, reason, origin, at FROM refused_changes
+             WHERE community_id = ?1 ORDER BY at DESC",
+        )?;
+        let rows = st.query_map([community], |r| {
+            Ok(RefusedChange {
+                hash: hex::encode(r.get::<_, Vec<u8>>(0)?),
+                doc_id: r.get(1)?,
+                actor: r.get(2)?,
+                device: r.get(3)?,
+                reason: r.get(4)?,
+                origin: r.get(5)?,
+                at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stored signatures of `doc`'s changes: all, or those of `hashes`.
+    pub fn sigs(
+        &self,
+        doc: &str,
+        hashes: Option<&[[u8; 32]]>,
+    ) -> Result<Vec<outpost_sync::changes::ChangeSig>> {
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(Vec<u8>, Vec<u8>)> {
+            Ok((r.get(0)?, r.get(1)?))
+        };
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = match hashes {
+            None => {
+                let mut st = self
+                    .conn
+                    .prepare_cached("SELECT hash, sig FROM change_sigs WHERE doc_id = ?1")?;
+                st.query_map([doc], row)?.collect::<rusqlite::Result<_>>()?
+            }
+            Some(hashes) => {
+                let mut st = self
+                    .conn
+                    .prepare_cached("SELECT hash, sig FROM change_sigs WHERE hash = ?1")?;
+                let mut out = Vec::new();
+                for h in hashes {
+                    if let Some(r) = st.query_row([h.to_vec()], row).optional()? {
+                        out.push(r);
+                    }
+                }
+                out
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .filter_map(|(h, sig)| {
+                Some(outpost_sync::changes::ChangeSig {
+                    hash: h.try_into().ok()?,
+                    sig,
+                })
+            })
+            .collect())
+    }
+}

@@ -2,13 +2,17 @@
 //! peer's bytes, and loading a document for editing.
 
 use crate::{COMPACT_AFTER_CHUNKS, Cached, Loaded, Result, StoreError, encode_heads, index, sync};
-use automerge::{ActorId, AutoCommit, AutomergeError};
+use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash};
+use outpost_sync::changes::{ChangeSig, Refusal};
+use outpost_sync::wire::Hash;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A write transaction in progress.
 pub struct Writer<'a> {
     pub(crate) guard: Guard<'a>,
     pub(crate) actor: Option<ActorId>,
+    /// Keys that sign the changes made in this transaction.
+    pub(crate) signers: Vec<ed25519_dalek::SigningKey>,
     /// The peer whose data is being merged (recorded in the feed), if any.
     pub(crate) origin: Option<String>,
 }
@@ -48,6 +52,7 @@ impl Writer<'_> {
         if exists {
             return Err(StoreError::Exists(id.to_string()));
         }
+        self.sign_local(id, doc, &[])?;
         let snapshot = doc.save();
         let heads = encode_heads(&doc.get_heads());
         self.c().exec(
@@ -64,6 +69,7 @@ impl Writer<'_> {
         if new_heads == loaded.base {
             return Ok(false);
         }
+        self.sign_local(id, &mut loaded.doc, &loaded.base.clone())?;
         let chunk = loaded.doc.save_after(&loaded.base);
         let (kind, old_heads): (String, Vec<u8>) =
             self.c()
@@ -87,6 +93,28 @@ impl Writer<'_> {
         loaded.base = new_heads;
         self.after_change(id, &kind, &loaded.doc, Some(&old_heads), &heads)?;
         Ok(true)
+    }
+
+    /// Signs the changes made here since `base` and stores the signatures
+    /// (a merge stores the peer's instead). Without keys (a store used on
+    /// its own, as in its tests) nothing is signed.
+    fn sign_local(&mut self, id: &str, doc: &mut AutoCommit, base: &[ChangeHash]) -> Result<()> {
+        if self.origin.is_some() || self.signers.is_empty() {
+            return Ok(());
+        }
+        let sigs = outpost_sync::changes::sign_new(doc, base, &self.signers)
+            .map_err(StoreError::Unsigned)?;
+        self.put_sigs(id, &sigs)
+    }
+
+    fn put_sigs(&mut self, id: &str, sigs: &[ChangeSig]) -> Result<()> {
+        let mut st = self.c().prepare_cached(
+            "INSERT INTO change_sigs(hash, doc_id, sig) VALUES (?1, ?2, ?3) ON CONFLICT(hash) DO NOTHING",
+        )?;
+        for s in sigs {
+            st.execute(params![s.hash.to_vec(), id, s.sig])?;
+        }
+        Ok(())
     }
 
     fn write_snapshot(&mut self, id: &str, doc: &mut AutoCommit) -> Result<()> {
@@ -126,23 +154,35 @@ impl Writer<'_> {
     }
 
     /// Merges Automerge bytes (a whole document or changes) received from a
-    /// peer into document `id` of `community`. Returns false, writing
-    /// nothing, when the result is not a well-formed document of that
-    /// community (the caller should roll back).
+    /// peer into document `id` of `community`, with the signatures `sig_of`
+    /// gives: a new change is kept only if its device signed it and is (or
+    /// was) a member of the community (`outpost_sync::changes::
+    /// merge_checked`); refused ones are recorded in `refused_changes`.
+    /// [`MergeOutcome::NotADocument`], writing nothing, when the result is
+    /// not a well-formed document of that community (the caller should
+    /// roll back).
     pub fn merge_remote(
         &mut self,
         community: &str,
         id: &str,
         bytes: &[u8],
         from: &str,
-    ) -> Result<bool> {
+        sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
+    ) -> Result<MergeOutcome> {
         self.origin = Some(from.to_string());
-        let r = self.merge_remote_inner(community, id, bytes);
+        let r = self.merge_remote_inner(community, id, bytes, from, sig_of);
         self.origin = None;
         r
     }
 
-    fn merge_remote_inner(&mut self, community: &str, id: &str, bytes: &[u8]) -> Result<bool> {
+    fn merge_remote_inner(
+        &mut self,
+        community: &str,
+        id: &str,
+        bytes: &[u8],
+        from: &str,
+        sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
+    ) -> Result<MergeOutcome> {
         let existing: Option<(String, String)> = self
             .c()
             .row(
@@ -151,37 +191,102 @@ impl Writer<'_> {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        match existing {
-            Some((kind, c)) => {
-                if c != community {
-                    return Ok(false);
-                }
-                let mut loaded = self.load(id)?;
-                if loaded.doc.load_incremental(bytes).is_err() {
-                    return Ok(false);
-                }
-                if !index::belongs(&loaded.doc, id, &kind, community) {
-                    return Ok(false);
-                }
-                self.save(id, &mut loaded)?;
-                Ok(true)
-            }
-            None => {
-                let mut doc = AutoCommit::new();
-                if doc.load_incremental(bytes).is_err() {
-                    return Ok(false);
-                }
-                let Some(kind) = index::kind_of(&doc) else {
-                    return Ok(false);
-                };
-                if !index::belongs(&doc, id, &kind, community) {
-                    return Ok(false);
-                }
-                self.insert(id, &kind, &mut doc)?;
-                Ok(true)
-            }
+        let (kind, mut loaded) = match existing {
+            Some((_, c)) if c != community => return Ok(MergeOutcome::NotADocument),
+            Some((kind, _)) => (Some(kind), self.load(id)?),
+            None => (
+                None,
+                Loaded {
+                    doc: AutoCommit::new(),
+                    base: Vec::new(),
+                },
+            ),
+        };
+        let writers: std::collections::HashSet<String> = {
+            let mut st = self
+                .c()
+                .prepare_cached("SELECT key FROM members WHERE community_id = ?1")?;
+            let rows = st.query_map([community], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let may_write = |device: &[u8; 32]| writers.contains(&hex::encode(device));
+        let Ok(checked) =
+            outpost_sync::changes::merge_checked(&mut loaded.doc, bytes, sig_of, may_write)
+        else {
+            return Ok(MergeOutcome::NotADocument);
+        };
+        let refused = checked.refused.len();
+        self.record_refused(community, id, from, &checked.refused)?;
+        if loaded.doc.get_heads() == loaded.base {
+            // Nothing new was kept (all of it refused, or known already).
+            return Ok(MergeOutcome::Merged { refused });
         }
+        let kind = match kind {
+            Some(kind) => kind,
+            None => match index::kind_of(&loaded.doc) {
+                Some(kind) => kind,
+                None => return Ok(MergeOutcome::NotADocument),
+            },
+        };
+        if !index::belongs(&loaded.doc, id, &kind, community) {
+            return Ok(MergeOutcome::NotADocument);
+        }
+        self.put_sigs(id, &checked.accepted)?;
+        self.c().exec(
+            "DELETE FROM refused_changes WHERE doc_id = ?1 AND hash IN (SELECT hash FROM change_sigs WHERE doc_id = ?1)",
+            [id],
+        )?;
+        if existing_doc(self.c(), id)? {
+            self.save(id, &mut loaded)?;
+        } else {
+            self.insert(id, &kind, &mut loaded.doc)?;
+        }
+        Ok(MergeOutcome::Merged { refused })
     }
+
+    fn record_refused(
+        &mut self,
+        community: &str,
+        id: &str,
+        from: &str,
+        refused: &[Refusal],
+    ) -> Result<()> {
+        let mut st = self.c().prepare_cached(
+            "INSERT INTO refused_changes(hash, doc_id, community_id, actor, device, reason, origin, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch('subsec') * 1000)
+             ON CONFLICT(hash) DO UPDATE SET reason = excluded.reason, origin = excluded.origin, at = excluded.at",
+        )?;
+        for r in refused {
+            tracing::info!(doc = id, reason = r.reason, "refused a change from {from}");
+            st.execute(params![
+                r.hash.to_vec(),
+                id,
+                community,
+                r.actor,
+                r.device.map(hex::encode),
+                r.reason,
+                from
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+fn existing_doc(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn.row(
+        "SELECT EXISTS(SELECT 1 FROM docs WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+/// What [`Writer::merge_remote`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeOutcome {
+    /// Not a well-formed document of the community: nothing may be kept.
+    NotADocument,
+    /// Merged, leaving out `refused` changes.
+    Merged { refused: usize },
 }
 
 pub(crate) fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> Result<Loaded> {

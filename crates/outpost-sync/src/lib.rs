@@ -77,6 +77,7 @@
 //! reorder, disconnect) and per-direction message and byte counts; the
 //! crate's own tests (`tests/protocol.rs`, `tests/quiescence.rs`) use it.
 
+pub mod changes;
 pub mod membership;
 pub mod session;
 // Test support: enabled by the `testing` feature, never by the app.

@@ -3,11 +3,13 @@
 //! A length prefix from a peer is never trusted: anything over the cap is
 //! refused before a byte of it is buffered.
 
+pub use crate::changes::ChangeSig;
 use serde::{Deserialize, Serialize};
 
 /// Version of the message set below. Peers with another version get a
 /// `Bye` naming both and the session ends. 2: membership is a log of its
-/// own (`OpHeads`, `Ops`), no longer a list inside the community document.
+/// own (`OpHeads`, `Ops`), no longer a list inside the community document,
+/// and every change travels with its signature.
 pub const PROTOCOL_VERSION: u16 = 2;
 /// The largest frame accepted or sent (whole documents travel in one frame).
 pub const MAX_FRAME: usize = 8 * 1024 * 1024;
@@ -62,17 +64,21 @@ pub enum Msg {
         community: String,
         docs: Vec<String>,
     },
-    /// A whole document (Automerge `save()` bytes).
+    /// A whole document (Automerge `save()` bytes), with the signature of
+    /// every change in it.
     Doc {
         community: String,
         id: String,
         bytes: Vec<u8>,
+        sigs: Vec<ChangeSig>,
     },
-    /// An Automerge sync message for one document.
+    /// An Automerge sync message for one document, with the signatures of
+    /// the changes it carries.
     Sync {
         community: String,
         id: String,
         msg: Vec<u8>,
+        sigs: Vec<ChangeSig>,
     },
     /// The sender holds everything the receiver announced for `community`.
     Synced { community: String },
@@ -255,6 +261,7 @@ mod tests {
                 community: "c".into(),
                 id: "d".into(),
                 msg: vec![1, 2, 3],
+                sigs: vec![],
             },
         ];
         let bytes: Vec<u8> = msgs.iter().flat_map(|m| encode(m).unwrap()).collect();

@@ -64,6 +64,7 @@ fn seeds() -> Vec<Vec<u8>> {
                 community: "c".into(),
                 id: "d".into(),
                 msg: sync_msg.clone(),
+                sigs: vec![],
             },
         ]),
         frames(&[
@@ -72,6 +73,7 @@ fn seeds() -> Vec<Vec<u8>> {
                 community: "c".into(),
                 id: "new".into(),
                 msg: sync_msg,
+                sigs: vec![],
             },
         ]),
         frames(&[
@@ -80,6 +82,7 @@ fn seeds() -> Vec<Vec<u8>> {
                 community: "c".into(),
                 id: "d".into(),
                 bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
+                sigs: vec![],
             },
         ]),
         frames(&[

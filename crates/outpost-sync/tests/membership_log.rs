@@ -158,9 +158,13 @@ fn a_removed_admin_cannot_backdate_through_a_peer_that_missed_the_removal() {
     quiet(&mut h);
     // M has not seen the removal: to M, K's ops count.
     assert!(h.nodes[2].member(&c, &new_key));
-    // Then M syncs with A (whom M now holds as removed): A's ops reach M
-    // all the same, both hold everything, and both void K's ops.
-    h.connect(2, 0);
+    // Then M syncs with A, whom M now holds as removed: A names its log's
+    // heads, M asks for what it lacks, and A's ops set M right. From the
+    // next session on they sync as members, and A holds K's ops too.
+    let l = h.connect(2, 0);
+    quiet(&mut h);
+    assert!(h.nodes[2].members[&c].is_admin(&h.nodes[0].id()));
+    h.reconnect(l);
     quiet(&mut h);
     for n in [0, 2] {
         let mem = &h.nodes[n].members[&c];

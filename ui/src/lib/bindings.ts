@@ -391,6 +391,11 @@ documents: number,
  */
 changed: number, 
 /**
+ * Changes left out: not validly signed by a member's device (each is
+ * listed under the community's refused changes).
+ */
+refused: number, 
+/**
  * The device id of the member who wrote it (its signer).
  */
 exported_by: DeviceId, 

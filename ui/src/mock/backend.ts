@@ -348,7 +348,7 @@ function handle(cmd: string, a: Args): unknown {
     case 'import_bundle': {
       const f = files.get(a.path.trim()) ?? fail(`cannot read ${a.path.trim()}: No such file or directory (os error 2); nothing was imported`, 'path');
       if (f.passphrase !== a.passphrase) fail('bundle: wrong passphrase for this bundle; nothing was imported');
-      return { community: f.community, name: f.name, documents: f.documents, changed: 0, exported_by: state.me!.id, exported_by_name: state.me!.name, exported_at: now() } satisfies B.ImportSummary;
+      return { community: f.community, name: f.name, documents: f.documents, changed: 0, refused: 0, exported_by: state.me!.id, exported_by_name: state.me!.name, exported_at: now() } satisfies B.ImportSummary;
     }
     case 'export_markdown':
       if (!a.dir.trim().startsWith('/')) fail('give the full path (or press Choose…)', 'dir');

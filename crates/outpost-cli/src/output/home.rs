@@ -160,6 +160,14 @@ impl Human for ImportSummary {
             w,
             "Imported '{}': {} documents, {} with something new.",
             self.name, self.documents, self.changed
-        )
+        )?;
+        if self.refused > 0 {
+            writeln!(
+                w,
+                "{} changes in it were left out: they were not signed by a member's device.",
+                self.refused
+            )?;
+        }
+        Ok(())
     }
 }

@@ -34,13 +34,19 @@ mod content;
 
 use content::{CASES, COLLEAGUES, Colleague, OUTCOMES, PROTOCOLS, QUESTIONS, REPLIES};
 
+/// Demo colleague `i`'s key. They are not real devices: their keys are
+/// fixed and public (anyone can derive them), which is fine for made-up
+/// people in a community only this device founded; their changes are
+/// signed with them like any device's.
+fn colleague_key(i: usize) -> ed25519_dalek::SigningKey {
+    let mut seed = [0u8; 32];
+    seed[..16].copy_from_slice(b"outpost demo    ");
+    seed[31] = i as u8 + 1;
+    ed25519_dalek::SigningKey::from_bytes(&seed)
+}
+
 fn actor_for(i: usize) -> ActorId {
-    // Demo colleagues are not devices: they get fixed, recognisable actor ids.
-    let mut bytes = [0u8; 32];
-    bytes[0] = 0xde;
-    bytes[1] = 0x30;
-    bytes[31] = i as u8 + 1;
-    ActorId::from(bytes.as_slice())
+    outpost_model::device_actor(&colleague_key(i).verifying_key().to_bytes(), [0; 8])
 }
 
 fn profile_of(c: &Colleague) -> MemberProfile {
@@ -117,8 +123,7 @@ impl Outpost {
         let mut ops = vec![genesis];
         for (i, (actor, profile)) in colleagues.iter().enumerate() {
             let at = now - (55 - i as i64) * DAY;
-            let mut key = [0u8; 32];
-            key.copy_from_slice(actor.to_bytes());
+            let key = colleague_key(i).verifying_key().to_bytes();
             let role = if i == 2 { Role::Admin } else { Role::Member };
             let op = outpost_sync::membership::sign(
                 self.key.signing(),
@@ -278,14 +283,19 @@ impl Outpost {
         }
         let items = docs.len();
         let cid = community_id.clone();
-        self.store.write(|w| -> Result<()> {
+        let mut signers = vec![self.key.signing().clone()];
+        signers.extend((0..colleagues.len()).map(colleague_key));
+        let own = self.store.set_signers(signers);
+        let written = self.store.write(|w| -> Result<()> {
             w.add_ops(&cid, &ops, None)?;
             w.insert(&cid, "community", community.automerge_mut())?;
             for (id, kind, doc) in &mut docs {
                 w.insert(id, kind, doc.automerge_mut())?;
             }
             Ok(())
-        })?;
+        });
+        self.store.set_signers(own);
+        written?;
         self.store.set_meta(DEMO_META, &community_id)?;
         let name = self.community(&community_id)?.name;
         Ok(DemoSummary {

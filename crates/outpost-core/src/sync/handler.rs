@@ -5,7 +5,6 @@
 use crate::now_ms;
 use crate::open::DbHandle;
 use crate::sync::repo::SyncRepo;
-use outpost_model::actor_from_key;
 use outpost_net::{HandlerFactory, PeerHandler, Stats};
 use outpost_store::Store;
 use outpost_sync::session::{Progress, Session};
@@ -136,9 +135,9 @@ impl HandlerFactory for Factory {
         if peer == key.verifying_key().to_bytes() {
             return Err("refusing a connection from this device itself".into());
         }
-        let actor = actor_from_key(&key.verifying_key().to_bytes());
         let mut store = self.db.open().map_err(|e| e.to_string())?;
-        store.set_actor(actor.clone());
+        let nonce = crate::random_bytes().map_err(|e| e.to_string())?;
+        store.set_identity(key.clone(), nonce);
         Ok(Box::new(CoreHandler {
             store,
             key,

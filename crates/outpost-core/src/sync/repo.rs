@@ -5,10 +5,11 @@
 use crate::{CoreError, Denied, Result, now_ms};
 use automerge::AutoCommit;
 use outpost_model::CommunityDoc;
+use outpost_store::MergeOutcome;
 use outpost_store::Store;
 use outpost_sync::membership::{self, Op, OpKind, Role};
-use outpost_sync::session::{OpsMissing, Repo};
-use outpost_sync::wire::{DocHeads, Hash, Offer};
+use outpost_sync::session::{Merged, OpsMissing, Repo};
+use outpost_sync::wire::{ChangeSig, DocHeads, Hash, Offer};
 
 fn hex(k: &[u8; 32]) -> String {
     hex::encode(k)
@@ -123,25 +124,35 @@ impl Repo for SyncRepo<'_> {
         Ok(self.store.load_in(community, doc)?)
     }
 
-    fn merge(&mut self, peer: &[u8; 32], community: &str, doc: &str, bytes: &[u8]) -> Result<bool> {
+    fn merge(
+        &mut self,
+        peer: &[u8; 32],
+        community: &str,
+        doc: &str,
+        bytes: &[u8],
+        sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
+    ) -> Result<Merged> {
         let from = hex(peer);
-        let r = self.store.write(|w| -> Result<(), MergeError> {
-            if w.merge_remote(community, doc, bytes, &from)? {
-                Ok(())
-            } else {
+        let r = self.store.write(|w| -> Result<usize, MergeError> {
+            match w.merge_remote(community, doc, bytes, &from, sig_of)? {
+                MergeOutcome::Merged { refused } => Ok(refused),
                 // Rolls the transaction back.
-                Err(MergeError::Refused)
+                MergeOutcome::NotADocument => Err(MergeError::Refused),
             }
         });
         match r {
-            Ok(()) => Ok(true),
-            Err(MergeError::Refused) => Ok(false),
+            Ok(refused) => Ok(Merged::Merged { refused }),
+            Err(MergeError::Refused) => Ok(Merged::NotADocument),
             Err(MergeError::Store(e @ outpost_store::StoreError::Schema { .. })) => {
                 tracing::warn!("refused a document from a peer: {e}");
-                Ok(false)
+                Ok(Merged::NotADocument)
             }
             Err(MergeError::Store(e)) => Err(e.into()),
         }
+    }
+
+    fn sigs(&mut self, doc: &str, hashes: Option<&[Hash]>) -> Result<Vec<ChangeSig>> {
+        Ok(self.store.sigs(doc, hashes)?)
     }
 
     fn sync_state(&mut self, peer: &[u8; 32], doc: &str) -> Result<Option<Vec<u8>>> {

@@ -23,7 +23,7 @@ pub fn new_community_doc(
     doc.put(&r, "name", c.name.as_str())?;
     put_text(&mut doc, &r, "domain", &c.domain)?;
     put_text(&mut doc, &r, "charter", c.charter.as_deref().unwrap_or(""))?;
-    doc.put(&r, "created_by", actor.to_hex_string().as_str())?;
+    doc.put(&r, "created_by", device_hex(&actor).as_str())?;
     doc.put(&r, "created_at", now)?;
     doc.put(&r, "updated_at", now)?;
     doc.put_object(&r, "members", ObjType::Map)?;
@@ -69,7 +69,7 @@ impl CommunityDoc {
         now: Millis,
     ) -> Result<(), SchemaError> {
         let members = child(&self.doc, &ROOT, "members")?;
-        let key = self.doc.get_actor().to_hex_string();
+        let key = device_hex(self.doc.get_actor());
         let m = match self.doc.get(&members, key.as_str())? {
             Some((Value::Object(ObjType::Map), id)) => id,
             _ => {

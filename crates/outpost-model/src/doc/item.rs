@@ -13,7 +13,7 @@ pub fn new_item_doc(
     item: &NewItem,
 ) -> Result<ItemDoc, SchemaError> {
     let mut doc = AutoCommit::new().with_actor(actor.clone());
-    let author_hex = actor.to_hex_string();
+    let author_hex = device_hex(&actor);
     let r = ROOT;
     doc.put(&r, "schema", SCHEMA)?;
     doc.put(&r, "kind", item.kind().as_str())?;
@@ -126,7 +126,7 @@ impl ItemDoc {
         let list_id = child(&self.doc, &ROOT, list)?;
         let at = self.doc.length(&list_id);
         let post = self.doc.insert_object(&list_id, at, ObjType::Map)?;
-        let actor = self.doc.get_actor().to_hex_string();
+        let actor = device_hex(self.doc.get_actor());
         self.doc.put(&post, "id", id.as_str())?;
         self.doc.put(&post, "author", actor.as_str())?;
         self.doc.put(&post, "author_name", author.name.as_str())?;
@@ -204,7 +204,7 @@ impl ItemDoc {
         self.expect(Kind::Question)?;
         let answer = self.answer_obj(answer_id)?;
         let helpful = child(&self.doc, &answer, "helpful")?;
-        let actor = self.doc.get_actor().to_hex_string();
+        let actor = device_hex(self.doc.get_actor());
         if self.doc.get(&helpful, actor.as_str())?.is_some() {
             return Ok(false);
         }

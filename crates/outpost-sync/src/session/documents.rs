@@ -4,8 +4,8 @@
 
 use super::blooms::check_blooms;
 use super::state::{DocSync, in_sync_at, live, trim};
-use super::{Repo, Session, SessionError, repo_err};
-use crate::wire::{Hash, Msg};
+use super::{Merged, Repo, Session, SessionError, repo_err};
+use crate::wire::{ChangeSig, Hash, Msg};
 use automerge::sync::{Message as SyncMessage, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 
@@ -20,18 +20,25 @@ impl Session {
         d: &mut AutoCommit,
     ) -> Result<Option<Msg>, SessionError> {
         let live = live(&mut self.docs, &self.peer, repo, doc)?;
-        let msg = d
-            .sync()
-            .generate_sync_message(&mut live.state)
-            .map(|m| m.encode());
+        let sent_before = live.state.sent_hashes.clone();
+        let msg = d.sync().generate_sync_message(&mut live.state);
         live.persist(&self.peer, repo, doc)?;
-        if let Some(m) = &msg {
-            live.last_out = Some(*blake3::hash(m).as_bytes());
-        }
-        Ok(msg.map(|msg| Msg::Sync {
+        let Some(msg) = msg else {
+            return Ok(None);
+        };
+        let hashes = carried(&msg, &sent_before, &live.state.sent_hashes);
+        let msg = msg.encode();
+        live.last_out = Some(*blake3::hash(&msg).as_bytes());
+        let sigs = if hashes.is_empty() {
+            Vec::new()
+        } else {
+            repo.sigs(doc, Some(&hashes)).map_err(repo_err)?
+        };
+        Ok(Some(Msg::Sync {
             community: community.to_string(),
             id: doc.to_string(),
             msg,
+            sigs,
         }))
     }
 
@@ -66,13 +73,17 @@ impl Session {
     }
 
     /// One Automerge sync message for `id` from the peer: applies its
-    /// changes and returns the answer, if there is anything to say.
+    /// changes (those validly signed by members: see `Repo::merge`) and
+    /// returns the answer, if there is anything to say. Once a change of
+    /// the peer's was refused, this session says nothing more about the
+    /// document: Automerge sync would ask for it again and again.
     pub(super) fn on_sync<R: Repo>(
         &mut self,
         repo: &mut R,
         community: &str,
         id: &str,
         msg: &[u8],
+        sigs: Vec<ChangeSig>,
     ) -> Result<Vec<Msg>, SessionError> {
         let mut out = Vec::new();
         let bad = |reason: String| SessionError::BadSync {
@@ -90,6 +101,7 @@ impl Session {
         let peer_holds_nothing = message.heads.is_empty();
         let peer = self.peer;
         let live = live(&mut self.docs, &peer, repo, id)?;
+        live.sigs.extend(sigs);
         // Changes that came before their parents wait in the
         // document's queue, which a document loaded afresh lacks.
         live.requeue_orphans(&mut doc);
@@ -103,18 +115,46 @@ impl Session {
                 .map(|m| m.changes.iter().map(<[u8]>::to_vec).collect())
                 .unwrap_or_default()
         });
-        let after = doc.get_heads();
+        let mut after = doc.get_heads();
         if after != before {
             let changes = doc.save_after(&before);
-            if !repo
-                .merge(&peer, community, id, &changes)
+            let pending = &live.sigs;
+            let sig_of = |h: &Hash| pending.get(h).cloned();
+            match repo
+                .merge(&peer, community, id, &changes, &sig_of)
                 .map_err(repo_err)?
             {
-                return Err(SessionError::BadDoc {
-                    community: community.to_string(),
-                    doc: id.to_string(),
-                });
+                Merged::NotADocument => {
+                    return Err(SessionError::BadDoc {
+                        community: community.to_string(),
+                        doc: id.to_string(),
+                    });
+                }
+                Merged::Merged { refused: 0 } => {}
+                Merged::Merged { .. } => {
+                    self.muted.insert(id.to_string());
+                    after = repo
+                        .heads(community, id)
+                        .map_err(repo_err)?
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(ChangeHash)
+                        .collect();
+                    after.sort();
+                }
             }
+            let held: std::collections::HashSet<ChangeHash> = doc
+                .get_changes_meta(&before)
+                .into_iter()
+                .map(|c| c.hash)
+                .collect();
+            live.sigs.retain_missing(|h| held.contains(&ChangeHash(*h)));
+        }
+        if self.muted.contains(id) {
+            live.last_in = Some(incoming);
+            trim(&mut live.state);
+            live.persist(&peer, repo, id)?;
+            return Ok(out);
         }
         if !after.is_empty()
             && live
@@ -127,12 +167,14 @@ impl Session {
         }
         // Neither side holds it: nothing to say (and two sessions
         // with nothing would otherwise answer each other forever).
+        let sent_before = live.state.sent_hashes.clone();
         let reply = if after.is_empty() && peer_holds_nothing {
             None
         } else {
             doc.sync().generate_sync_message(&mut live.state)
         };
         if let Some(reply) = reply {
+            let hashes = carried(&reply, &sent_before, &live.state.sent_hashes);
             let reply = reply.encode();
             let hash = *blake3::hash(&reply).as_bytes();
             if live.last_in == Some(incoming) && live.last_out == Some(hash) {
@@ -142,10 +184,16 @@ impl Session {
                 tracing::debug!(doc = %id, "Automerge sync made no progress");
             } else {
                 live.last_out = Some(hash);
+                let sigs = if hashes.is_empty() {
+                    Vec::new()
+                } else {
+                    repo.sigs(id, Some(&hashes)).map_err(repo_err)?
+                };
                 out.push(Msg::Sync {
                     community: community.to_string(),
                     id: id.to_string(),
                     msg: reply,
+                    sigs,
                 });
             }
         }
@@ -175,6 +223,12 @@ impl Session {
         let Some(wanted) = pull.pending.get(doc) else {
             return Ok(());
         };
+        if self.muted.contains(doc) {
+            // The peer's heads build on a change refused here: what could
+            // be taken was; this side will never hold those heads.
+            pull.pending.remove(doc);
+            return Ok(());
+        }
         // Usually the document now holds exactly the announced heads: the
         // index says so without decoding it.
         let have_all = match repo.heads(community, doc).map_err(repo_err)? {
@@ -192,6 +246,29 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Hashes of the changes an outgoing sync message carries (for their
+/// signatures): those Automerge recorded as sent while making it, and any
+/// it sent again (a change per chunk, or a bundle of them).
+fn carried(
+    msg: &SyncMessage,
+    sent_before: &std::collections::BTreeSet<ChangeHash>,
+    sent_after: &std::collections::BTreeSet<ChangeHash>,
+) -> Vec<Hash> {
+    let mut out: Vec<Hash> = sent_after.difference(sent_before).map(|h| h.0).collect();
+    for chunk in msg.changes.iter() {
+        if let Ok(c) = automerge::Change::from_bytes(chunk.to_vec()) {
+            out.push(c.hash().0);
+        } else if let Ok(b) = automerge::Bundle::try_from(chunk)
+            && let Ok(changes) = b.to_changes()
+        {
+            out.extend(changes.iter().map(|c| c.hash().0));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 pub(super) fn to_hashes(h: &[ChangeHash]) -> Vec<Hash> {

@@ -47,7 +47,7 @@ mod documents;
 mod repo;
 mod state;
 
-pub use repo::{OpsMissing, Repo, SessionError};
+pub use repo::{Merged, OpsMissing, Repo, SessionError};
 
 use documents::holds_all;
 use state::{DocSync, in_sync_at};
@@ -98,6 +98,9 @@ pub struct Session {
     /// announced heads, what it sent and what it was sent. New ops here go
     /// to the peer as the ones not in the past of these.
     peer_ops: HashMap<String, Vec<Hash>>,
+    /// Documents in which the peer offered a change this side refused:
+    /// not synced further this session (the peer would offer it again).
+    muted: HashSet<String>,
     /// Messages dropped because the peer was not a member.
     pub refused: u64,
 }
@@ -119,6 +122,7 @@ impl Session {
             announced_up_to: BTreeMap::new(),
             ops_told: HashMap::new(),
             peer_ops: HashMap::new(),
+            muted: HashSet::new(),
             refused: 0,
         }
     }
@@ -225,6 +229,9 @@ impl Session {
         if doc == community {
             out.extend(self.push_ops(repo, community)?);
         }
+        if self.muted.contains(doc) {
+            return Ok(out);
+        }
         let Some(mut d) = repo.load(community, doc).map_err(repo_err)? else {
             return Ok(out);
         };
@@ -323,17 +330,17 @@ impl Session {
                     .into_iter()
                     .map(|o| (o.community, (o.digest, o.feed)))
                     .collect();
+                // A member that did not offer a community it belongs to
+                // (here) may hold a log that says otherwise — one poisoned
+                // by a removed admin's backdated ops can make this device
+                // look removed to it: tell it this log's heads, so it can
+                // ask for what would set it right.
+                let offered: BTreeSet<&String> = offers.iter().map(|o| &o.community).collect();
+                for community in mine.keys().filter(|c| !offered.contains(c)) {
+                    out.extend(self.announce_ops(repo, community)?);
+                }
                 for offer in offers {
                     let Some((digest, my_feed)) = mine.get(&offer.community) else {
-                        // A member of a community who is removed here may
-                        // hold the ops that show it should not be: hear
-                        // them out (hashes go out, never ops).
-                        if repo
-                            .was_removed(&offer.community, &self.peer)
-                            .map_err(repo_err)?
-                        {
-                            out.extend(self.announce_ops(repo, &offer.community)?);
-                        }
                         continue;
                     };
                     self.shared.insert(offer.community.clone());
@@ -519,10 +526,12 @@ impl Session {
                                 .unwrap_or_default();
                             v.insert(DocSync::new(in_sync_at(heads), persisted));
                         }
+                        let sigs = repo.sigs(&id, None).map_err(repo_err)?;
                         out.push(Msg::Doc {
                             community: community.clone(),
                             id,
                             bytes,
+                            sigs,
                         });
                     }
                 }
@@ -531,25 +540,40 @@ impl Session {
                 community,
                 id,
                 bytes,
+                sigs,
             } => {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
-                if !repo
-                    .merge(&self.peer, &community, &id, &bytes)
+                let sigs: HashMap<Hash, Vec<u8>> =
+                    sigs.into_iter().map(|s| (s.hash, s.sig)).collect();
+                let sig_of = |h: &Hash| sigs.get(h).cloned();
+                match repo
+                    .merge(&self.peer, &community, &id, &bytes, &sig_of)
                     .map_err(repo_err)?
                 {
-                    return Err(SessionError::BadDoc { community, doc: id });
+                    Merged::NotADocument => {
+                        return Err(SessionError::BadDoc { community, doc: id });
+                    }
+                    Merged::Merged { refused: 0 } => {}
+                    Merged::Merged { .. } => {
+                        self.muted.insert(id.clone());
+                    }
                 }
                 self.seed_state(repo, &community, &id)?;
                 self.reconciled(repo, &community, &id)?;
                 out.extend(self.maybe_finish(repo, &community)?);
             }
-            Msg::Sync { community, id, msg } => {
+            Msg::Sync {
+                community,
+                id,
+                msg,
+                sigs,
+            } => {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
-                out.extend(self.on_sync(repo, &community, &id, &msg)?);
+                out.extend(self.on_sync(repo, &community, &id, &msg, sigs)?);
                 self.reconciled(repo, &community, &id)?;
                 out.extend(self.maybe_finish(repo, &community)?);
             }
@@ -576,7 +600,9 @@ impl Session {
                         out.extend(self.announce_ops(repo, &community)?);
                     }
                 } else if self.may_send_ops(repo, &community)? {
-                    // Removed here: ask for what it has, send it nothing.
+                    // Removed here, yet it holds ops this side lacks (which
+                    // may show it should not be): ask for them with this
+                    // side's heads, send it no op.
                     let (_, unknown) = repo.ops_missing(&community, &heads).map_err(repo_err)?;
                     if !unknown.is_empty() {
                         out.extend(self.announce_ops(repo, &community)?);

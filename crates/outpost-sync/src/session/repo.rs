@@ -1,8 +1,17 @@
 //! What a session needs from local storage, and how a session fails.
 
 use crate::membership::Key;
-use crate::wire::{DocHeads, Hash, Offer, PROTOCOL_VERSION};
+use crate::wire::{ChangeSig, DocHeads, Hash, Offer, PROTOCOL_VERSION};
 use automerge::AutoCommit;
+
+/// What [`Repo::merge`] did with a peer's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merged {
+    /// Not a well-formed document of the community: nothing was kept.
+    NotADocument,
+    /// Merged, leaving out `refused` changes.
+    Merged { refused: usize },
+}
 
 /// The signed ops a peer lacks, and the hashes it named that are not held
 /// here ([`Repo::ops_missing`]).
@@ -42,15 +51,22 @@ pub trait Repo {
     /// A document of `community`, if held.
     fn load(&mut self, community: &str, doc: &str) -> Result<Option<AutoCommit>, Self::Error>;
     /// Merges Automerge bytes (a whole document or changes) into a document
-    /// of `community` received from `peer`. Must refuse anything that is not
-    /// a well-formed document of that community. Returns false if refused.
+    /// of `community` received from `peer`, with the signatures `sig_of`
+    /// gives for its changes ([`crate::changes::merge_checked`]: a new
+    /// change is kept only if validly signed by a member's device, and
+    /// refused changes are recorded with their reasons). Must refuse
+    /// anything that is not a well-formed document of that community.
     fn merge(
         &mut self,
         peer: &Key,
         community: &str,
         doc: &str,
         bytes: &[u8],
-    ) -> Result<bool, Self::Error>;
+        sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
+    ) -> Result<Merged, Self::Error>;
+    /// The stored signatures of `doc`'s changes: all of them, or those of
+    /// `hashes`.
+    fn sigs(&mut self, doc: &str, hashes: Option<&[Hash]>) -> Result<Vec<ChangeSig>, Self::Error>;
     fn sync_state(&mut self, peer: &Key, doc: &str) -> Result<Option<Vec<u8>>, Self::Error>;
     fn set_sync_state(&mut self, peer: &Key, doc: &str, state: &[u8]) -> Result<(), Self::Error>;
     /// The peer holds `heads` of `doc`: record that the item reached another member.

@@ -3,6 +3,7 @@
 //! changes, and kept bounded.
 
 use super::{Repo, SessionError, repo_err};
+use crate::changes::PendingSigs;
 use crate::membership::Key;
 use crate::wire::Hash;
 use automerge::sync::{BloomFilter, Have, State as SyncState};
@@ -29,6 +30,9 @@ pub(super) struct DocSync {
     /// false positive — about one change in a hundred — makes the peer
     /// hold back a parent it believes this side has.)
     pub(super) orphans: Vec<Vec<u8>>,
+    /// Signatures the peer sent for changes not merged yet (those waiting
+    /// for their parents); the rest are stored with their changes.
+    pub(super) sigs: PendingSigs,
 }
 
 /// What a document's waiting changes may hold at most; past it they are
@@ -44,6 +48,7 @@ impl DocSync {
             last_in: None,
             last_out: None,
             orphans: Vec::new(),
+            sigs: PendingSigs::default(),
         }
     }
 

@@ -14,6 +14,10 @@
 //!   from the whole log ([`membership::compute_held`]) whenever it grows;
 //!   new ops enter the digest and append a feed entry for the community
 //!   document (which is how sessions learn to announce them);
+//! * signed changes: every change made here is signed with this device's
+//!   key (its actor is the key and [`MemRepo::nonce`]); a merge keeps only
+//!   new changes validly signed by a device that is (or was) a member
+//!   ([`crate::changes::merge_checked`]), and counts what it refused;
 //! * merges that refuse anything not a well-formed Outpost document of the
 //!   named community (a document id held for another community, bytes
 //!   Automerge rejects, an item naming another community or id);
@@ -24,13 +28,14 @@
 //!   device is not an admin); a removed key is refused, a member's redeem
 //!   changes nothing.
 
+use crate::changes::Refusal;
 use crate::membership::{self, Held, Key, Membership, Op, OpKind, Role};
-use crate::session::Repo;
-use crate::wire::{DocHeads, Hash, Offer};
+use crate::session::{Merged, Repo};
+use crate::wire::{ChangeSig, DocHeads, Hash, Offer};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use ed25519_dalek::SigningKey;
 use outpost_model::{
-    MemberProfile, NewCommunity, NewItem, NewQuestion, actor_from_key, new_community_doc,
+    MemberProfile, NewCommunity, NewItem, NewQuestion, device_actor, new_community_doc,
     new_item_doc, read_community, read_item,
 };
 use std::collections::BTreeMap;
@@ -87,6 +92,13 @@ pub struct MemRepo {
     /// the session handed to `set_sync_state`.
     pub states: BTreeMap<(Key, String), Vec<u8>>,
     pub invites: BTreeMap<Hash, Invite>,
+    /// Signatures of the changes held, by change hash.
+    pub sigs: BTreeMap<Hash, Vec<u8>>,
+    /// Changes refused by merges: (document, refusal).
+    pub refused_changes: Vec<(String, Refusal)>,
+    /// The second part of this device's actor id (fresh per opening of a
+    /// real home).
+    pub nonce: [u8; 8],
     /// The clock invitations are checked against (Unix milliseconds).
     pub now: i64,
     /// How many times the session loaded a document (`Repo::load`).
@@ -151,6 +163,9 @@ impl MemRepo {
             acks: BTreeMap::new(),
             states: BTreeMap::new(),
             invites: BTreeMap::new(),
+            sigs: BTreeMap::new(),
+            refused_changes: Vec::new(),
+            nonce: [0; 8],
             now: 1_000_000,
             loads: 0,
             refused_merges: 0,
@@ -170,7 +185,7 @@ impl MemRepo {
     }
 
     pub fn actor(&self) -> ActorId {
-        actor_from_key(&self.id())
+        device_actor(&self.id(), self.nonce)
     }
 
     fn profile(&self) -> MemberProfile {
@@ -276,11 +291,22 @@ impl MemRepo {
         origin: Option<Key>,
     ) {
         let heads = sorted(&doc.get_heads());
-        let synced_heads = match self.docs.get(id) {
+        let (synced_heads, base) = match self.docs.get_mut(id) {
             Some(old) if old.heads == heads => return,
-            Some(old) => old.synced_heads.clone(),
-            None => None,
+            Some(old) => (old.synced_heads.clone(), old.doc.get_heads()),
+            None => (None, Vec::new()),
         };
+        if origin.is_none() {
+            // Sign this device's own new changes (a merge stored the peer's
+            // signatures already).
+            let me = self.id();
+            for c in doc.get_changes_meta(&base) {
+                if crate::changes::device_of(&c.actor) == Some(me) {
+                    self.sigs
+                        .insert(c.hash.0, crate::changes::sign(&self.key, &c.hash.0));
+                }
+            }
+        }
         self.docs.insert(
             id.to_string(),
             Stored {
@@ -298,8 +324,22 @@ impl MemRepo {
         });
     }
 
-    /// Stores a document made here. It must be a well-formed Outpost
-    /// document of `community` named `id`.
+    /// Appends a feed entry for `doc` as if it had just changed here (for
+    /// tests that write a document's fields raw).
+    pub fn feed_push(&mut self, doc: &str) {
+        if let Some(s) = self.docs.get(doc) {
+            let community = s.community.clone();
+            self.feed.push(FeedEntry {
+                doc: doc.to_string(),
+                community,
+                origin: None,
+            });
+        }
+    }
+
+    /// Stores a document made here (this device's changes in it are
+    /// signed). It must be a well-formed Outpost document of `community`
+    /// named `id`.
     pub fn put(&mut self, community: &str, id: &str, doc: AutoCommit) {
         let kind = kind_of(&doc).expect("put: not an Outpost document");
         assert!(
@@ -369,9 +409,22 @@ impl MemRepo {
             .filter_map(|h| membership::verify_held(&h.bytes))
             .collect();
         to.append_ops(community, ops, None);
-        if let Some(s) = self.docs.get(community) {
-            to.put(community, community, s.doc.clone());
+        self.give_doc(to, community);
+    }
+
+    /// Copies a held document and its changes' signatures into `to` (as if
+    /// it had reached it earlier).
+    pub fn give_doc(&self, to: &mut MemRepo, doc: &str) {
+        let Some(s) = self.docs.get(doc) else {
+            return;
+        };
+        let mut d = s.doc.clone();
+        for c in d.get_changes_meta(&[]) {
+            if let Some(sig) = self.sigs.get(&c.hash.0) {
+                to.sigs.insert(c.hash.0, sig.clone());
+            }
         }
+        to.put(&s.community, doc, d);
     }
 
     /// Writes raw op bytes into this device's log, unverified (what a
@@ -568,38 +621,70 @@ impl Repo for MemRepo {
         community: &str,
         doc: &str,
         bytes: &[u8],
-    ) -> Result<bool, String> {
-        let (kind, merged) = match self.docs.get(doc) {
-            Some(s) => {
-                if s.community != community {
-                    self.refused_merges += 1;
-                    return Ok(false);
-                }
-                let mut d = s.doc.clone();
-                if d.load_incremental(bytes).is_err() || !belongs(&d, doc, &s.kind, community) {
-                    self.refused_merges += 1;
-                    return Ok(false);
-                }
-                (s.kind.clone(), d)
+        sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
+    ) -> Result<Merged, String> {
+        let (kind, mut d) = match self.docs.get(doc) {
+            Some(s) if s.community != community => {
+                self.refused_merges += 1;
+                return Ok(Merged::NotADocument);
             }
-            None => {
-                let mut d = AutoCommit::new();
-                let kind = if d.load_incremental(bytes).is_ok() {
-                    kind_of(&d)
-                } else {
-                    None
-                };
-                match kind {
-                    Some(k) if belongs(&d, doc, &k, community) => (k, d),
-                    _ => {
-                        self.refused_merges += 1;
-                        return Ok(false);
-                    }
-                }
-            }
+            Some(s) => (Some(s.kind.clone()), s.doc.clone()),
+            None => (None, AutoCommit::new()),
         };
-        self.write(doc, community, &kind, merged, Some(*peer));
-        Ok(true)
+        let m = self.members.get(community).cloned().unwrap_or_default();
+        let may_write = |k: &Key| m.is_member(k) || m.removed.contains(k);
+        let Ok(checked) = crate::changes::merge_checked(&mut d, bytes, sig_of, may_write) else {
+            self.refused_merges += 1;
+            return Ok(Merged::NotADocument);
+        };
+        let kind = match kind {
+            Some(k) => Some(k),
+            None if d.get_heads().is_empty() => None,
+            None => kind_of(&d),
+        };
+        let refused = checked.refused.len();
+        self.refused_changes
+            .extend(checked.refused.into_iter().map(|r| (doc.to_string(), r)));
+        if d.get_heads().is_empty() && refused > 0 {
+            return Ok(Merged::Merged { refused });
+        }
+        match kind {
+            Some(k) if belongs(&d, doc, &k, community) => {
+                for s in checked.accepted {
+                    self.sigs.insert(s.hash, s.sig);
+                }
+                self.write(doc, community, &k, d, Some(*peer));
+                Ok(Merged::Merged { refused })
+            }
+            _ => {
+                self.refused_merges += 1;
+                Ok(Merged::NotADocument)
+            }
+        }
+    }
+
+    fn sigs(&mut self, doc: &str, hashes: Option<&[Hash]>) -> Result<Vec<ChangeSig>, String> {
+        let hashes: Vec<Hash> = match hashes {
+            Some(h) => h.to_vec(),
+            None => match self.docs.get_mut(doc) {
+                Some(s) => s
+                    .doc
+                    .get_changes_meta(&[])
+                    .iter()
+                    .map(|c| c.hash.0)
+                    .collect(),
+                None => Vec::new(),
+            },
+        };
+        Ok(hashes
+            .into_iter()
+            .filter_map(|h| {
+                self.sigs.get(&h).map(|sig| ChangeSig {
+                    hash: h,
+                    sig: sig.clone(),
+                })
+            })
+            .collect())
     }
 
     fn sync_state(&mut self, peer: &Key, doc: &str) -> Result<Option<Vec<u8>>, String> {

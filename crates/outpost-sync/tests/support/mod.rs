@@ -16,7 +16,7 @@ pub fn give(from: &MemRepo, to: &mut MemRepo, doc: &str) {
     if s.kind == "community" {
         from.share_community(to, doc);
     } else {
-        to.put(&s.community, doc, s.doc.clone());
+        from.give_doc(to, doc);
     }
 }
 
