@@ -385,7 +385,7 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
     for (c, was) in cases.iter().zip(&before) {
         assert_eq!(a.op.store().heads(c).unwrap(), *was, "a forgery merged");
     }
-    let mut refused = a.op.store().refused_changes(&x).unwrap();
+    let mut refused = a.op.refused_changes(&x).unwrap();
     refused.sort_by(|p, q| p.doc_id.cmp(&q.doc_id));
     let mut want = vec![
         (

@@ -133,6 +133,12 @@ pub enum Command {
         #[arg(long)]
         community: String,
     },
+    /// Changes from peers this device refused (admins): which document,
+    /// which device they claimed, from whom, and the rule they broke.
+    Refused {
+        #[arg(long)]
+        community: String,
+    },
     /// Revoke a pending invitation by the id `invites` shows: its ticket
     /// stops working.
     RevokeInvite {

@@ -285,6 +285,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 items: &op.pending_invites(&community)?,
             })
         }
+        Command::Refused { community } => {
+            let community = op.resolve_community(&community)?;
+            out.print(&List {
+                empty: "No refused changes.",
+                items: &op.refused_changes(&community)?,
+            })
+        }
         Command::RevokeInvite {
             community,
             invitation,

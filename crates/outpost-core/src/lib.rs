@@ -72,8 +72,8 @@ pub use outpost_model::{
 pub use outpost_net::NetConfig;
 pub use outpost_scan::{Category, Finding};
 pub use outpost_store::{
-    CommunityRow, ItemRow, ListFilter, PeerRow, PendingInvite, SNIPPET_END, SNIPPET_START,
-    SearchHit,
+    CommunityRow, ItemRow, ListFilter, PeerRow, PendingInvite, RefusedChange, SNIPPET_END,
+    SNIPPET_START, SearchHit,
 };
 
 use automerge::ActorId;

@@ -7,6 +7,7 @@ use crate::{CoreError, Denied, Outpost, Result, now_ms};
 use outpost_model::{CommunityId, DeviceId, Member, Problem, Role, ValidationError};
 use outpost_net::Ticket;
 use outpost_store::PendingInvite;
+use outpost_store::RefusedChange;
 use outpost_sync::membership::OpKind;
 use serde::Serialize;
 use std::time::Duration;
@@ -99,6 +100,14 @@ impl Outpost {
     pub fn pending_invites(&self, community: &CommunityId) -> Result<Vec<PendingInvite>> {
         self.check_admin(community)?;
         Ok(self.store.pending_invites(community, now_ms())?)
+    }
+
+    /// Changes peers offered in `community` that this device refused, and
+    /// why: not signed by the device they claim, or by a device that is not
+    /// a member (admins only), newest first.
+    pub fn refused_changes(&self, community: &CommunityId) -> Result<Vec<RefusedChange>> {
+        self.check_admin(community)?;
+        Ok(self.store.refused_changes(community)?)
     }
 
     /// Revokes a pending invitation by its id (admins only): its ticket no

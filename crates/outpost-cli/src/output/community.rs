@@ -102,6 +102,23 @@ impl Human for outpost_core::PendingInvite {
     }
 }
 
+impl Human for outpost_core::RefusedChange {
+    fn human(&self, w: &mut dyn Write) -> Result<()> {
+        let device = self.device.as_deref().map_or("no device", |d| short(d));
+        let from = self.origin.as_deref().map_or("?", |o| short(o));
+        writeln!(
+            w,
+            "{}  change {} to {} as device {}, from {}: refused because {}",
+            when(self.at),
+            short(&self.hash),
+            self.doc_id,
+            device,
+            from,
+            self.reason
+        )
+    }
+}
+
 /// A revoked invitation.
 #[derive(Serialize)]
 pub struct Revoked<'a> {
