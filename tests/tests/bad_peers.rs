@@ -342,7 +342,11 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
     use automerge::transaction::Transactable;
     let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
     let x = a.community("X");
-    let cases = [a.case(&x, "Chest pain, 54"), a.case(&x, "Wheeze, 7")];
+    let cases = [
+        a.case(&x, "Chest pain, 54"),
+        a.case(&x, "Wheeze, 7"),
+        a.case(&x, "Snakebite, 30"),
+    ];
     let (na, nb) = (a.node().await, b.node().await);
     join(&a, &nb, &x).await;
     let a_actor = outpost_model::device_actor(a.key().as_bytes(), [9; 8]);
@@ -380,6 +384,25 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
         )
         .unwrap();
     b.op.store_mut().set_signers(own);
+    // Signed by B as B, but a case's outcome is its author's to record.
+    let unauthorized =
+        b.op.store_mut()
+            .write(|w| -> Result<[u8; 32], outpost_core::CoreError> {
+                let mut loaded = w.load(&cases[2])?;
+                let base = loaded.doc.get_heads();
+                let mut item = outpost_model::ItemDoc::new(loaded.doc)?;
+                item.set_outcome("Discharged with paracetamol", 5)?;
+                loaded.doc = item.into_automerge();
+                let hash = loaded.doc.get_changes_meta(&base)[0].hash.0;
+                w.save(&cases[2], &mut loaded)?;
+                Ok(hash)
+            })
+            .unwrap();
+    // (The real client refuses to do that at all.)
+    assert!(matches!(
+        b.op.case_outcome(&cases[2], "x", outpost_core::Sharing::AsWritten),
+        Err(outpost_core::CoreError::Denied(_))
+    ));
     b.case(&x, "B's honest case");
     sync(&nb, &na).await;
     for (c, was) in cases.iter().zip(&before) {
@@ -398,6 +421,11 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
             hex::encode(mis_signed),
             outpost_sync::changes::BAD_SIGNATURE,
         ),
+        (
+            cases[2].to_string(),
+            hex::encode(unauthorized),
+            outpost_sync::rules::NOT_ALLOWED,
+        ),
     ];
     want.sort();
     let got: Vec<_> = refused
@@ -405,11 +433,14 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
         .map(|r| (r.doc_id.clone(), r.hash.clone(), r.reason.as_str()))
         .collect();
     assert_eq!(got, want);
-    assert!(
-        refused
-            .iter()
-            .all(|r| r.device.as_deref() == Some(a.key().to_hex().as_str()))
-    );
+    for r in &refused {
+        let claimed = if r.doc_id == cases[2].as_str() {
+            b.key()
+        } else {
+            a.key()
+        };
+        assert_eq!(r.device.as_deref(), Some(claimed.to_hex().as_str()));
+    }
     assert!(a.titles().contains(&"B's honest case".to_string()));
     assert_eq!(
         a.op.show(&cases[0]).unwrap().item.title,

@@ -59,7 +59,7 @@ async fn offline_edits_on_two_peers_converge_with_both_edits() {
         Checked,
     )
     .unwrap();
-    b.op.protocol_status(&pid, ProtocolStatus::Endorsed)
+    a.op.protocol_status(&pid, ProtocolStatus::Endorsed)
         .unwrap();
 
     sync(&nb, &na).await;
@@ -335,8 +335,9 @@ async fn members_reach_each_other_through_a_self_hosted_relay() {
 
 /// A home restored from a copy made earlier, then written to: each opening
 /// writes under a fresh actor, so the restored home never signs a second,
-/// different change with an (actor, seq) its peers already hold, and sync
-/// carries on.
+/// different change with an (actor, seq) its peers already hold, and its
+/// feed positions follow the clock, so peers holding a checkpoint past the
+/// copy still ask for what it writes next; sync carries on.
 #[tokio::test]
 async fn a_home_restored_from_an_earlier_copy_writes_and_syncs_cleanly() {
     let (mut a, b) = (Peer::new("Dr A"), Peer::new("Dr B"));
@@ -391,4 +392,27 @@ async fn a_home_restored_from_an_earlier_copy_writes_and_syncs_cleanly() {
     let at_b = b.op.show(&case).unwrap().item.replies.len();
     assert_eq!(at_b, 2, "B got its earlier reply back from A");
     assert!(a.op.store().refused_changes(&x).unwrap().is_empty());
+}
+
+/// The demo community obeys the rules every peer enforces: a member who
+/// joins it receives all of it, and refuses nothing.
+#[tokio::test]
+async fn the_demo_community_syncs_whole_under_the_rules() {
+    let (mut a, b) = (Peer::new("Dr A"), Peer::new("Dr B"));
+    let demo = a.op.demo().unwrap();
+    let (_na, nb) = (a.node().await, b.node().await);
+    join(&a, &nb, &demo.community).await;
+    assert_eq!(b.titles().len(), a.titles().len());
+    assert_eq!(
+        b.op.store().refused_changes(&demo.community).unwrap(),
+        vec![]
+    );
+    for row in a.op.list(&ListFilter::default()).unwrap() {
+        assert_eq!(
+            b.op.store().heads(&row.id).unwrap(),
+            a.op.store().heads(&row.id).unwrap(),
+            "{} differs",
+            row.title
+        );
+    }
 }

@@ -97,6 +97,8 @@ pub enum Denied {
     NotAdmin { community: String },
     #[error("only the member who asked the question ({asker}) can accept an answer")]
     NotAsker { asker: String },
+    #[error("only the member who shared this case ({author}) can change its outcome or status")]
+    NotAuthor { author: String },
     #[error("no member '{who}' in this community")]
     NoSuchMember { who: String },
     #[error("'{who}' matches {count} members; give more of the key")]
@@ -111,6 +113,7 @@ impl Denied {
             Denied::NotAMember { .. } => "not_a_member",
             Denied::NotAdmin { .. } => "not_admin",
             Denied::NotAsker { .. } => "not_asker",
+            Denied::NotAuthor { .. } => "not_author",
             Denied::NoSuchMember { .. } => "no_such_member",
             Denied::AmbiguousMember { .. } => "ambiguous_member",
             Denied::EditorLost => "editor_lost",
@@ -123,6 +126,7 @@ impl Denied {
                 vec![("community", community.clone())]
             }
             Denied::NotAsker { asker } => vec![("asker", asker.clone())],
+            Denied::NotAuthor { author } => vec![("author", author.clone())],
             Denied::NoSuchMember { who } => vec![("who", who.clone())],
             Denied::AmbiguousMember { who, count } => {
                 vec![("who", who.clone()), ("count", count.to_string())]

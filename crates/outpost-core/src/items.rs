@@ -115,6 +115,19 @@ impl Outpost {
         })
     }
 
+    /// A case's outcome and status are its author's (every peer's rules
+    /// refuse anyone else's change to them).
+    fn check_author(&self, case: &DocId) -> Result<()> {
+        let row = self.store.item_row(case)?;
+        if row.author.to_hex() == self.key.public_hex() {
+            return Ok(());
+        }
+        Err(Denied::NotAuthor {
+            author: row.author_name,
+        }
+        .into())
+    }
+
     /// Records a case's outcome / follow-up (its author's).
     pub fn case_outcome(
         &mut self,
@@ -125,6 +138,7 @@ impl Outpost {
         validate_body("text", outcome)?;
         sharing.check(&[("outcome", outcome)])?;
         self.item_of_kind(case, Some(Kind::Case))?;
+        self.check_author(case)?;
         self.edit(case, |d| Ok(d.set_outcome(outcome, now_ms())?))?;
         Ok(self.store.item_row(case)?)
     }
@@ -132,6 +146,7 @@ impl Outpost {
     /// Marks a case resolved, or reopens it.
     pub fn case_status(&mut self, case: &DocId, status: CaseStatus) -> Result<ItemRow> {
         self.item_of_kind(case, Some(Kind::Case))?;
+        self.check_author(case)?;
         self.edit(case, |d| Ok(d.set_case_status(status, now_ms())?))?;
         Ok(self.store.item_row(case)?)
     }

@@ -132,7 +132,7 @@ impl Outpost {
         }
     }
 
-    fn check_admin(&self, community: &CommunityId) -> Result<()> {
+    pub(crate) fn check_admin(&self, community: &CommunityId) -> Result<()> {
         if self.is_admin(community)? {
             return Ok(());
         }

@@ -82,7 +82,7 @@ impl Outpost {
         })
     }
 
-    /// Sets or clears a protocol's review date (YYYY-MM-DD).
+    /// Sets or clears a protocol's review date (YYYY-MM-DD; admins).
     pub fn protocol_review_date(
         &mut self,
         protocol: &DocId,
@@ -94,6 +94,7 @@ impl Outpost {
         }
         let id = protocol;
         self.item_of_kind(id, Some(Kind::Protocol))?;
+        self.check_admin(&self.store.item_row(id)?.community)?;
         self.edit(id, |d| Ok(d.set_review_date(date, now_ms())?))?;
         Ok(self.store.item_row(id)?)
     }
@@ -114,10 +115,11 @@ impl Outpost {
         Ok(self.store.item_row(id)?)
     }
 
-    /// Sets a protocol's status: draft, endorsed or superseded.
+    /// Sets a protocol's status: draft, endorsed or superseded (admins).
     pub fn protocol_status(&mut self, protocol: &DocId, status: ProtocolStatus) -> Result<ItemRow> {
         let id = protocol;
         self.item_of_kind(id, Some(Kind::Protocol))?;
+        self.check_admin(&self.store.item_row(id)?.community)?;
         self.edit(id, |d| Ok(d.set_protocol_status(status, now_ms())?))?;
         Ok(self.store.item_row(id)?)
     }

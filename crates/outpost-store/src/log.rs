@@ -125,8 +125,11 @@ impl Writer<'_> {
             params![community, d.to_vec()],
         )?;
         self.c().exec(
-            "INSERT INTO feed(doc_id, heads, at, community_id, origin)
-             SELECT id, heads, unixepoch('subsec') * 1000, ?1, ?2 FROM docs WHERE id = ?1",
+            &format!(
+                "INSERT INTO feed(seq, doc_id, heads, at, community_id, origin)
+                 SELECT {}, id, heads, unixepoch('subsec') * 1000, ?1, ?2 FROM docs WHERE id = ?1",
+                crate::sync::NEXT_FEED_SEQ
+            ),
             params![community, origin],
         )?;
         Ok(new)

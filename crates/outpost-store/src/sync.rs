@@ -31,6 +31,13 @@ pub(crate) fn digest(conn: &Connection, community: &str) -> Result<[u8; 32]> {
         .unwrap_or([0; 32]))
 }
 
+/// The next position in the feed: past every position used, and never
+/// below the clock in microseconds, so a home restored from an older copy
+/// does not hand out positions its peers already hold checkpoints past
+/// (they would never ask for what is written under them).
+pub(crate) const NEXT_FEED_SEQ: &str = "MAX((SELECT COALESCE(MAX(seq), 0) + 1 FROM feed), \
+     CAST(unixepoch('subsec') * 1000000 AS INTEGER))";
+
 /// Called by every write: keeps the digest, the document's community and
 /// the feed current.
 pub(crate) fn after_change(
@@ -56,7 +63,10 @@ pub(crate) fn after_change(
         params![id, community],
     )?;
     tx.exec(
-        "INSERT INTO feed(doc_id, heads, at, community_id, origin) VALUES (?1, ?2, unixepoch('subsec') * 1000, ?3, ?4)",
+        &format!(
+            "INSERT INTO feed(seq, doc_id, heads, at, community_id, origin)
+             VALUES ({NEXT_FEED_SEQ}, ?1, ?2, unixepoch('subsec') * 1000, ?3, ?4)"
+        ),
         params![id, heads, community, origin],
     )?;
     Ok(())

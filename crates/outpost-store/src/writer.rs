@@ -202,16 +202,21 @@ impl Writer<'_> {
                 },
             ),
         };
-        let writers: std::collections::HashSet<String> = {
+        let roles: std::collections::HashMap<String, String> = {
             let mut st = self
                 .c()
-                .prepare_cached("SELECT key FROM members WHERE community_id = ?1")?;
-            let rows = st.query_map([community], |r| r.get::<_, String>(0))?;
+                .prepare_cached("SELECT key, role FROM members WHERE community_id = ?1")?;
+            let rows = st.query_map([community], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let may_write = |device: &[u8; 32]| writers.contains(&hex::encode(device));
+        // A removed member's own past changes count as a member's.
+        let role_of = |device: &[u8; 32]| {
+            roles
+                .get(&hex::encode(device))
+                .map(|r| r.parse().unwrap_or(outpost_model::Role::Member))
+        };
         let Ok(checked) =
-            outpost_sync::changes::merge_checked(&mut loaded.doc, bytes, sig_of, may_write)
+            outpost_sync::changes::merge_checked(&mut loaded.doc, bytes, sig_of, &role_of)
         else {
             return Ok(MergeOutcome::NotADocument);
         };

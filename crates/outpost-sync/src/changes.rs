@@ -16,7 +16,7 @@
 
 use crate::membership::Key;
 use crate::wire::Hash;
-use automerge::{AutoCommit, AutomergeError, ChangeHash};
+use automerge::{AutoCommit, AutomergeError, ChangeHash, ReadDoc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -108,20 +108,47 @@ pub struct Checked {
 
 /// Merges Automerge bytes (a whole document or changes) into `doc`,
 /// keeping only the new changes that carry a valid signature (from
-/// `sig_of`) by the device their actor names, when `may_write` allows that
-/// device. Refused changes, and changes that build on them, stay out.
+/// `sig_of`) by the device their actor names, when that device is a member
+/// (`role_of`: its role, None for a stranger; a removed member's own past
+/// changes count as a member's) and the rules ([`crate::rules`]) let it
+/// change what the change changes. Refused changes, and changes that build
+/// on them, stay out.
 pub fn merge_checked(
     doc: &mut AutoCommit,
     bytes: &[u8],
     sig_of: impl Fn(&Hash) -> Option<Vec<u8>>,
-    may_write: impl Fn(&Key) -> bool,
+    role_of: &dyn Fn(&Key) -> Option<crate::membership::Role>,
 ) -> Result<Checked, AutomergeError> {
     let base = doc.get_heads();
+    // The document's owner: the creator of its `id` (written once, by the
+    // change that created it), as held before this merge.
+    let owned_by = |d: &AutoCommit| {
+        d.get(automerge::ROOT, "id")
+            .ok()
+            .flatten()
+            .and_then(|(_, op)| {
+                let s = op.to_string();
+                let actor = hex::decode(s.split_once('@')?.1).ok()?;
+                device_of(&automerge::ActorId::from(actor))
+            })
+    };
+    let mut owner = if base.is_empty() { None } else { owned_by(doc) };
     let mut merged = doc.clone();
     merged.load_incremental(bytes)?;
+    let kind = merged
+        .get(automerge::ROOT, "kind")
+        .ok()
+        .flatten()
+        .and_then(|(v, _)| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     let mut checked = Checked::default();
     let mut refused: HashSet<ChangeHash> = HashSet::new();
-    for c in merged.get_changes_meta(&base) {
+    let metas: Vec<_> = merged
+        .get_changes_meta(&base)
+        .into_iter()
+        .map(|m| m.into_owned())
+        .collect();
+    for c in metas {
         let device = device_of(&c.actor);
         let sig = sig_of(&c.hash.0);
         let why = match (device, &sig) {
@@ -129,8 +156,25 @@ pub fn merge_checked(
             (None, _) => Some(BAD_ACTOR),
             (_, None) => Some(UNSIGNED),
             (Some(d), Some(s)) if !verify(&d, &c.hash.0, s) => Some(BAD_SIGNATURE),
-            (Some(d), _) if !may_write(&d) => Some(NOT_A_MEMBER),
-            _ => None,
+            (Some(d), _) if role_of(&d).is_none() => Some(NOT_A_MEMBER),
+            // A second "first change": another device creating the same
+            // document over the real one.
+            (Some(_), _) if c.deps.is_empty() && owner.is_some() => {
+                Some(crate::rules::BAD_CREATION)
+            }
+            (Some(d), _) => {
+                let hash = c.hash;
+                let creating = owner.is_none();
+                match crate::rules::check(&mut merged, &hash, &kind, owner, d, role_of) {
+                    Ok(()) => {
+                        if creating {
+                            owner = Some(d);
+                        }
+                        None
+                    }
+                    Err(why) => Some(why),
+                }
+            }
         };
         match (why, sig) {
             (None, Some(sig)) => checked.accepted.push(ChangeSig {

@@ -55,7 +55,7 @@
 //! assert_eq!(ben.heads_of(&question), ana.heads_of(&question));
 //!
 //! // An edit while the session runs: one message carries it, one answers.
-//! ana.set_title(&question, "Dosing in renal failure (eGFR < 30)?");
+//! ana.comment(&question, "Dosing in renal failure (eGFR < 30)?");
 //! let push = at_ana.local_change(&mut ana, &community, &question)?;
 //! assert_eq!(push.len(), 1);
 //! let mut answer = Vec::new();
@@ -79,6 +79,7 @@
 
 pub mod changes;
 pub mod membership;
+pub mod rules;
 pub mod session;
 // Test support: enabled by the `testing` feature, never by the app.
 #[cfg(feature = "testing")]

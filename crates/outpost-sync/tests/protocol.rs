@@ -93,7 +93,7 @@ fn checkpoints_make_the_next_session_cost_what_changed() {
 
     // One document changes on A: B asks from its checkpoint, A lists that
     // document only, and only it moves.
-    h.nodes[0].set_title(&ids[2], "edited on A");
+    h.nodes[0].comment(&ids[2], "edited on A");
     let since = checkpoint(&mut h.nodes[1], ka, &c);
     let m = h.mark();
     h.reconnect(l);
@@ -136,8 +136,8 @@ fn missing_documents_come_whole_divergent_ones_through_automerge_sync() {
     let (mut a, mut b, c) = pair();
     let shared = a.new_item(&c, "shared");
     give(&a, &mut b, &shared);
-    a.set_title(&shared, "title from A");
-    b.set_title(&shared, "title from B");
+    a.comment(&shared, "title from A");
+    b.comment(&shared, "title from B");
     let only_a = a.new_item(&c, "only on A");
     let only_b = b.new_item(&c, "only on B");
     let before = (h_heads(&a, &shared), h_heads(&b, &shared));
@@ -364,8 +364,8 @@ fn a_removed_member_is_cut_off_as_soon_as_the_removal_is_known() {
     let kb = h.nodes[1].id();
     h.nodes[0].remove_member(&c, kb);
     let m = h.mark();
-    h.nodes[0].set_title(&ids[0], "after the removal");
-    h.nodes[1].set_title(&ids[1], "pushed by the removed member");
+    h.nodes[0].comment(&ids[0], "after the removal");
+    h.nodes[1].comment(&ids[1], "pushed by the removed member");
     quiet(&mut h);
 
     let sent = h.since(&m);
@@ -441,8 +441,8 @@ fn synced_waits_for_a_divergent_document_too() {
     let (mut a, mut b, c) = pair();
     let shared = a.new_item(&c, "shared");
     give(&a, &mut b, &shared);
-    a.set_title(&shared, "title from A");
-    b.set_title(&shared, "title from B");
+    a.comment(&shared, "title from A");
+    b.comment(&shared, "title from B");
     let mut h = Harness::new(vec![a, b]);
     // Lose the first message that carries A's changes to B.
     let mut lost = false;
@@ -589,16 +589,16 @@ fn persisted_sync_state_makes_a_reconnect_cheaper() {
     let (mut a, mut b, c) = pair();
     let doc = a.new_item(&c, "long history");
     for i in 0..200 {
-        a.set_title(&doc, &format!("title {i}"));
+        a.comment(&doc, &format!("title {i}"));
     }
     give(&a, &mut b, &doc);
-    b.set_title(&doc, "B's title");
+    b.comment(&doc, "B's title");
     let mut h = Harness::new(vec![a, b]);
     let l = h.connect(1, 0);
     quiet(&mut h);
     assert_same(&h, 0, 1, &c);
     h.disconnect(l, "offline for a while");
-    h.nodes[0].set_title(&doc, "one more");
+    h.nodes[0].comment(&doc, "one more");
 
     // The same reconnect twice: with the persisted states, and without.
     let mut forgetful = Harness::new(vec![h.nodes[0].clone(), h.nodes[1].clone()]);

@@ -94,7 +94,7 @@ fn a_change_made_mid_session_is_sent_once_then_both_fall_silent() {
     for round in edits {
         let m = h.mark();
         for &(node, doc) in round {
-            h.nodes[node].set_title(&ids[doc], &format!("edited on {node}"));
+            h.nodes[node].comment(&ids[doc], &format!("edited on {node}"));
         }
         let n = quiet(&mut h);
         let sent = h.since(&m);
@@ -118,7 +118,7 @@ fn a_round_in_flight_is_not_started_again() {
     let l = h.connect(1, 0);
     quiet(&mut h);
 
-    h.nodes[0].set_title(&ids[0], "edited");
+    h.nodes[0].comment(&ids[0], "edited");
     h.notify();
     assert_eq!(h.in_flight(), 1, "the edit is on its way");
     // The feed watcher reports the same document again (another process
@@ -150,7 +150,7 @@ fn a_hub_forwards_a_change_and_everyone_falls_silent() {
     assert_same(&h, 0, 2, &c);
 
     let m = h.mark();
-    h.nodes[2].set_title(&ids[0], "edited on B");
+    h.nodes[2].comment(&ids[0], "edited on B");
     let n = quiet(&mut h);
     println!("hub: {n} messages: {:?}", kinds_since(&h, &m));
     assert_same(&h, 0, 2, &c);
@@ -161,7 +161,10 @@ fn a_hub_forwards_a_change_and_everyone_falls_silent() {
         .filter(|s| carries_changes(&s.msg))
         .count();
     assert_eq!(with_data, 2, "B → hub, hub → A");
-    assert!(n <= 4, "{n} messages");
+    // Each hop is one exchange, at most two round trips (Automerge sync
+    // sometimes opens with heads alone and sends the changes once it has
+    // heard back).
+    assert!(n <= 6, "{n} messages");
     assert!(h.links[ah].converged() && h.links[bh].converged());
 }
 
@@ -171,8 +174,8 @@ fn duplicated_messages_still_converge_and_fall_silent() {
         let (mut a, mut b, c) = pair();
         let shared = a.new_item(&c, "shared");
         give(&a, &mut b, &shared);
-        a.set_title(&shared, "from A");
-        b.set_title(&shared, "from B");
+        a.comment(&shared, "from A");
+        b.comment(&shared, "from B");
         let ids = items(&mut a, &c, 6);
         items(&mut b, &c, 3);
         let mut h = Harness::new(vec![a, b]);
@@ -183,8 +186,8 @@ fn duplicated_messages_still_converge_and_fall_silent() {
         assert!(h.links[l].converged(), "seed {seed}");
         assert!(n < 100, "seed {seed}: {n} messages");
 
-        h.nodes[0].set_title(&ids[0], "edited mid-session");
-        h.nodes[1].set_title(&shared, "edited mid-session too");
+        h.nodes[0].comment(&ids[0], "edited mid-session");
+        h.nodes[1].comment(&shared, "edited mid-session too");
         let n = h.run(QUIET).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         assert_same(&h, 0, 1, &c);
         assert!(n <= 10, "seed {seed}: {n} messages after two edits");
@@ -211,8 +214,8 @@ fn lost_or_reordered_messages_are_healed_by_the_next_connection() {
         let (mut a, mut b, c) = pair();
         let shared = a.new_item(&c, "shared");
         give(&a, &mut b, &shared);
-        a.set_title(&shared, "from A");
-        b.set_title(&shared, "from B");
+        a.comment(&shared, "from A");
+        b.comment(&shared, "from B");
         items(&mut a, &c, 5);
         items(&mut b, &c, 2);
         let mut h = Harness::new(vec![a, b]);
@@ -237,7 +240,7 @@ fn live_sync_states_stay_bounded_by_the_documents_touched() {
     let ids = items(&mut a, &c, 30);
     for id in &ids[..3] {
         give(&a, &mut b, id);
-        b.set_title(id, "diverged");
+        b.comment(id, "diverged");
     }
     let mut h = Harness::new(vec![a, b]);
     let l = h.connect(1, 0);
@@ -275,12 +278,12 @@ fn concurrent_edits_of_one_document_always_converge() {
         let (mut a, mut b, c) = pair();
         let doc = a.new_item(&c, "shared protocol");
         for i in 0..30 {
-            a.set_title(&doc, &format!("draft {i}"));
+            a.comment(&doc, &format!("draft {i}"));
         }
         give(&a, &mut b, &doc);
         for i in 0..3 {
-            a.set_title(&doc, &format!("A's title {round}.{i}"));
-            b.set_title(&doc, &format!("B's title {round}.{i}"));
+            a.comment(&doc, &format!("A's title {round}.{i}"));
+            b.comment(&doc, &format!("B's title {round}.{i}"));
         }
         let mut h = Harness::new(vec![a, b]);
         let l = h.connect(1, 0);

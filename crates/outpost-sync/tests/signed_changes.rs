@@ -78,7 +78,7 @@ fn nobody_writes_as_someone_else_or_for_a_stranger() {
         Some(&stranger),
         "a stranger's view",
     );
-    b.set_title(&ids[2], "B edits after the stranger");
+    b.comment(&ids[2], "B edits after the stranger");
     let honest = b.new_item(&c, "B's honest question");
     let before: Vec<_> = ids
         .iter()
@@ -125,7 +125,7 @@ fn honest_changes_travel_with_their_signatures_through_a_hub() {
     h.connect(1, 2);
     quiet(&mut h);
     assert_same(&h, 0, 1, &c);
-    h.nodes[0].set_title(&ids[0], "edited while connected");
+    h.nodes[0].comment(&ids[0], "edited while connected");
     quiet(&mut h);
     assert_same(&h, 0, 1, &c);
     for n in 0..3 {

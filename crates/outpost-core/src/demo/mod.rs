@@ -276,7 +276,8 @@ impl Outpost {
                 "Checked the doses against our formulary; they match. Happy to endorse after one more reviewer.",
             )?;
             if *status != ProtocolStatus::Draft {
-                doc.automerge_mut().set_actor(author.clone());
+                // Endorsing is an admin's: the founder's (this device).
+                doc.automerge_mut().set_actor(me.clone());
                 doc.set_protocol_status(*status, next(DAY / 4))?;
             }
             docs.push((id, "protocol", doc));

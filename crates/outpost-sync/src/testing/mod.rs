@@ -23,7 +23,7 @@
 //!
 //! // An edit while the session runs: the harness tells the sessions, as
 //! // the app's feed watcher does.
-//! h.nodes[0].set_title(&q, "Dosing in renal failure (eGFR < 30)?");
+//! h.nodes[0].comment(&q, "Dosing in renal failure (eGFR < 30)?");
 //! h.run(1_000).expect("falls silent");
 //! assert_eq!(h.nodes[1].heads_of(&q), h.nodes[0].heads_of(&q));
 //! let from_ana = h.links[link].from(0);

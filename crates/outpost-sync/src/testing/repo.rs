@@ -488,7 +488,24 @@ impl MemRepo {
         self.write(doc, &community, &kind, d, None);
     }
 
-    /// A local edit that sets the document's title.
+    /// A comment on an item, as any member may write (the everyday edit
+    /// of the protocol tests).
+    pub fn comment(&mut self, doc: &str, body: &str) {
+        let n = self.next();
+        let id: outpost_model::PostId = format!("c-{}-{n:05}", hex::encode(&self.id()[..3]))
+            .parse()
+            .expect("valid id");
+        let profile = self.profile();
+        let now = self.now;
+        self.edit(doc, |d| {
+            let mut item = outpost_model::ItemDoc::new(d.clone()).expect("an item");
+            item.add_comment(&id, &profile, now, body).expect("comment");
+            *d = item.into_automerge();
+        });
+    }
+
+    /// A local edit that sets the document's title (the item's author's to
+    /// make: other members' are refused by the rules).
     pub fn set_title(&mut self, doc: &str, title: &str) {
         self.edit(doc, |d| {
             automerge::transaction::Transactable::put(d, automerge::ROOT, "title", title)
@@ -632,8 +649,11 @@ impl Repo for MemRepo {
             None => (None, AutoCommit::new()),
         };
         let m = self.members.get(community).cloned().unwrap_or_default();
-        let may_write = |k: &Key| m.is_member(k) || m.removed.contains(k);
-        let Ok(checked) = crate::changes::merge_checked(&mut d, bytes, sig_of, may_write) else {
+        let role_of = |k: &Key| {
+            m.role(k)
+                .or_else(|| m.removed.contains(k).then_some(Role::Member))
+        };
+        let Ok(checked) = crate::changes::merge_checked(&mut d, bytes, sig_of, &role_of) else {
             self.refused_merges += 1;
             return Ok(Merged::NotADocument);
         };
