@@ -416,3 +416,22 @@ async fn the_demo_community_syncs_whole_under_the_rules() {
         );
     }
 }
+
+/// What a member wrote before they were removed stays, marked as theirs:
+/// `show` names them among those who have left.
+#[tokio::test]
+async fn a_removed_members_posts_stay_marked_as_having_left() {
+    let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
+    let x = a.community("X");
+    let case = a.case(&x, "Burns, 40% BSA");
+    let (na, nb) = (a.node().await, b.node().await);
+    join(&a, &nb, &x).await;
+    b.op.reply(&case, "Parkland formula, and call the burns unit.", Checked)
+        .unwrap();
+    sync(&nb, &na).await;
+    assert!(a.op.show(&case).unwrap().left.is_empty());
+    a.op.member_remove(&x, b.key()).unwrap();
+    let shown = a.op.show(&case).unwrap();
+    assert_eq!(shown.item.replies.len(), 1);
+    assert_eq!(shown.left, vec![b.key()]);
+}

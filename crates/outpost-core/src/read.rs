@@ -22,6 +22,9 @@ pub struct ItemDetail {
     /// The document's heads (hex) as read: an editor's base for
     /// [`Outpost::protocol_save`].
     pub heads: Vec<String>,
+    /// Those of the item's author and posters who have been removed from
+    /// the community (what they wrote stays, marked as theirs).
+    pub left: Vec<DeviceId>,
 }
 
 /// A history entry with the author's display name resolved.
@@ -96,12 +99,26 @@ impl Outpost {
             .unwrap_or_default();
         let status = item.status();
         let synced = self.store.is_synced(id)?;
+        let mut left: Vec<DeviceId> = Vec::new();
+        let authors = std::iter::once(&item.author).chain(
+            item.replies
+                .iter()
+                .chain(item.comments.iter())
+                .chain(item.answers.iter().map(|a| &a.post))
+                .map(|p| &p.author),
+        );
+        for a in authors {
+            if !left.contains(a) && self.store.was_removed(&item.community, &a.to_hex())? {
+                left.push(*a);
+            }
+        }
         Ok(ItemDetail {
             item,
             community_name,
             status,
             synced,
             heads,
+            left,
         })
     }
 

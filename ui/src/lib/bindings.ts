@@ -163,7 +163,12 @@ synced: boolean,
  * The document's heads (hex) as read: an editor's base for
  * [`Outpost::protocol_save`].
  */
-heads: Array<string>, id: DocId, kind: Kind, community: CommunityId, title: string, author: DeviceId, author_name: string, created_at: number, updated_at: number, tags: Array<string>, case?: CaseFields, question?: QuestionFields, protocol?: ProtocolFields, replies: Array<Post>, answers: Array<Answer>, comments: Array<Post>, };
+heads: Array<string>, 
+/**
+ * Those of the item's author and posters who have been removed from
+ * the community (what they wrote stays, marked as theirs).
+ */
+left: Array<DeviceId>, id: DocId, kind: Kind, community: CommunityId, title: string, author: DeviceId, author_name: string, created_at: number, updated_at: number, tags: Array<string>, case?: CaseFields, question?: QuestionFields, protocol?: ProtocolFields, replies: Array<Post>, answers: Array<Answer>, comments: Array<Post>, };
 
 export type ProtocolSaved = { 
 /**

@@ -249,7 +249,7 @@ function handle(cmd: string, a: Args): unknown {
       const i = find(a.id);
       const { synced, heads, history: _h, ...item } = i;
       void _h;
-      return { ...item, community_name: state.communities.find((c) => c.id === i.community)?.name ?? '', status: statusOf(i), synced, heads } satisfies B.ItemDetail;
+      return { ...item, community_name: state.communities.find((c) => c.id === i.community)?.name ?? '', status: statusOf(i), synced, heads, left: [] } satisfies B.ItemDetail;
     }
     case 'history':
       return find(a.id).history;

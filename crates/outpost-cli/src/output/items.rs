@@ -113,13 +113,20 @@ impl Human for HistoryLine {
 impl Human for ItemDetail {
     fn human(&self, w: &mut dyn Write) -> Result<()> {
         let i = &self.item;
+        let name = |id: &outpost_core::DeviceId, name: &str| {
+            if self.left.contains(id) {
+                format!("{name} (has left the community)")
+            } else {
+                name.to_string()
+            }
+        };
         writeln!(w, "{} — {} [{}]", i.title, i.kind, self.status)?;
         writeln!(
             w,
             "{} · {} · {} · {}",
             i.id,
             self.community_name,
-            i.author_name,
+            name(&i.author, &i.author_name),
             when(i.created_at)
         )?;
         if !i.tags.is_empty() {
@@ -172,7 +179,7 @@ impl Human for ItemDetail {
                         w,
                         "  {} · {} · {}\n{}",
                         short(&p.id),
-                        p.author_name,
+                        name(&p.author, &p.author_name),
                         when(p.created_at),
                         indent(&p.body).trim_end()
                     )?;
@@ -187,7 +194,7 @@ impl Human for ItemDetail {
                     w,
                     "  {} · {} · {} · {} helpful{mark}\n{}",
                     short(&a.post.id),
-                    a.post.author_name,
+                    name(&a.post.author, &a.post.author_name),
                     when(a.post.created_at),
                     a.helpful.len(),
                     indent(&a.post.body).trim_end()
