@@ -362,11 +362,13 @@ impl Outpost {
     /// asking for the key again: for background work beside the window's.
     pub fn reopen(&self) -> Result<Self> {
         let mut store = self.db().open()?;
-        store.set_actor(self.actor.clone());
+        // Its own actor (a handle is an opening of its own), and it signs
+        // what it writes like any other.
+        let actor = store.set_identity(self.key.signing().clone(), crate::random_bytes()?);
         Ok(Self {
             home: self.home.clone(),
             key: self.key.clone(),
-            actor: self.actor.clone(),
+            actor,
             profile: self.profile.clone(),
             store,
             store_key: self.store_key.clone(),

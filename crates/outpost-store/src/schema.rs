@@ -237,7 +237,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         if now > i as i64 {
             continue;
         }
-        if i + 1 == 6 {
+        // 6 (the log) and 7 (signed changes): communities made before
+        // cannot be carried over.
+        if i + 1 == 6 || i + 1 == 7 {
             let communities: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM docs WHERE kind = 'community'",
                 [],

@@ -135,12 +135,29 @@ pub fn merge_checked(
     let mut owner = if base.is_empty() { None } else { owned_by(doc) };
     let mut merged = doc.clone();
     merged.load_incremental(bytes)?;
-    let kind = merged
-        .get(automerge::ROOT, "kind")
-        .ok()
-        .flatten()
-        .and_then(|(v, _)| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    // The kind decides which rules apply: read from the document as held
+    // (never from what a peer just sent), or, for a document new here,
+    // from its creating change alone.
+    let kind_of = |d: &AutoCommit| {
+        d.get(automerge::ROOT, "kind")
+            .ok()
+            .flatten()
+            .and_then(|(v, _)| v.as_str().map(str::to_string))
+    };
+    let kind = if base.is_empty() {
+        let first = merged
+            .get_changes(&[])
+            .into_iter()
+            .find(|c| c.deps().is_empty());
+        let mut alone = AutoCommit::new();
+        match first {
+            Some(c) => alone.apply_changes([c]).ok().and_then(|()| kind_of(&alone)),
+            None => None,
+        }
+    } else {
+        kind_of(doc)
+    }
+    .unwrap_or_default();
     let mut checked = Checked::default();
     let mut refused: HashSet<ChangeHash> = HashSet::new();
     let metas: Vec<_> = merged

@@ -224,11 +224,15 @@ pub fn check(
         } else {
             "author"
         };
-        let recorded = doc
-            .get(automerge::ROOT, author_key)
-            .ok()
-            .flatten()
-            .and_then(|(v, _)| v.as_str().map(str::to_string));
+        let recorded = expanded
+            .operations
+            .iter()
+            .find(|op| {
+                op.obj == automerge::legacy::ObjectId::Root
+                    && matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == author_key)
+            })
+            .and_then(|op| op.primitive_value())
+            .and_then(|v| v.as_str().map(str::to_string));
         if recorded != Some(hex::encode(signer))
             || (kind == "community" && role_of(&signer) != Some(Role::Admin))
         {
@@ -257,6 +261,15 @@ pub fn check(
             }
         }
         let rule = rule_for(kind, &path).ok_or(NOT_ALLOWED)?;
+        // A post names its author: it must be the device writing it.
+        if path.len() == 3 && POSTS.contains(&path[0].as_str()) && path[2] == "author" {
+            let named = op
+                .primitive_value()
+                .and_then(|v| v.as_str().map(str::to_string));
+            if named != Some(hex::encode(signer)) {
+                return Err(NOT_ALLOWED);
+            }
+        }
         // Removing or replacing a post (a list element, not an insert) is
         // its author's (or an admin's), not any member's.
         let who = if rule.who == Member

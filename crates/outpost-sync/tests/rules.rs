@@ -408,3 +408,45 @@ fn a_protocols_text_is_everyones_and_its_status_the_admins() {
         Ok(())
     );
 }
+
+#[test]
+fn the_kind_a_peer_sends_does_not_choose_the_rules() {
+    let mut q = item("question");
+    let base = q.get_heads();
+    // Two concurrent changes by B: one relabels the question a protocol
+    // (whose body any member may edit), one edits the question's body.
+    let mut relabel = q.clone().with_actor(device_actor(&pk(B), [1; 8]));
+    relabel.put(ROOT, "kind", "protocol").unwrap();
+    relabel.commit();
+    let mut edit = q.clone().with_actor(device_actor(&pk(B), [2; 8]));
+    let body = edit.get(ROOT, "body").unwrap().unwrap().1;
+    edit.splice_text(&body, 0, 0, "B says: ").unwrap();
+    edit.commit();
+    relabel.merge(&mut edit).unwrap();
+    let sigs: Vec<_> = relabel
+        .get_changes_meta(&base)
+        .iter()
+        .map(|c| (c.hash.0, changes::sign(&key(B), &c.hash.0)))
+        .collect();
+    let bytes = relabel.save_after(&base);
+    let mut mine = q.clone();
+    let sig_of = |h: &[u8; 32]| sigs.iter().find(|(x, _)| x == h).map(|(_, s)| s.clone());
+    let checked = merge_checked(&mut mine, &bytes, sig_of, &role_of).unwrap();
+    assert_eq!(checked.refused.len(), 2, "{:?}", checked.refused);
+    assert!(checked.accepted.is_empty());
+}
+
+#[test]
+fn a_post_names_its_real_author() {
+    let case = item("case");
+    let as_a = attempt(&case, B, |d| {
+        with_item(d, |i| {
+            i.add_reply(&"r-9".parse().unwrap(), &profile(A), 2, "Discharge him")
+                .unwrap()
+        });
+        let replies = d.get(ROOT, "replies").unwrap().unwrap().1;
+        let post = d.get(&replies, 0).unwrap().unwrap().1;
+        d.put(&post, "author", hex::encode(pk(A))).unwrap();
+    });
+    assert_eq!(as_a, Err(NOT_ALLOWED));
+}
