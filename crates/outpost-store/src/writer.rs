@@ -261,6 +261,9 @@ impl Writer<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch('subsec') * 1000)
              ON CONFLICT(hash) DO UPDATE SET reason = excluded.reason, origin = excluded.origin, at = excluded.at",
         )?;
+        if refused.is_empty() {
+            return Ok(());
+        }
         for r in refused {
             tracing::info!(doc = id, reason = r.reason, "refused a change from {from}");
             st.execute(params![
@@ -273,6 +276,15 @@ impl Writer<'_> {
                 from
             ])?;
         }
+        // Kept for admins to read, not for ever: the newest
+        // MAX_REFUSED_KEPT per community (junk costs a peer nothing to
+        // send).
+        self.c().exec(
+            "DELETE FROM refused_changes WHERE community_id = ?1 AND rowid NOT IN
+               (SELECT rowid FROM refused_changes WHERE community_id = ?1
+                ORDER BY at DESC, rowid DESC LIMIT ?2)",
+            params![community, MAX_REFUSED_KEPT],
+        )?;
         Ok(())
     }
 }
@@ -284,6 +296,9 @@ fn existing_doc(conn: &Connection, id: &str) -> Result<bool> {
         |r| r.get(0),
     )?)
 }
+
+/// Refused changes kept per community (newest first).
+pub const MAX_REFUSED_KEPT: i64 = 10_000;
 
 /// What [`Writer::merge_remote`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

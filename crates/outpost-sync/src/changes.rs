@@ -218,7 +218,28 @@ pub fn merge_checked(
             .into_iter()
             .filter(|c| keep.contains(&c.hash().0))
             .collect();
-        doc.apply_changes(changes)?;
+        // Applied to a copy first: a crafted change that writes into an
+        // object only a refused change created can make Automerge panic on
+        // a partial history; then none of the peer's changes are kept.
+        let mut next = doc.clone();
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            next.apply_changes(changes).map(|()| next)
+        }));
+        match applied {
+            Ok(Ok(next)) => *doc = next,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                for s in std::mem::take(&mut checked.accepted) {
+                    let hash = s.hash;
+                    checked.refused.push(Refusal {
+                        hash,
+                        actor: String::new(),
+                        device: None,
+                        reason: AFTER_REFUSED,
+                    });
+                }
+            }
+        }
     }
     Ok(checked)
 }
@@ -229,8 +250,9 @@ pub fn merge_checked(
 pub struct PendingSigs(HashMap<Hash, Vec<u8>>);
 
 impl PendingSigs {
-    /// At most this many per document; a peer sending more loses the rest.
-    pub const MAX: usize = 100_000;
+    /// At most this many per document (signatures for changes still
+    /// waiting for their parents); a peer sending more loses the rest.
+    pub const MAX: usize = 10_000;
 
     pub fn extend(&mut self, sigs: impl IntoIterator<Item = ChangeSig>) {
         for s in sigs {
