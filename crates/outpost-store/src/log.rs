@@ -53,20 +53,6 @@ pub(crate) fn write_members(tx: &Connection, community: &str) -> Result<Membersh
     Ok(m)
 }
 
-fn heads_and_missing(log: &[Held], known: &[Hash]) -> OpsMissing {
-    let held: std::collections::HashSet<&Hash> = log.iter().map(|h| &h.hash).collect();
-    let unknown = known
-        .iter()
-        .filter(|k| !held.contains(k))
-        .copied()
-        .collect();
-    let ops = membership::not_in_past_of(log, known)
-        .into_iter()
-        .map(|h| h.bytes.clone())
-        .collect();
-    (ops, unknown)
-}
-
 impl Writer<'_> {
     /// Adds signed ops to `community`'s log: each is verified (signature,
     /// and that it is an op of this community) and kept if not held yet;
@@ -167,7 +153,7 @@ impl Store {
     /// The ops a peer holding `known` lacks, and the hashes of `known` not
     /// held here.
     pub fn ops_missing(&self, community: &str, known: &[Hash]) -> Result<OpsMissing> {
-        Ok(heads_and_missing(&self.op_log(community)?, known))
+        Ok(membership::missing_for(&self.op_log(community)?, known))
     }
 
     /// Whether `key` was a member of `community` and was removed.

@@ -251,6 +251,22 @@ pub fn not_in_past_of<'a>(ops: &'a [Held], known: &[Hash]) -> Vec<&'a Held> {
         .collect()
 }
 
+/// What a peer holding `known` lacks of `log`, as signed bytes, and the
+/// hashes of `known` not in `log` ([`crate::session::Repo::ops_missing`]).
+pub fn missing_for(log: &[Held], known: &[Hash]) -> crate::session::OpsMissing {
+    let held: std::collections::HashSet<&Hash> = log.iter().map(|h| &h.hash).collect();
+    let unknown = known
+        .iter()
+        .filter(|k| !held.contains(k))
+        .copied()
+        .collect();
+    let ops = not_in_past_of(log, known)
+        .into_iter()
+        .map(|h| h.bytes.clone())
+        .collect();
+    (ops, unknown)
+}
+
 /// Who is a member of a community, with which role, computed from its ops.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Membership {

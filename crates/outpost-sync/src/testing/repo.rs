@@ -738,16 +738,7 @@ impl Repo for MemRepo {
         known: &[Hash],
     ) -> Result<crate::session::OpsMissing, String> {
         let log = self.ops.get(community).map_or(&[][..], Vec::as_slice);
-        let unknown = known
-            .iter()
-            .filter(|k| !log.iter().any(|h| h.hash == **k))
-            .copied()
-            .collect();
-        let ops = membership::not_in_past_of(log, known)
-            .into_iter()
-            .map(|h| h.bytes.clone())
-            .collect();
-        Ok((ops, unknown))
+        Ok(membership::missing_for(log, known))
     }
 
     fn add_ops(&mut self, peer: &Key, community: &str, ops: &[Vec<u8>]) -> Result<usize, String> {
