@@ -264,6 +264,7 @@ async fn a_members_modified_client_cannot_rewrite_membership() {
         &op(
             OpKind::Remove {
                 member: a.key().as_bytes().to_owned(),
+                covers: vec![],
             },
             vec![op_hash(&backdated_add)],
         ),
@@ -451,4 +452,136 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
     b.case(&x, "B's second case");
     sync(&nb, &na).await;
     assert!(a.titles().contains(&"B's second case".to_string()));
+}
+
+/// A removed member's client keeps writing, and a colleague who has not
+/// heard of the removal yet takes it; once that colleague hears, the
+/// writing no removal covers is gone from their home too (listed as
+/// refused), while what the admin held when removing stays everywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_members_later_writing_is_dropped_once_the_removal_arrives() {
+    let (mut a, mut b, c) = (Peer::new("Dr A"), Peer::new("Dr B"), Peer::new("Dr C"));
+    let x = a.community("X");
+    let (na, nb, nc) = (a.node().await, b.node().await, c.node().await);
+    join(&a, &nb, &x).await;
+    join(&a, &nc, &x).await;
+    let early = b.case(&x, "B's early case");
+    sync(&nb, &na).await;
+    a.op.member_remove(&x, b.key()).unwrap();
+    // B has not heard; its client writes on.
+    let late = b.case(&x, "B's late case");
+    b.op.comment(&early, "B's late comment", outpost_core::Sharing::AsWritten)
+        .unwrap();
+    sync(&nc, &nb).await;
+    assert!(c.titles().contains(&"B's late case".to_string()));
+    // C meets A: it learns of the removal.
+    sync(&nc, &na).await;
+    assert!(!c.titles().contains(&"B's late case".to_string()));
+    assert!(!a.titles().contains(&"B's late case".to_string()));
+    for p in [&a, &c] {
+        let shown = p.op.show(&early).unwrap();
+        assert_eq!(shown.item.title, "B's early case");
+        assert!(shown.item.comments.is_empty(), "the late comment stays out");
+        assert!(p.op.show(&late).is_err());
+    }
+    assert_eq!(
+        a.op.store().heads(&early).unwrap(),
+        c.op.store().heads(&early).unwrap()
+    );
+    let refused = c.op.store().refused_changes(&x).unwrap();
+    assert!(
+        refused
+            .iter()
+            .any(|r| r.reason == outpost_sync::changes::AFTER_REMOVAL && r.doc_id == late.as_str()),
+        "{refused:?}"
+    );
+}
+
+/// B's patched client signs two different comments with the same actor
+/// and seq, one for A and one for C. When A and C meet, the fork is
+/// proven and reported; both drop both variants and keep syncing the rest;
+/// the proof reaches D, which never saw either variant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forking_device_is_proven_reported_and_refused() {
+    let (mut a, mut b, mut c, d) = (
+        Peer::new("Dr A"),
+        Peer::new("Dr B"),
+        Peer::new("Dr C"),
+        Peer::new("Dr D"),
+    );
+    let x = a.community("X");
+    let (na, nb, nc, nd) = (
+        a.node().await,
+        b.node().await,
+        c.node().await,
+        d.node().await,
+    );
+    for n in [&nb, &nc, &nd] {
+        join(&a, n, &x).await;
+    }
+    let case = a.case(&x, "Chest pain, 54");
+    sync(&nb, &na).await;
+    sync(&nc, &na).await;
+    // Variant one, written and signed as B normally writes; variant two
+    // from the same state with the same actor, which B hands to C as its
+    // node would (the bytes and signature C's merge receives).
+    let key = b.op.signing_key().clone();
+    let variant_two = {
+        let mut doc = b.op.store().load(&case).unwrap();
+        let base = doc.get_heads();
+        b.op.comment(&case, "variant one: 5 mg", outpost_core::Sharing::AsWritten)
+            .unwrap();
+        let mut after = b.op.store().load(&case).unwrap();
+        doc.set_actor(after.get_changes_meta(&base)[0].actor.clone().into_owned());
+        let mut item = outpost_model::ItemDoc::new(doc).unwrap();
+        let profile = outpost_model::MemberProfile {
+            name: "Dr B".into(),
+            ..Default::default()
+        };
+        item.add_comment(
+            &"c-fork-2".parse().unwrap(),
+            &profile,
+            1,
+            "variant two: 50 mg",
+        )
+        .unwrap();
+        let mut doc = item.into_automerge();
+        doc.commit();
+        let bytes = doc.save_after(&base);
+        let hash = doc.get_changes_meta(&base)[0].hash.0;
+        (bytes, hash, outpost_sync::changes::sign(&key, &hash))
+    };
+    sync(&nb, &na).await;
+    let (bytes, hash, sig) = variant_two;
+    c.op.store_mut()
+        .write(|w| {
+            w.merge_remote(x.as_str(), case.as_str(), &bytes, &b.key().to_hex(), &|h| {
+                (*h == hash).then(|| sig.clone())
+            })
+        })
+        .unwrap();
+    assert_eq!(c.op.show(&case).unwrap().item.comments.len(), 1);
+    // Both write other things; then A and C meet.
+    a.case(&x, "A's other case");
+    c.case(&x, "C's other case");
+    sync(&nc, &na).await;
+    sync(&nc, &na).await;
+    for p in [&a, &c] {
+        assert!(p.titles().contains(&"A's other case".to_string()));
+        assert!(p.titles().contains(&"C's other case".to_string()));
+        assert!(p.op.show(&case).unwrap().item.comments.is_empty());
+        let forks = p.op.store().forks(&x).unwrap();
+        assert_eq!(forks.len(), 1);
+        assert_eq!(forks[0].device, b.key().to_hex());
+    }
+    assert_eq!(a.op.forks(&x).unwrap().len(), 1, "admins see it");
+    assert_eq!(
+        a.op.store().heads(&case).unwrap(),
+        c.op.store().heads(&case).unwrap()
+    );
+    // D meets only C: the proof reaches it; then B's variant is refused.
+    sync(&nd, &nc).await;
+    assert_eq!(d.op.store().forks(&x).unwrap().len(), 1);
+    sync(&nd, &nb).await;
+    assert!(d.op.show(&case).unwrap().item.comments.is_empty());
 }

@@ -110,6 +110,14 @@ impl Outpost {
         Ok(self.store.refused_changes(community)?)
     }
 
+    /// Devices proven to have forked a document's history in `community`
+    /// (admins only): each refused from the fork on by every peer that
+    /// holds the proof.
+    pub fn forks(&self, community: &CommunityId) -> Result<Vec<outpost_store::ForkRow>> {
+        self.check_admin(community)?;
+        Ok(self.store.forks(community)?)
+    }
+
     /// Revokes a pending invitation by its id (admins only): its ticket no
     /// longer opens the community, and its secret is deleted.
     pub fn revoke_invite(&self, community: &CommunityId, invitation: &str) -> Result<()> {
@@ -214,16 +222,21 @@ impl Outpost {
 
     /// Removes a member (admins only). They keep what they already have but
     /// receive nothing new from any peer that has learned of the removal.
+    /// The removal vouches for what this home holds of their writing: every
+    /// peer keeps that, and refuses anything else they wrote.
     pub fn member_remove(&mut self, c: &CommunityId, member: DeviceId) -> Result<DeviceId> {
         let key = self.key.signing().clone();
         let op = OpKind::Remove {
             member: *member.as_bytes(),
+            covers: self.store.covers(c.as_str(), member.as_bytes())?,
         };
         self.store.write(|w| append_op(w, &key, c, op))?;
         Ok(member)
     }
 
-    /// Makes a member an admin, or an admin a member (admins only).
+    /// Makes a member an admin, or an admin a member (admins only). A
+    /// demotion vouches, as a removal does, for what this home holds of
+    /// their writing as an admin.
     pub fn member_role(
         &mut self,
         c: &CommunityId,
@@ -234,6 +247,7 @@ impl Outpost {
         let op = OpKind::SetRole {
             member: *member.as_bytes(),
             role,
+            covers: self.store.covers(c.as_str(), member.as_bytes())?,
         };
         self.store.write(|w| append_op(w, &key, c, op))?;
         Ok(member)

@@ -27,7 +27,7 @@ pub use key::{StoreKey, is_plaintext};
 pub use writer::Writer;
 use writer::{Guard, load_doc};
 
-pub use log::MAX_LOG_OPS;
+pub use log::{ForkRow, MAX_LOG_OPS};
 pub use sync::{PeerRow, PendingInvite, Redeemed, RefusedChange, invite_id};
 pub use writer::MergeOutcome;
 

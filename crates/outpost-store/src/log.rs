@@ -5,11 +5,13 @@
 //! touch either.
 
 use crate::{Cached, Result, Store, StoreError, Writer};
+use outpost_sync::changes::Standing;
 use outpost_sync::membership::{self, Held, Membership};
+use outpost_sync::membership::{Key, Role};
 use outpost_sync::session::OpsMissing;
 use outpost_sync::wire::Hash;
 use outpost_sync::{op_digest_entry, xor};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// The most ops one community's log keeps: far beyond any real community
 /// (every admin action is one op), and a bound on what members who sign
@@ -34,9 +36,101 @@ pub(crate) fn load_log(conn: &Connection, community: &str) -> Result<Vec<Held>> 
     Ok(out)
 }
 
+/// How merges into `doc` of `community` judge who wrote a change: the
+/// members, what removals and demotions cover of that document, and its
+/// proven forks, as the log says (kept by [`write_members`]).
+pub(crate) fn standing(conn: &Connection, community: &str, doc: &str) -> Result<Standing> {
+    let mut s = Standing::default();
+    let mut st = conn.prepare_cached("SELECT key, role FROM members WHERE community_id = ?1")?;
+    let rows = st.query_map([community], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (key, role) = row?;
+        let Some(key) = hex::decode(&key)
+            .ok()
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        else {
+            continue;
+        };
+        match role.parse::<Role>() {
+            Ok(role) => {
+                s.roles.insert(key, role);
+            }
+            Err(_) => {
+                s.removed.insert(key);
+            }
+        }
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT device, actor, seq, prior FROM member_covers WHERE community_id = ?1 AND doc_id = ?2",
+    )?;
+    let rows = st.query_map(params![community, doc], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (device, actor, seq, prior) = row?;
+        if let (Ok(device), Ok(prior)) = (<[u8; 32]>::try_from(device), prior.parse::<Role>()) {
+            s.cover(device, actor, seq as u64, prior);
+        }
+    }
+    let mut st = conn
+        .prepare_cached("SELECT actor, seq FROM forks WHERE community_id = ?1 AND doc_id = ?2")?;
+    let rows = st.query_map(params![community, doc], |r| {
+        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (actor, seq) = row?;
+        s.forked.insert(actor, seq as u64);
+    }
+    Ok(s)
+}
+
 /// Recomputes who is a member of a community from its log.
 pub(crate) fn write_members(tx: &Connection, community: &str) -> Result<Membership> {
     let m = membership::compute_held(community, &load_log(tx, community)?);
+    tx.exec(
+        "DELETE FROM member_covers WHERE community_id = ?1",
+        [community],
+    )?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO member_covers(community_id, device, doc_id, actor, seq, prior)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (key, lowered) in &m.lowered {
+        for l in lowered {
+            for c in &l.covers {
+                st.execute(params![
+                    community,
+                    key.to_vec(),
+                    c.doc,
+                    c.actor,
+                    c.seq.min(i64::MAX as u64) as i64,
+                    l.prior.as_str()
+                ])?;
+            }
+        }
+    }
+    tx.exec("DELETE FROM forks WHERE community_id = ?1", [community])?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO forks(community_id, doc_id, actor, seq, device, reporter)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for f in m.forks.values() {
+        st.execute(params![
+            community,
+            f.doc,
+            f.actor,
+            f.seq.min(i64::MAX as u64) as i64,
+            f.device.to_vec(),
+            f.reporter.to_vec()
+        ])?;
+    }
     tx.exec("DELETE FROM members WHERE community_id = ?1", [community])?;
     let mut st =
         tx.prepare_cached("INSERT INTO members(community_id, key, role) VALUES (?1, ?2, ?3)")?;
@@ -72,6 +166,7 @@ impl Writer<'_> {
             [community],
             |r| r.get(0),
         )?;
+        let before = self.membership(community)?;
         let mut digest_change = [0u8; 32];
         let mut new = 0;
         for bytes in ops {
@@ -102,7 +197,19 @@ impl Writer<'_> {
         if new == 0 {
             return Ok(0);
         }
-        write_members(self.c(), community)?;
+        let m = write_members(self.c(), community)?;
+        let mut narrowed = membership::narrowed(&before, &m);
+        // This device's own writing stays in its own home, removed or not.
+        if let Some(me) = self
+            .actor
+            .as_ref()
+            .and_then(outpost_sync::changes::device_of)
+        {
+            narrowed.remove(&me);
+        }
+        if !narrowed.is_empty() {
+            self.recheck(community, &narrowed)?;
+        }
         let mut d = crate::sync::digest(self.c(), community)?;
         xor(&mut d, &digest_change);
         self.c().exec(
@@ -119,6 +226,127 @@ impl Writer<'_> {
             params![community, origin],
         )?;
         Ok(new)
+    }
+
+    /// After membership narrowed for `devices` (removed, demoted, or
+    /// proven to have forked): every document of `community` they wrote to
+    /// is checked again as a newcomer would check it, and rebuilt without
+    /// what no longer counts (recorded as refused), so that every peer
+    /// holds the same changes whatever order it learned things in.
+    fn recheck(
+        &mut self,
+        community: &str,
+        devices: &std::collections::BTreeSet<Key>,
+    ) -> Result<()> {
+        let mut docs: Vec<String> = Vec::new();
+        {
+            let mut st = self.c().prepare_cached(
+                "SELECT DISTINCT cs.doc_id FROM change_sigs cs JOIN docs d ON d.id = cs.doc_id
+                 WHERE d.community_id = ?1 AND cs.device = ?2",
+            )?;
+            for device in devices {
+                let rows = st.query_map(params![community, device.to_vec()], |r| r.get(0))?;
+                for row in rows {
+                    docs.push(row?);
+                }
+            }
+        }
+        docs.sort();
+        docs.dedup();
+        for id in docs {
+            let mut loaded = self.load(&id)?;
+            let standing = standing(self.c(), community, &id)?;
+            let conn = self.c();
+            let sig_of = |h: &Hash| -> Option<Vec<u8>> {
+                conn.row(
+                    "SELECT sig FROM change_sigs WHERE hash = ?1",
+                    [h.to_vec()],
+                    |r| r.get(0),
+                )
+                .ok()
+            };
+            let rebuilt = match outpost_sync::changes::recheck(&mut loaded.doc, sig_of, &standing) {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(doc = %id, "could not check a document again: {e}");
+                    continue;
+                }
+            };
+            let (mut doc, checked) = rebuilt;
+            tracing::info!(
+                doc = %id,
+                dropped = checked.refused.len(),
+                "membership changed: dropped changes that no longer count"
+            );
+            self.record_refused(community, &id, "membership", &checked.refused)?;
+            for r in &checked.refused {
+                self.c()
+                    .exec("DELETE FROM change_sigs WHERE hash = ?1", [r.hash.to_vec()])?;
+            }
+            self.replace_doc(&id, &mut doc)?;
+        }
+        Ok(())
+    }
+
+    /// Forks a peer's changes revealed (`outpost_sync::changes::
+    /// Equivocation`): each proven one is signed here as a `Forked` op
+    /// and added to the log (which passes it on and checks documents
+    /// again). Without a key, or when the proof is incomplete, the forked
+    /// change is refused here and nothing is reported.
+    pub fn report_forks(
+        &mut self,
+        community: &str,
+        doc: &str,
+        forks: &[outpost_sync::changes::Equivocation],
+    ) -> Result<()> {
+        let me = self
+            .actor
+            .as_ref()
+            .and_then(outpost_sync::changes::device_of);
+        let Some(key) = self
+            .signers
+            .iter()
+            .find(|k| Some(k.verifying_key().to_bytes()) == me)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let mut ops = Vec::new();
+        for e in forks {
+            let Ok(held) = automerge::Change::from_bytes(e.held.clone()) else {
+                continue;
+            };
+            let sig: Option<Vec<u8>> = self
+                .c()
+                .row(
+                    "SELECT sig FROM change_sigs WHERE hash = ?1",
+                    [held.hash().0.to_vec()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(proof) = outpost_sync::changes::fork_proof(doc, e, sig) else {
+                continue;
+            };
+            tracing::warn!(doc, "a device forked a document's history: reporting it");
+            let deps = self.membership(community)?.heads;
+            let op = membership::Op {
+                community: community.to_string(),
+                kind: membership::OpKind::Forked { proof },
+                deps,
+                time: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64),
+            };
+            match membership::sign(&key, &op) {
+                Ok(bytes) => ops.push(bytes),
+                Err(e) => tracing::warn!("could not sign a fork report: {e}"),
+            }
+        }
+        if !ops.is_empty() {
+            self.add_ops(community, &ops, None)?;
+        }
+        Ok(())
     }
 
     /// Membership of `community` as its log here says, inside the
@@ -156,6 +384,42 @@ impl Store {
         Ok(membership::missing_for(&self.op_log(community)?, known))
     }
 
+    /// What this home holds of `member`'s changes in `community`: per
+    /// document and actor, the highest seq (what a removal or demotion
+    /// signed here covers).
+    pub fn covers(&self, community: &str, member: &Key) -> Result<Vec<membership::Covered>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT cs.doc_id, cs.actor, MAX(cs.seq) FROM change_sigs cs JOIN docs d ON d.id = cs.doc_id
+             WHERE d.community_id = ?1 AND cs.device = ?2 GROUP BY cs.doc_id, cs.actor
+             ORDER BY cs.doc_id, cs.actor",
+        )?;
+        let rows = st.query_map(params![community, member.to_vec()], |r| {
+            Ok(membership::Covered {
+                doc: r.get(0)?,
+                actor: r.get(1)?,
+                seq: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Proven forks in `community`: (document, device, first forked seq,
+    /// reporter).
+    pub fn forks(&self, community: &str) -> Result<Vec<ForkRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT doc_id, device, seq, reporter FROM forks WHERE community_id = ?1 ORDER BY doc_id",
+        )?;
+        let rows = st.query_map([community], |r| {
+            Ok(ForkRow {
+                doc: r.get(0)?,
+                device: hex::encode(r.get::<_, Vec<u8>>(1)?),
+                seq: r.get::<_, i64>(2)?.max(0) as u64,
+                reporter: hex::encode(r.get::<_, Vec<u8>>(3)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Whether `key` was a member of `community` and was removed.
     pub fn was_removed(&self, community: &str, key: &str) -> Result<bool> {
         Ok(self.conn.row(
@@ -164,4 +428,15 @@ impl Store {
             |r| r.get(0),
         )?)
     }
+}
+
+/// A proven fork ([`Store::forks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForkRow {
+    pub doc: String,
+    /// Hex key of the device that forked.
+    pub device: String,
+    pub seq: u64,
+    /// Hex key of the member who reported it first.
+    pub reporter: String,
 }

@@ -207,6 +207,34 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX IF NOT EXISTS refused_changes_by_community ON refused_changes(community_id, at);
     "#,
+    // 8: removals and demotions vouch for what they cover, and forks are
+    // proven: each signature row says whose change it is (to find what a
+    // removal covers and which documents to check again), and what the
+    // log says about standing is kept beside the members.
+    r#"
+    ALTER TABLE change_sigs ADD COLUMN device BLOB;
+    ALTER TABLE change_sigs ADD COLUMN actor BLOB;
+    ALTER TABLE change_sigs ADD COLUMN seq INTEGER;
+    CREATE INDEX IF NOT EXISTS change_sigs_by_device ON change_sigs(device);
+    CREATE TABLE IF NOT EXISTS member_covers(
+        community_id TEXT NOT NULL,
+        device BLOB NOT NULL,           -- the member a removal or demotion concerns
+        doc_id TEXT NOT NULL,
+        actor BLOB NOT NULL,
+        seq INTEGER NOT NULL,           -- covered up to this seq
+        prior TEXT NOT NULL             -- their role before the op
+    );
+    CREATE INDEX IF NOT EXISTS member_covers_by_doc ON member_covers(community_id, doc_id);
+    CREATE TABLE IF NOT EXISTS forks(
+        community_id TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        actor BLOB NOT NULL,
+        seq INTEGER NOT NULL,           -- the first forked seq
+        device BLOB NOT NULL,
+        reporter BLOB NOT NULL,
+        PRIMARY KEY(community_id, doc_id, actor)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -237,9 +265,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         if now > i as i64 {
             continue;
         }
-        // 6 (the log) and 7 (signed changes): communities made before
-        // cannot be carried over.
-        if i + 1 == 6 || i + 1 == 7 {
+        // 6 (the log), 7 (signed changes) and 8 (removals covering what
+        // they vouch for): communities made before cannot be carried over.
+        if (6..=8).contains(&(i + 1)) {
             let communities: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM docs WHERE kind = 'community'",
                 [],

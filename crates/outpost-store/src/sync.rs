@@ -72,6 +72,18 @@ pub(crate) fn after_change(
     Ok(())
 }
 
+/// Takes a document that is being removed out of its community's digest.
+pub(crate) fn forget(tx: &Connection, id: &str, community: &str, heads: &[u8]) -> Result<()> {
+    let mut d = digest(tx, community)?;
+    xor(&mut d, &entry(id, heads));
+    tx.exec(
+        "INSERT INTO digests(community_id, digest) VALUES (?1, ?2)
+         ON CONFLICT(community_id) DO UPDATE SET digest = excluded.digest",
+        params![community, d.to_vec()],
+    )?;
+    Ok(())
+}
+
 /// Rebuilds every digest (migration from a store that had none).
 pub(crate) fn recompute_all(tx: &Connection) -> Result<()> {
     tx.exec("DELETE FROM digests", [])?;

@@ -104,15 +104,40 @@ impl Writer<'_> {
         }
         let sigs = outpost_sync::changes::sign_new(doc, base, &self.signers)
             .map_err(StoreError::Unsigned)?;
-        self.put_sigs(id, &sigs)
+        self.put_sigs(id, doc, base, &sigs)
     }
 
-    fn put_sigs(&mut self, id: &str, sigs: &[ChangeSig]) -> Result<()> {
+    /// Stores the signatures of `doc`'s changes since `base` (those
+    /// `sigs` has), with whose changes they are.
+    fn put_sigs(
+        &mut self,
+        id: &str,
+        doc: &mut AutoCommit,
+        base: &[ChangeHash],
+        sigs: &[ChangeSig],
+    ) -> Result<()> {
+        if sigs.is_empty() {
+            return Ok(());
+        }
+        let by_hash: std::collections::HashMap<&Hash, &Vec<u8>> =
+            sigs.iter().map(|s| (&s.hash, &s.sig)).collect();
         let mut st = self.c().prepare_cached(
-            "INSERT INTO change_sigs(hash, doc_id, sig) VALUES (?1, ?2, ?3) ON CONFLICT(hash) DO NOTHING",
+            "INSERT INTO change_sigs(hash, doc_id, sig, device, actor, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(hash) DO NOTHING",
         )?;
-        for s in sigs {
-            st.execute(params![s.hash.to_vec(), id, s.sig])?;
+        for c in doc.get_changes_meta(base) {
+            let Some(sig) = by_hash.get(&c.hash.0) else {
+                continue;
+            };
+            let device = outpost_sync::changes::device_of(&c.actor).map(|d| d.to_vec());
+            st.execute(params![
+                c.hash.0.to_vec(),
+                id,
+                sig,
+                device,
+                c.actor.to_bytes(),
+                c.seq as i64
+            ])?;
         }
         Ok(())
     }
@@ -126,6 +151,49 @@ impl Writer<'_> {
             params![id, snapshot],
         )?;
         Ok(())
+    }
+
+    /// Replaces document `id` with `doc`, a rebuilt history that may lack
+    /// changes the old one had (`Writer::recheck`): one snapshot,
+    /// reindexed, in the digest and the feed; peers' sync states for it
+    /// start over. A `doc` with no changes left removes the document.
+    pub(crate) fn replace_doc(&mut self, id: &str, doc: &mut AutoCommit) -> Result<()> {
+        let (kind, old_heads, community): (String, Vec<u8>, String) = self.c().row(
+            "SELECT kind, heads, community_id FROM docs WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        self.c()
+            .exec("DELETE FROM sync_states WHERE doc_id = ?1", [id])?;
+        self.c()
+            .exec("UPDATE docs SET synced_heads = NULL WHERE id = ?1", [id])?;
+        if doc.get_heads().is_empty() {
+            sync::forget(self.c(), id, &community, &old_heads)?;
+            let rid: Option<i64> = self
+                .c()
+                .row("SELECT rid FROM items WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?;
+            if let Some(rid) = rid {
+                self.c().exec("DELETE FROM fts WHERE rowid = ?1", [rid])?;
+            }
+            for sql in [
+                "DELETE FROM items WHERE id = ?1",
+                "DELETE FROM subitems WHERE item_id = ?1",
+                "DELETE FROM chunks WHERE doc_id = ?1",
+                "DELETE FROM change_sigs WHERE doc_id = ?1",
+                "DELETE FROM docs WHERE id = ?1",
+            ] {
+                self.c().exec(sql, [id])?;
+            }
+            return Ok(());
+        }
+        let heads = encode_heads(&doc.get_heads());
+        self.write_snapshot(id, doc)?;
+        self.c().exec(
+            "UPDATE docs SET heads = ?2 WHERE id = ?1",
+            params![id, heads],
+        )?;
+        self.after_change(id, &kind, doc, Some(&old_heads), &heads)
     }
 
     /// Rewrites a document as one snapshot. Heads and content are unchanged.
@@ -170,8 +238,13 @@ impl Writer<'_> {
         sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
     ) -> Result<MergeOutcome> {
         self.origin = Some(from.to_string());
-        let r = self.merge_remote_inner(community, id, bytes, from, sig_of);
+        let mut forks = Vec::new();
+        let r = self.merge_remote_inner(community, id, bytes, from, sig_of, &mut forks);
         self.origin = None;
+        // After the merge is written: the report checks documents again.
+        if r.is_ok() && !forks.is_empty() {
+            self.report_forks(community, id, &forks)?;
+        }
         r
     }
 
@@ -182,6 +255,7 @@ impl Writer<'_> {
         bytes: &[u8],
         from: &str,
         sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
+        forks: &mut Vec<outpost_sync::changes::Equivocation>,
     ) -> Result<MergeOutcome> {
         let existing: Option<(String, String)> = self
             .c()
@@ -202,26 +276,15 @@ impl Writer<'_> {
                 },
             ),
         };
-        let roles: std::collections::HashMap<String, String> = {
-            let mut st = self
-                .c()
-                .prepare_cached("SELECT key, role FROM members WHERE community_id = ?1")?;
-            let rows = st.query_map([community], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        // A removed member's own past changes count as a member's.
-        let role_of = |device: &[u8; 32]| {
-            roles
-                .get(&hex::encode(device))
-                .map(|r| r.parse().unwrap_or(outpost_model::Role::Member))
-        };
-        let Ok(checked) =
-            outpost_sync::changes::merge_checked(&mut loaded.doc, bytes, sig_of, &role_of)
+        let standing = crate::log::standing(self.c(), community, id)?;
+        let Ok(mut checked) =
+            outpost_sync::changes::merge_checked(&mut loaded.doc, bytes, sig_of, &standing)
         else {
             return Ok(MergeOutcome::NotADocument);
         };
-        let refused = checked.refused.len();
+        let refused = checked.refused.len() + checked.forks.len();
         self.record_refused(community, id, from, &checked.refused)?;
+        *forks = std::mem::take(&mut checked.forks);
         if loaded.doc.get_heads() == loaded.base {
             // Nothing new was kept (all of it refused, or known already).
             return Ok(MergeOutcome::Merged { refused });
@@ -236,7 +299,8 @@ impl Writer<'_> {
         if !index::belongs(&loaded.doc, id, &kind, community) {
             return Ok(MergeOutcome::NotADocument);
         }
-        self.put_sigs(id, &checked.accepted)?;
+        let base = loaded.base.clone();
+        self.put_sigs(id, &mut loaded.doc, &base, &checked.accepted)?;
         self.c().exec(
             "DELETE FROM refused_changes WHERE doc_id = ?1 AND hash IN (SELECT hash FROM change_sigs WHERE doc_id = ?1)",
             [id],
@@ -249,7 +313,7 @@ impl Writer<'_> {
         Ok(MergeOutcome::Merged { refused })
     }
 
-    fn record_refused(
+    pub(crate) fn record_refused(
         &mut self,
         community: &str,
         id: &str,

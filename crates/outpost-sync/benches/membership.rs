@@ -73,11 +73,13 @@ fn log(n: usize) -> Log {
             let demote = OpKind::SetRole {
                 member: pk(4),
                 role: Role::Member,
+                covers: vec![],
             };
             log.push(0, demote);
             let restore = OpKind::SetRole {
                 member: pk(4),
                 role: Role::Admin,
+                covers: vec![],
             };
             log.push(0, restore);
         } else if i.is_multiple_of(50) {
@@ -85,6 +87,7 @@ fn log(n: usize) -> Log {
                 signer,
                 OpKind::Remove {
                     member: pk(next - 3),
+                    covers: vec![],
                 },
             );
         } else {

@@ -14,7 +14,7 @@
 //! that device must be allowed to write; a change that fails (or follows
 //! one that failed) is left out, with its reason, and the rest are merged.
 
-use crate::membership::Key;
+use crate::membership::{Key, Role};
 use crate::wire::Hash;
 use automerge::{AutoCommit, AutomergeError, ChangeHash, ReadDoc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -38,6 +38,179 @@ pub const UNSIGNED: &str = "it came without a signature";
 pub const BAD_SIGNATURE: &str = "its signature is not its device's";
 pub const NOT_A_MEMBER: &str = "its device is not a member of the community";
 pub const AFTER_REFUSED: &str = "it builds on a refused change";
+pub const AFTER_REMOVAL: &str =
+    "its device was removed from the community, and no removal covers it";
+pub const FORKED: &str = "its device forked this document's history";
+
+/// One lowering op's cover of an actor: up to which seq, and the role
+/// the device had before the op.
+pub type Cover = (u64, Role);
+
+/// How a peer judges who wrote a change to one document: its membership,
+/// narrowed to that document ([`crate::membership::Membership::standing`]).
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    /// Current members and their roles.
+    pub roles: HashMap<Key, Role>,
+    /// Keys that were members and were removed.
+    pub removed: HashSet<Key>,
+    /// Per (device, actor): the highest seq each lowering op covers, with
+    /// the role the device had before it.
+    pub covered: HashMap<(Key, Vec<u8>), Vec<Cover>>,
+    /// Actors whose history in this document forked, from which seq.
+    pub forked: HashMap<Vec<u8>, u64>,
+}
+
+impl Standing {
+    /// Records that a lowering op (prior role `prior`) covers `device`'s
+    /// changes under `actor` up to `seq`.
+    pub fn cover(&mut self, device: Key, actor: Vec<u8>, seq: u64, prior: Role) {
+        self.covered
+            .entry((device, actor))
+            .or_default()
+            .push((seq, prior));
+    }
+
+    /// The role a change by `device` (under `actor`, at `seq`) is judged
+    /// by, or why it cannot count: a current member writes as their role
+    /// (a demoted admin's changes the demotion covers as an admin); a
+    /// removed member's changes count only where a removal or demotion
+    /// covers them, as the role they had then; nothing of a forked actor
+    /// counts from the fork on.
+    pub fn judge(&self, device: &Key, actor: &[u8], seq: u64) -> Result<Role, &'static str> {
+        if self.forked.get(actor).is_some_and(|&f| seq >= f) {
+            return Err(FORKED);
+        }
+        let vouched = self
+            .covered
+            .get(&(*device, actor.to_vec()))
+            .into_iter()
+            .flatten()
+            .filter(|(max, _)| seq <= *max)
+            .map(|(_, r)| *r)
+            .max();
+        match self.roles.get(device) {
+            Some(&role) => Ok(vouched.map_or(role, |v| v.max(role))),
+            None if self.removed.contains(device) => vouched.ok_or(AFTER_REMOVAL),
+            None => Err(NOT_A_MEMBER),
+        }
+    }
+}
+
+/// Checks a fork report's proof: two distinct change chunks with the same
+/// actor and seq, each validly signed by the device the actor names.
+pub fn verify_fork(
+    proof: &crate::membership::ForkProof,
+    reporter: Key,
+) -> Option<crate::membership::Fork> {
+    let a = automerge::Change::from_bytes(proof.a.clone()).ok()?;
+    let b = automerge::Change::from_bytes(proof.b.clone()).ok()?;
+    if a.actor_id() != b.actor_id() || a.seq() != b.seq() || a.hash() == b.hash() {
+        return None;
+    }
+    let device = device_of(a.actor_id())?;
+    if !verify(&device, &a.hash().0, &proof.sig_a) || !verify(&device, &b.hash().0, &proof.sig_b) {
+        return None;
+    }
+    Some(crate::membership::Fork {
+        doc: proof.doc.clone(),
+        device,
+        actor: a.actor_id().to_bytes().to_vec(),
+        seq: a.seq(),
+        reporter,
+    })
+}
+
+/// A change that arrived with the same actor and seq as a different
+/// change held here: the two chunks (held first) and the arriving one's
+/// signature, if it came with one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equivocation {
+    pub held: Vec<u8>,
+    pub arrived: Vec<u8>,
+    pub arrived_sig: Option<Vec<u8>>,
+}
+
+/// Every change in Automerge bytes: change, compressed-change, bundle and
+/// document chunks, one after the other (what `load_incremental` reads).
+/// Chunks that do not parse end the list.
+pub fn decode_changes(bytes: &[u8]) -> Vec<automerge::Change> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while rest.len() > 9 && rest[..4] == MAGIC {
+        let kind = rest[8];
+        // A LEB128 length after magic, checksum and type.
+        let (mut len, mut shift, mut i) = (0usize, 0u32, 9usize);
+        loop {
+            let Some(&b) = rest.get(i) else {
+                return out;
+            };
+            if shift > 56 {
+                return out;
+            }
+            len |= usize::from(b & 0x7f) << shift;
+            shift += 7;
+            i += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let Some(end) = i.checked_add(len).filter(|&e| e <= rest.len()) else {
+            return out;
+        };
+        let chunk = &rest[..end];
+        match kind {
+            0 => match AutoCommit::load(chunk) {
+                Ok(mut d) => out.extend(d.get_changes(&[])),
+                Err(_) => return out,
+            },
+            1 | 2 => match automerge::Change::from_bytes(chunk.to_vec()) {
+                Ok(c) => out.push(c),
+                Err(_) => return out,
+            },
+            3 => match automerge::Bundle::try_from(chunk)
+                .ok()
+                .and_then(|b| b.to_changes().ok())
+            {
+                Some(cs) => out.extend(cs),
+                None => return out,
+            },
+            _ => return out,
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The changes of `incoming` that reuse an (actor, seq) `doc` holds with
+/// different contents.
+pub fn equivocations(
+    doc: &mut AutoCommit,
+    incoming: &[automerge::Change],
+    sig_of: &dyn Fn(&Hash) -> Option<Vec<u8>>,
+) -> Vec<Equivocation> {
+    let held: HashMap<(Vec<u8>, u64), ChangeHash> = doc
+        .get_changes_meta(&[])
+        .iter()
+        .map(|c| ((c.actor.to_bytes().to_vec(), c.seq), c.hash))
+        .collect();
+    let mut out = Vec::new();
+    for c in incoming {
+        let at = (c.actor_id().to_bytes().to_vec(), c.seq());
+        if let Some(h) = held.get(&at)
+            && *h != c.hash()
+            && let Some(mine) = doc.get_change_by_hash(h)
+        {
+            out.push(Equivocation {
+                held: mine.raw_bytes().to_vec(),
+                arrived: c.raw_bytes().to_vec(),
+                arrived_sig: sig_of(&c.hash().0),
+            });
+        }
+    }
+    out
+}
 
 /// Signs a change hash with a device key.
 pub fn sign(key: &SigningKey, hash: &Hash) -> Vec<u8> {
@@ -104,20 +277,40 @@ pub struct Checked {
     /// Signatures of the changes merged (to store beside them).
     pub accepted: Vec<ChangeSig>,
     pub refused: Vec<Refusal>,
+    /// Changes that reused an (actor, seq) held here (left out).
+    pub forks: Vec<Equivocation>,
+}
+
+/// Re-checks a whole document under `standing` (after membership changed:
+/// a removal, a demotion, a proven fork), as a peer seeing it for the first
+/// time would. Returns the document rebuilt from the changes that still
+/// count, and what no longer does, or None when every change still counts.
+pub fn recheck(
+    doc: &mut AutoCommit,
+    sig_of: impl Fn(&Hash) -> Option<Vec<u8>>,
+    standing: &Standing,
+) -> Result<Option<(AutoCommit, Checked)>, AutomergeError> {
+    let bytes = doc.save();
+    let mut fresh = AutoCommit::new();
+    let checked = merge_checked(&mut fresh, &bytes, sig_of, standing)?;
+    if checked.refused.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((fresh, checked)))
 }
 
 /// Merges Automerge bytes (a whole document or changes) into `doc`,
 /// keeping only the new changes that carry a valid signature (from
-/// `sig_of`) by the device their actor names, when that device is a member
-/// (`role_of`: its role, None for a stranger; a removed member's own past
-/// changes count as a member's) and the rules ([`crate::rules`]) let it
-/// change what the change changes. Refused changes, and changes that build
-/// on them, stay out.
+/// `sig_of`) by the device their actor names, when that device may write
+/// ([`Standing::judge`]) and the rules ([`crate::rules`]) let it change
+/// what the change changes. Refused changes, and changes that build on
+/// them, stay out. A change reusing an (actor, seq) held here with other
+/// contents is left out too, and returned as an [`Equivocation`].
 pub fn merge_checked(
     doc: &mut AutoCommit,
     bytes: &[u8],
     sig_of: impl Fn(&Hash) -> Option<Vec<u8>>,
-    role_of: &dyn Fn(&Key) -> Option<crate::membership::Role>,
+    standing: &Standing,
 ) -> Result<Checked, AutomergeError> {
     let base = doc.get_heads();
     // The document's owner: the creator of its `id` (written once, by the
@@ -134,7 +327,28 @@ pub fn merge_checked(
     };
     let mut owner = if base.is_empty() { None } else { owned_by(doc) };
     let mut merged = doc.clone();
-    merged.load_incremental(bytes)?;
+    let mut forks = Vec::new();
+    if let Err(e) = merged.load_incremental(bytes) {
+        let AutomergeError::DuplicateSeqNumber(..) = e else {
+            return Err(e);
+        };
+        // Keep what does not fork; the rest of its branch waits in the
+        // queue and is never applied.
+        let incoming = decode_changes(bytes);
+        forks = equivocations(doc, &incoming, &sig_of);
+        let forked: HashSet<ChangeHash> = forks
+            .iter()
+            .filter_map(|f| automerge::Change::from_bytes(f.arrived.clone()).ok())
+            .map(|c| c.hash())
+            .collect();
+        merged = doc.clone();
+        merged.apply_changes(
+            incoming
+                .into_iter()
+                .filter(|c| !forked.contains(&c.hash()))
+                .collect::<Vec<_>>(),
+        )?;
+    }
     // The kind decides which rules apply: read from the document as held
     // (never from what a peer just sent), or, for a document new here,
     // from its creating change alone.
@@ -158,7 +372,10 @@ pub fn merge_checked(
         kind_of(doc)
     }
     .unwrap_or_default();
-    let mut checked = Checked::default();
+    let mut checked = Checked {
+        forks,
+        ..Checked::default()
+    };
     let mut refused: HashSet<ChangeHash> = HashSet::new();
     let metas: Vec<_> = merged
         .get_changes_meta(&base)
@@ -167,13 +384,14 @@ pub fn merge_checked(
         .collect();
     for c in metas {
         let device = device_of(&c.actor);
+        let judged = device.map(|d| standing.judge(&d, c.actor.to_bytes(), c.seq));
         let sig = sig_of(&c.hash.0);
         let why = match (device, &sig) {
             _ if c.deps.iter().any(|d| refused.contains(d)) => Some(AFTER_REFUSED),
             (None, _) => Some(BAD_ACTOR),
             (_, None) => Some(UNSIGNED),
             (Some(d), Some(s)) if !verify(&d, &c.hash.0, s) => Some(BAD_SIGNATURE),
-            (Some(d), _) if role_of(&d).is_none() => Some(NOT_A_MEMBER),
+            (Some(_), _) if judged.is_some_and(|j| j.is_err()) => judged.and_then(|j| j.err()),
             // A second "first change": another device creating the same
             // document over the real one.
             (Some(_), _) if c.deps.is_empty() && owner.is_some() => {
@@ -182,7 +400,8 @@ pub fn merge_checked(
             (Some(d), _) => {
                 let hash = c.hash;
                 let creating = owner.is_none();
-                match crate::rules::check(&mut merged, &hash, &kind, owner, d, role_of) {
+                let role = judged.and_then(|j| j.ok());
+                match crate::rules::check(&mut merged, &hash, &kind, owner, d, role) {
                     Ok(()) => {
                         if creating {
                             owner = Some(d);
@@ -278,4 +497,60 @@ impl PendingSigs {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// What `doc` holds of `member`'s writing: per actor of that device, its
+/// highest seq (what a removal or demotion signed here covers).
+pub fn covers_in(
+    doc_id: &str,
+    doc: &mut AutoCommit,
+    member: &Key,
+) -> Vec<crate::membership::Covered> {
+    let mut top: std::collections::BTreeMap<Vec<u8>, u64> = std::collections::BTreeMap::new();
+    for c in doc.get_changes_meta(&[]) {
+        if device_of(&c.actor).as_ref() == Some(member) {
+            let e = top.entry(c.actor.to_bytes().to_vec()).or_default();
+            *e = (*e).max(c.seq);
+        }
+    }
+    top.into_iter()
+        .map(|(actor, seq)| crate::membership::Covered {
+            doc: doc_id.to_string(),
+            actor,
+            seq,
+        })
+        .collect()
+}
+
+/// Whether `doc` holds a change by any of `devices`.
+pub fn written_by(doc: &mut AutoCommit, devices: &std::collections::BTreeSet<Key>) -> bool {
+    !devices.is_empty()
+        && doc
+            .get_changes_meta(&[])
+            .iter()
+            .any(|c| device_of(&c.actor).is_some_and(|d| devices.contains(&d)))
+}
+
+/// The largest change a fork proof carries (each of its two): beyond it the
+/// fork is refused here but not reported.
+pub const MAX_PROOF_CHANGE: usize = 1 << 20;
+
+/// A fork proof from an equivocation and the held change's stored
+/// signature, when both changes are validly signed.
+pub fn fork_proof(
+    doc: &str,
+    e: &Equivocation,
+    held_sig: Option<Vec<u8>>,
+) -> Option<crate::membership::ForkProof> {
+    if e.held.len() > MAX_PROOF_CHANGE || e.arrived.len() > MAX_PROOF_CHANGE {
+        return None;
+    }
+    let proof = crate::membership::ForkProof {
+        doc: doc.to_string(),
+        a: e.held.clone(),
+        sig_a: held_sig?,
+        b: e.arrived.clone(),
+        sig_b: e.arrived_sig.clone()?,
+    };
+    verify_fork(&proof, [0; 32]).map(|_| proof)
 }

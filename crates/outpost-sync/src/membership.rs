@@ -36,13 +36,68 @@ pub enum OpKind {
         member: Key,
         role: Role,
     },
+    /// `covers`: what of `member`'s writing the signer held, which stays
+    /// (see [`Covered`]).
     Remove {
         member: Key,
+        covers: Vec<Covered>,
     },
+    /// `covers` as for `Remove`, when the role is lowered.
     SetRole {
         member: Key,
         role: Role,
+        covers: Vec<Covered>,
     },
+    /// A report that a device forked a document's history: any member may
+    /// sign one; it counts when its proof verifies, and never changes who
+    /// belongs.
+    Forked {
+        proof: ForkProof,
+    },
+}
+
+/// Part of what an op lowering a member's role vouches for: the member's
+/// changes to document `doc` under actor `actor` up to `seq`, as the
+/// signer held them. After a removal, a peer accepts from the removed
+/// device only changes some valid removal (or demotion) covers, and
+/// judges them by the role the device had before that op.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Covered {
+    pub doc: String,
+    pub actor: Vec<u8>,
+    pub seq: u64,
+}
+
+/// Two validly signed changes by one device with the same actor and seq
+/// and different contents: proof that the device forked document `doc`'s
+/// history. The change bytes are Automerge change chunks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkProof {
+    pub doc: String,
+    pub a: Vec<u8>,
+    pub sig_a: Vec<u8>,
+    pub b: Vec<u8>,
+    pub sig_b: Vec<u8>,
+}
+
+/// What a [`ForkProof`] proves, once checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fork {
+    pub doc: String,
+    pub device: Key,
+    pub actor: Vec<u8>,
+    /// The first seq at which the actor's history forked.
+    pub seq: u64,
+    /// Who reported it first (in log order).
+    pub reporter: Key,
+}
+
+/// A valid op that took rights from a member, and what it vouched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lowered {
+    /// The member's role just before the op.
+    pub prior: Role,
+    pub covers: Vec<Covered>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,6 +334,11 @@ pub struct Membership {
     /// Ops held that do not count, and why (one of the reasons in
     /// [`compute`]'s module).
     pub refused: BTreeMap<Hash, &'static str>,
+    /// Per member whose role a valid op lowered (removal or demotion):
+    /// those ops, with what each vouched for.
+    pub lowered: BTreeMap<Key, Vec<Lowered>>,
+    /// Proven forks, by (document, actor): the earliest seq reported.
+    pub forks: BTreeMap<(String, Vec<u8>), Fork>,
 }
 
 impl Membership {
@@ -300,6 +360,60 @@ pub use compute::{
     AFTER_REMOVAL, EQUIVOCATION, LAST_ADMIN, MISSING_DEPS, NO_GENESIS, NOT_ADMIN, compute,
     compute_held,
 };
+
+/// The devices whose standing may have narrowed from `old` to `new` (a
+/// role lowered or lost, what a removal covers changed, a fork proven):
+/// documents they wrote to must be checked again
+/// ([`crate::changes::recheck`]).
+pub fn narrowed(old: &Membership, new: &Membership) -> BTreeSet<Key> {
+    let mut out: BTreeSet<Key> = BTreeSet::new();
+    for k in old
+        .members
+        .keys()
+        .chain(new.members.keys())
+        .chain(&new.removed)
+    {
+        let lower = match (old.role(k), new.role(k)) {
+            (Some(o), Some(n)) => n < o,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if lower || old.lowered.get(k) != new.lowered.get(k) {
+            out.insert(*k);
+        }
+    }
+    for (at, f) in &new.forks {
+        if old.forks.get(at).is_none_or(|o| o.seq != f.seq) {
+            out.insert(f.device);
+        }
+    }
+    out
+}
+
+impl Membership {
+    /// How this membership judges writing to document `doc`
+    /// ([`crate::changes::Standing`]).
+    pub fn standing(&self, doc: &str) -> crate::changes::Standing {
+        let mut s = crate::changes::Standing::default();
+        for (k, r) in &self.members {
+            s.roles.insert(*k, *r);
+        }
+        s.removed.extend(self.removed.iter().copied());
+        for (k, ls) in &self.lowered {
+            for l in ls {
+                for c in l.covers.iter().filter(|c| c.doc == doc) {
+                    s.cover(*k, c.actor.clone(), c.seq, l.prior);
+                }
+            }
+        }
+        for ((d, actor), f) in &self.forks {
+            if d == doc {
+                s.forked.insert(actor.clone(), f.seq);
+            }
+        }
+        s
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -343,7 +457,10 @@ mod tests {
         let rm = op(
             1,
             &id,
-            OpKind::Remove { member: pk(2) },
+            OpKind::Remove {
+                member: pk(2),
+                covers: vec![],
+            },
             vec![op_hash(&add)],
         );
         let m = compute(&id, &[rm.clone(), add.clone(), g.clone()]);
@@ -376,7 +493,10 @@ mod tests {
         let rm = op(
             1,
             &id,
-            OpKind::Remove { member: pk(3) },
+            OpKind::Remove {
+                member: pk(3),
+                covers: vec![],
+            },
             vec![op_hash(&add_c)],
         );
         let re_add = op(
@@ -495,7 +615,10 @@ mod tests {
         let rm2 = op(
             1,
             &id,
-            OpKind::Remove { member: pk(2) },
+            OpKind::Remove {
+                member: pk(2),
+                covers: vec![],
+            },
             vec![op_hash(&add2)],
         );
         let late = op(

@@ -158,9 +158,6 @@ pub const RULES: &[Rule] = &[
 pub const NOT_ALLOWED: &str = "the rules do not let its device change what it changes";
 pub const BAD_CREATION: &str = "it creates the document under another author";
 
-/// A member's standing, as the merging peer's membership says.
-pub type RoleOf<'a> = &'a dyn Fn(&Key) -> Option<Role>;
-
 /// The rule for an op at `path` in a `kind` document.
 pub fn rule_for(kind: &str, path: &[String]) -> Option<&'static Rule> {
     RULES.iter().find(|r| {
@@ -203,14 +200,15 @@ fn ancestry(doc: &AutoCommit, obj: &ObjId) -> Option<Vec<(String, ObjId)>> {
 
 /// Checks one new change against the rules. `doc` holds it (and whatever
 /// else is being merged); `kind` is the document's kind; `owner` the
-/// device that created the document (None: this change creates it).
+/// device that created the document (None: this change creates it);
+/// `role` the role the signer writes it as ([`crate::changes::Standing`]).
 pub fn check(
     doc: &mut AutoCommit,
     hash: &ChangeHash,
     kind: &str,
     owner: Option<Key>,
     signer: Key,
-    role_of: RoleOf<'_>,
+    role: Option<Role>,
 ) -> Result<(), &'static str> {
     let Some(change) = doc.get_change_by_hash(hash) else {
         return Err(NOT_ALLOWED);
@@ -234,13 +232,12 @@ pub fn check(
             .and_then(|op| op.primitive_value())
             .and_then(|v| v.as_str().map(str::to_string));
         if recorded != Some(hex::encode(signer))
-            || (kind == "community" && role_of(&signer) != Some(Role::Admin))
+            || (kind == "community" && role != Some(Role::Admin))
         {
             return Err(BAD_CREATION);
         }
         return Ok(());
     };
-    let role = role_of(&signer);
     for op in &expanded.operations {
         let obj = match &op.obj {
             automerge::legacy::ObjectId::Root => automerge::ROOT,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// `Bye` naming both and the session ends. 2: membership is a log of its
 /// own (`OpHeads`, `Ops`), no longer a list inside the community document.
 /// 3: every change travels with its signature.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 /// The largest frame accepted or sent (whole documents travel in one frame).
 pub const MAX_FRAME: usize = 8 * 1024 * 1024;
 /// Documents announced per `Changes` page.
@@ -94,6 +94,13 @@ pub enum Msg {
         community: String,
         ops: Vec<Vec<u8>>,
     },
+    /// Documents a `Fetch` named that the sender no longer holds (its
+    /// membership changed and nothing of them counts any more): the
+    /// receiver stops waiting for them.
+    Gone {
+        community: String,
+        docs: Vec<String>,
+    },
 }
 
 impl Msg {
@@ -116,6 +123,7 @@ impl Msg {
             Msg::Bye { reason } => format!("Bye {reason}"),
             Msg::OpHeads { heads, .. } => format!("OpHeads ({} heads)", heads.len()),
             Msg::Ops { ops, .. } => format!("Ops ({} ops)", ops.len()),
+            Msg::Gone { docs, .. } => format!("Gone {} docs", docs.len()),
         }
     }
 
@@ -135,9 +143,11 @@ impl Msg {
             } => std::iter::once(community.as_str())
                 .chain(docs.iter().map(|d| d.id.as_str()))
                 .collect(),
-            Msg::Fetch { community, docs } => std::iter::once(community.as_str())
-                .chain(docs.iter().map(String::as_str))
-                .collect(),
+            Msg::Fetch { community, docs } | Msg::Gone { community, docs } => {
+                std::iter::once(community.as_str())
+                    .chain(docs.iter().map(String::as_str))
+                    .collect()
+            }
             Msg::Doc { community, id, .. } | Msg::Sync { community, id, .. } => {
                 vec![community, id]
             }
@@ -152,6 +162,7 @@ impl Msg {
             | Msg::Since { community, .. }
             | Msg::Changes { community, .. }
             | Msg::Fetch { community, .. }
+            | Msg::Gone { community, .. }
             | Msg::Doc { community, .. }
             | Msg::Sync { community, .. }
             | Msg::Synced { community }

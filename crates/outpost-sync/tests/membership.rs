@@ -61,7 +61,14 @@ impl Log {
     }
 
     fn remove(&mut self, signer: u8, member: u8, deps: &[Hash]) -> Hash {
-        self.sign(signer, OpKind::Remove { member: pk(member) }, deps)
+        self.sign(
+            signer,
+            OpKind::Remove {
+                member: pk(member),
+                covers: vec![],
+            },
+            deps,
+        )
     }
 
     fn demote(&mut self, signer: u8, member: u8, deps: &[Hash]) -> Hash {
@@ -70,6 +77,7 @@ impl Log {
             OpKind::SetRole {
                 member: pk(member),
                 role: Role::Member,
+                covers: vec![],
             },
             deps,
         )
@@ -248,10 +256,12 @@ fn history(steps: &[Step]) -> Log {
             },
             2 => OpKind::Remove {
                 member: pk(s.target),
+                covers: vec![],
             },
             _ => OpKind::SetRole {
                 member: pk(s.target),
                 role: Role::Member,
+                covers: vec![],
             },
         };
         log.sign(s.signer, kind, &deps);
@@ -317,8 +327,12 @@ proptest! {
             .collect();
         for (r, op, _) in &valid {
             let target = match op.kind {
-                OpKind::Remove { member } => member,
-                OpKind::SetRole { member, role: Role::Member } => member,
+                OpKind::Remove { member, .. } => member,
+                OpKind::SetRole {
+                    member,
+                    role: Role::Member,
+                    ..
+                } => member,
                 OpKind::Add { member, role: Role::Member } => member,
                 _ => continue,
             };

@@ -149,7 +149,10 @@ fn a_removed_admin_cannot_backdate_through_a_peer_that_missed_the_removal() {
     let remove_a = raw_op(
         5,
         &c,
-        OpKind::Remove { member: a.id() },
+        OpKind::Remove {
+            member: a.id(),
+            covers: vec![],
+        },
         vec![op_hash(&add_new)],
     );
     k.inject_ops(&c, &[add_new.clone(), remove_a.clone()]);

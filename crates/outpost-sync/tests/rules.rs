@@ -30,6 +30,16 @@ fn actor(n: u8) -> automerge::ActorId {
     device_actor(&pk(n), [n; 8])
 }
 
+fn standing() -> outpost_sync::changes::Standing {
+    let mut s = outpost_sync::changes::Standing::default();
+    for n in [A, B, C] {
+        if let Some(r) = role_of(&pk(n)) {
+            s.roles.insert(pk(n), r);
+        }
+    }
+    s
+}
+
 fn role_of(k: &[u8; 32]) -> Option<Role> {
     if *k == pk(A) {
         Some(Role::Admin)
@@ -69,7 +79,7 @@ fn attempt(
     let bytes = theirs.save_after(&base);
     let mut mine = held.clone();
     let sig_of = |h: &[u8; 32]| sigs.iter().find(|(x, _)| x == h).map(|(_, s)| s.clone());
-    let checked = merge_checked(&mut mine, &bytes, sig_of, &role_of).expect("merge");
+    let checked = merge_checked(&mut mine, &bytes, sig_of, &standing()).expect("merge");
     match checked.refused.first() {
         None => Ok(()),
         Some(r) => Err(r.reason),
@@ -86,7 +96,7 @@ fn arrives(doc: &mut AutoCommit, signer: u8) -> Result<(), &'static str> {
         .collect();
     let mut fresh = AutoCommit::new();
     let sig_of = |h: &[u8; 32]| sigs.iter().find(|(x, _)| x == h).map(|(_, s)| s.clone());
-    let checked = merge_checked(&mut fresh, &bytes, sig_of, &role_of).expect("merge");
+    let checked = merge_checked(&mut fresh, &bytes, sig_of, &standing()).expect("merge");
     checked.refused.first().map_or(Ok(()), |r| Err(r.reason))
 }
 
@@ -431,7 +441,7 @@ fn the_kind_a_peer_sends_does_not_choose_the_rules() {
     let bytes = relabel.save_after(&base);
     let mut mine = q.clone();
     let sig_of = |h: &[u8; 32]| sigs.iter().find(|(x, _)| x == h).map(|(_, s)| s.clone());
-    let checked = merge_checked(&mut mine, &bytes, sig_of, &role_of).unwrap();
+    let checked = merge_checked(&mut mine, &bytes, sig_of, &standing()).unwrap();
     assert_eq!(checked.refused.len(), 2, "{:?}", checked.refused);
     assert!(checked.accepted.is_empty());
 }

@@ -182,6 +182,17 @@ impl Repo for SyncRepo<'_> {
             .write(|w| w.add_ops(community, ops, Some(&from)))?)
     }
 
+    fn report_forks(
+        &mut self,
+        community: &str,
+        doc: &str,
+        forks: &[outpost_sync::changes::Equivocation],
+    ) -> Result<()> {
+        Ok(self
+            .store
+            .write(|w| w.report_forks(community, doc, forks))?)
+    }
+
     fn redeem_invite(
         &mut self,
         community: &str,

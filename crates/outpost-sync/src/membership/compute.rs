@@ -34,7 +34,7 @@
 //! plus one pass per round of removals of admins and an ancestor walk per
 //! such removal. Growing a log of adds and member removals is linear.
 
-use super::{Held, Key, Membership, Op, OpKind, Role, verify_held};
+use super::{Fork, Held, Key, Lowered, Membership, Op, OpKind, Role, verify_held};
 use crate::wire::Hash;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
@@ -173,11 +173,14 @@ impl Graph {
 
 /// What an op says about one key: (key, Some(role)) for an add or role
 /// change, (key, None) for a removal. The genesis adds its founder as admin.
-fn effect(kind: &OpKind, founder: Key) -> (Key, Option<Role>) {
+fn effect(kind: &OpKind, founder: Key) -> Option<(Key, Option<Role>)> {
     match kind {
-        OpKind::Genesis { .. } => (founder, Some(Role::Admin)),
-        OpKind::Add { member, role } | OpKind::SetRole { member, role } => (*member, Some(*role)),
-        OpKind::Remove { member } => (*member, None),
+        OpKind::Genesis { .. } => Some((founder, Some(Role::Admin))),
+        OpKind::Add { member, role } | OpKind::SetRole { member, role, .. } => {
+            Some((*member, Some(*role)))
+        }
+        OpKind::Remove { member, .. } => Some((*member, None)),
+        OpKind::Forked { .. } => None,
     }
 }
 
@@ -185,10 +188,11 @@ fn effect(kind: &OpKind, founder: Key) -> (Key, Option<Role>) {
 /// removal, or a role (or re-add) as a plain member.
 fn demotes(kind: &OpKind) -> Option<Key> {
     match kind {
-        OpKind::Remove { member } => Some(*member),
+        OpKind::Remove { member, .. } => Some(*member),
         OpKind::SetRole {
             member,
             role: Role::Member,
+            ..
         }
         | OpKind::Add {
             member,
@@ -259,6 +263,9 @@ impl<'g> Pass<'g> {
                 }
             }
             p.vc.push(clock);
+            if matches!(g.nodes[i].op.kind, OpKind::Forked { .. }) {
+                continue; // a report, judged on its proof (`finish`)
+            }
             match p.judge(i, constraints, vetoed) {
                 Ok(()) => p.accept(i),
                 Err(why) => p.why[i] = Some(why),
@@ -281,7 +288,7 @@ impl<'g> Pass<'g> {
             .flatten()
             .copied()
             .filter(|&x| visible(x))
-            .map(|x| (x, effect(&self.g.nodes[x].op.kind, self.g.founder).1))
+            .filter_map(|x| effect(&self.g.nodes[x].op.kind, self.g.founder).map(|e| (x, e.1)))
             .collect();
         let removes: Vec<usize> = ops
             .iter()
@@ -389,7 +396,9 @@ impl<'g> Pass<'g> {
         }
         clock[d] = self.seq[i];
         self.valid[i] = true;
-        let (key, role) = effect(&node.op.kind, self.g.founder);
+        let Some((key, role)) = effect(&node.op.kind, self.g.founder) else {
+            return;
+        };
         self.about.entry(key).or_default().push(i);
         if role == Some(Role::Admin) && !self.seniority.contains(&key) {
             self.seniority.push(key);
@@ -530,10 +539,57 @@ fn finish(g: &Graph, pass: &Pass<'_>) -> Membership {
         .filter_map(|i| pass.why[i].map(|w| (g.nodes[i].hash, w)))
         .collect();
     refused.extend(g.unplaced.iter().map(|h| (*h, MISSING_DEPS)));
+    // What each valid lowering op vouched for, judged by the role the
+    // member had just before it.
+    let mut lowered: BTreeMap<Key, Vec<Lowered>> = BTreeMap::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        if !pass.valid[i] {
+            continue;
+        }
+        let (member, covers, to) = match &node.op.kind {
+            OpKind::Remove { member, covers } => (member, covers, None),
+            OpKind::SetRole {
+                member,
+                role,
+                covers,
+            } => (member, covers, Some(*role)),
+            _ => continue,
+        };
+        if let Some(prior) = pass.role_before(member, i)
+            && to.is_none_or(|to| to < prior)
+        {
+            lowered.entry(*member).or_default().push(Lowered {
+                prior,
+                covers: covers.clone(),
+            });
+        }
+    }
+    // Fork reports by members, each counting on its proof alone.
+    let mut forks: BTreeMap<(String, Vec<u8>), Fork> = BTreeMap::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        let OpKind::Forked { proof } = &node.op.kind else {
+            continue;
+        };
+        if pass.role_before(&node.signer, i).is_none() {
+            continue;
+        }
+        let Some(fork) = crate::changes::verify_fork(proof, node.signer) else {
+            continue;
+        };
+        let at = (fork.doc.clone(), fork.actor.clone());
+        match forks.get(&at) {
+            Some(f) if f.seq <= fork.seq => {}
+            _ => {
+                forks.insert(at, fork);
+            }
+        }
+    }
     Membership {
         members,
         removed,
         heads,
         refused,
+        lowered,
+        forks,
     }
 }

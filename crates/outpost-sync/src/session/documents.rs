@@ -105,9 +105,38 @@ impl Session {
         // Changes that came before their parents wait in the
         // document's queue, which a document loaded afresh lacks.
         live.requeue_orphans(&mut doc);
-        doc.sync()
-            .receive_sync_message(&mut live.state, message)
-            .map_err(|e| bad(e.to_string()))?;
+        let received = doc.sync().receive_sync_message(&mut live.state, message);
+        if let Err(e) = received {
+            let automerge::AutomergeError::DuplicateSeqNumber(..) = e else {
+                return Err(bad(e.to_string()));
+            };
+            // The peer's device reused an (actor, seq) held here: keep
+            // the proof, take the rest of the message without the forked
+            // changes, and say no more about the document.
+            let mut message = SyncMessage::decode(msg).map_err(|e| bad(e.to_string()))?;
+            let incoming = crate::changes::decode_changes(
+                &message.changes.iter().collect::<Vec<_>>().concat(),
+            );
+            let pending = &live.sigs;
+            let forks =
+                crate::changes::equivocations(&mut doc, &incoming, &|h| pending.get(h).cloned());
+            let forked: std::collections::HashSet<ChangeHash> = forks
+                .iter()
+                .filter_map(|f| automerge::Change::from_bytes(f.arrived.clone()).ok())
+                .map(|c| c.hash())
+                .collect();
+            message.changes = incoming
+                .iter()
+                .filter(|c| !forked.contains(&c.hash()))
+                .map(|c| c.raw_bytes().to_vec())
+                .collect::<Vec<_>>()
+                .into();
+            doc.sync()
+                .receive_sync_message(&mut live.state, message)
+                .map_err(|e| bad(e.to_string()))?;
+            repo.report_forks(community, id, &forks).map_err(repo_err)?;
+            self.muted.insert(id.to_string());
+        }
         // The message was consumed: its changes are decoded again from the
         // frame only when something is left waiting.
         live.keep_orphans(&mut doc, || {
@@ -231,6 +260,18 @@ impl Session {
         }
         // Usually the document now holds exactly the announced heads: the
         // index says so without decoding it.
+        // The peer's latest sync message supersedes its announcement (it
+        // may since have dropped changes its membership no longer counts).
+        let latest: Option<Vec<Hash>> = self
+            .docs
+            .get(doc)
+            .and_then(|l| l.state.their_heads.as_deref())
+            .map(to_hashes);
+        let wanted = match latest {
+            Some(t) if !t.is_empty() => t,
+            _ => wanted.clone(),
+        };
+        let wanted = &wanted;
         let have_all = match repo.heads(community, doc).map_err(repo_err)? {
             None => return Ok(()),
             Some(held) if held == *wanted => true,
@@ -241,7 +282,9 @@ impl Session {
         };
         if have_all {
             let heads = wanted.clone();
-            pull.pending.remove(doc);
+            if let Some(pull) = self.pulls.get_mut(community) {
+                pull.pending.remove(doc);
+            }
             repo.peer_has(doc, &heads).map_err(repo_err)?;
         }
         Ok(())

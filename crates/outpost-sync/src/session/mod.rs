@@ -509,8 +509,13 @@ impl Session {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
+                let mut gone = Vec::new();
                 for id in docs {
-                    if let Some(mut d) = repo.load(&community, &id).map_err(repo_err)? {
+                    let Some(mut d) = repo.load(&community, &id).map_err(repo_err)? else {
+                        gone.push(id);
+                        continue;
+                    };
+                    {
                         let bytes = d.save();
                         // The peer holds these heads once it has read the
                         // frame (the stream is in order), so a later change
@@ -535,6 +540,23 @@ impl Session {
                         });
                     }
                 }
+                if !gone.is_empty() {
+                    out.push(Msg::Gone {
+                        community,
+                        docs: gone,
+                    });
+                }
+            }
+            Msg::Gone { community, docs } => {
+                if !self.allowed(repo, &community)? {
+                    return Ok(out);
+                }
+                if let Some(pull) = self.pulls.get_mut(&community) {
+                    for id in &docs {
+                        pull.pending.remove(id);
+                    }
+                }
+                out.extend(self.maybe_finish(repo, &community)?);
             }
             Msg::Doc {
                 community,

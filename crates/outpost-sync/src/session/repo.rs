@@ -88,6 +88,17 @@ pub trait Repo {
         community: &str,
         ops: &[Vec<u8>],
     ) -> Result<usize, Self::Error>;
+    /// Changes a peer sent that reuse an (actor, seq) held here with other
+    /// contents ([`crate::changes::Equivocation`]): proof that their device
+    /// forked document `doc`. The repo keeps the proof where it travels
+    /// (a signed `Forked` op in the community's log) and from then on
+    /// counts none of that actor's changes to `doc` from the fork on.
+    fn report_forks(
+        &mut self,
+        community: &str,
+        doc: &str,
+        forks: &[crate::changes::Equivocation],
+    ) -> Result<(), Self::Error>;
     /// Redeems a one-time invite secret for `peer`: on success the peer is
     /// now a member (an admin here signed its `Add`).
     fn redeem_invite(

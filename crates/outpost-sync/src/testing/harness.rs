@@ -169,6 +169,7 @@ pub fn kind(msg: &Msg) -> &'static str {
         Msg::Bye { .. } => "Bye",
         Msg::OpHeads { .. } => "OpHeads",
         Msg::Ops { .. } => "Ops",
+        Msg::Gone { .. } => "Gone",
     }
 }
 

@@ -96,6 +96,8 @@ pub struct MemRepo {
     pub sigs: BTreeMap<Hash, Vec<u8>>,
     /// Changes refused by merges: (document, refusal).
     pub refused_changes: Vec<(String, Refusal)>,
+    /// Forks this device proved and reported (signed a `Forked` op for).
+    pub forks_reported: u64,
     /// The second part of this device's actor id (fresh per opening of a
     /// real home).
     pub nonce: [u8; 8],
@@ -165,6 +167,7 @@ impl MemRepo {
             invites: BTreeMap::new(),
             sigs: BTreeMap::new(),
             refused_changes: Vec::new(),
+            forks_reported: 0,
             nonce: [0; 8],
             now: 1_000_000,
             loads: 0,
@@ -258,17 +261,69 @@ impl MemRepo {
             }
         }
         if new > 0 {
-            self.members.insert(
-                community.to_string(),
-                membership::compute_held(community, log),
-            );
+            let m = membership::compute_held(community, log);
+            let old = self
+                .members
+                .insert(community.to_string(), m.clone())
+                .unwrap_or_default();
             self.feed.push(FeedEntry {
                 doc: community.to_string(),
                 community: community.to_string(),
                 origin,
             });
+            // This device's own writing stays in its own home.
+            let mut narrowed = membership::narrowed(&old, &m);
+            narrowed.remove(&self.id());
+            self.recheck(community, &narrowed, &m);
         }
         new
+    }
+
+    /// After membership narrowed for `devices`: every document they wrote
+    /// to is checked again, and rebuilt without what no longer counts (the
+    /// store's `recheck`).
+    fn recheck(
+        &mut self,
+        community: &str,
+        devices: &std::collections::BTreeSet<Key>,
+        m: &Membership,
+    ) {
+        for id in self.doc_ids(community) {
+            let Some(stored) = self.docs.get(&id) else {
+                continue;
+            };
+            let mut d = stored.doc.clone();
+            if !crate::changes::written_by(&mut d, devices) {
+                continue;
+            }
+            let sigs = &self.sigs;
+            let Ok(Some((mut rebuilt, checked))) =
+                crate::changes::recheck(&mut d, |h| sigs.get(h).cloned(), &m.standing(&id))
+            else {
+                continue;
+            };
+            for r in &checked.refused {
+                self.sigs.remove(&r.hash);
+            }
+            self.refused_changes
+                .extend(checked.refused.into_iter().map(|r| (id.clone(), r)));
+            let heads = sorted(&rebuilt.get_heads());
+            if heads.is_empty() {
+                self.docs.remove(&id);
+                continue;
+            }
+            if let Some(s) = self.docs.get_mut(&id) {
+                s.doc = rebuilt;
+                s.heads = heads;
+                s.synced_heads = None;
+            }
+            self.states.retain(|(_, doc), _| *doc != id);
+            self.feed.push(FeedEntry {
+                doc: id.clone(),
+                community: community.to_string(),
+                origin: None,
+            });
+        }
     }
 
     /// The community's highest feed position.
@@ -382,7 +437,8 @@ impl MemRepo {
         let Some(m) = self.members.get(community) else {
             return Err(format!("no community {community} here"));
         };
-        if !m.is_admin(&self.id()) {
+        let report = matches!(kind, OpKind::Forked { .. });
+        if !(m.is_admin(&self.id()) || report && m.is_member(&self.id())) {
             return Err("only an admin of this community can change its membership".into());
         }
         let op = membership::sign(
@@ -444,9 +500,37 @@ impl MemRepo {
     }
 
     /// Removes `member` from `community` (this device must be an admin).
+    /// The removal covers what this device holds of `member`'s writing.
     pub fn remove_member(&mut self, community: &str, member: Key) {
-        self.sign_op(community, OpKind::Remove { member })
+        let covers = self.covers(community, &member);
+        self.sign_op(community, OpKind::Remove { member, covers })
             .expect("remove member");
+    }
+
+    /// Sets `member`'s role (this device must be an admin); a demotion
+    /// covers what this device holds of their writing.
+    pub fn set_role(&mut self, community: &str, member: Key, role: Role) {
+        let covers = self.covers(community, &member);
+        self.sign_op(
+            community,
+            OpKind::SetRole {
+                member,
+                role,
+                covers,
+            },
+        )
+        .expect("set role");
+    }
+
+    /// What this device holds of `member`'s changes in `community`.
+    pub fn covers(&self, community: &str, member: &Key) -> Vec<membership::Covered> {
+        let mut out = Vec::new();
+        for id in self.doc_ids(community) {
+            if let Some(s) = self.docs.get(&id) {
+                out.extend(crate::changes::covers_in(&id, &mut s.doc.clone(), member));
+            }
+        }
+        out
     }
 
     /// Whether `key` is a current member of `community` here.
@@ -648,12 +732,13 @@ impl Repo for MemRepo {
             Some(s) => (Some(s.kind.clone()), s.doc.clone()),
             None => (None, AutoCommit::new()),
         };
-        let m = self.members.get(community).cloned().unwrap_or_default();
-        let role_of = |k: &Key| {
-            m.role(k)
-                .or_else(|| m.removed.contains(k).then_some(Role::Member))
-        };
-        let Ok(checked) = crate::changes::merge_checked(&mut d, bytes, sig_of, &role_of) else {
+        let standing = self
+            .members
+            .get(community)
+            .map(|m| m.standing(doc))
+            .unwrap_or_default();
+        let Ok(mut checked) = crate::changes::merge_checked(&mut d, bytes, sig_of, &standing)
+        else {
             self.refused_merges += 1;
             return Ok(Merged::NotADocument);
         };
@@ -662,9 +747,13 @@ impl Repo for MemRepo {
             None if d.get_heads().is_empty() => None,
             None => kind_of(&d),
         };
-        let refused = checked.refused.len();
+        let refused = checked.refused.len() + checked.forks.len();
+        let forks = std::mem::take(&mut checked.forks);
         self.refused_changes
             .extend(checked.refused.into_iter().map(|r| (doc.to_string(), r)));
+        if !forks.is_empty() {
+            self.report_forks(community, doc, &forks)?;
+        }
         if d.get_heads().is_empty() && refused > 0 {
             return Ok(Merged::Merged { refused });
         }
@@ -747,6 +836,25 @@ impl Repo for MemRepo {
             .filter_map(|b| membership::verify_held(b))
             .collect();
         Ok(self.append_ops(community, held, Some(*peer)))
+    }
+
+    fn report_forks(
+        &mut self,
+        community: &str,
+        doc: &str,
+        forks: &[crate::changes::Equivocation],
+    ) -> Result<(), String> {
+        for e in forks {
+            let held = automerge::Change::from_bytes(e.held.clone()).map_err(|e| e.to_string())?;
+            let sig = self.sigs.get(&held.hash().0).cloned();
+            if let Some(proof) = crate::changes::fork_proof(doc, e, sig) {
+                self.forks_reported += 1;
+                // A member that cannot sign (not a member here) keeps
+                // refusing without a proof to pass on.
+                let _ = self.sign_op(community, OpKind::Forked { proof });
+            }
+        }
+        Ok(())
     }
 
     fn redeem_invite(
