@@ -82,6 +82,8 @@ pub fn render() -> String {
         c::Joined,
         c::Invitation,
         c::PendingInvite,
+        c::RefusedChange,
+        c::ForkRow,
         c::Category,
         c::TextFinding,
         c::ExportSummary,

@@ -106,6 +106,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         invite,
         pending_invites,
         revoke_invite,
+        refused_changes,
+        forks,
         connectivity,
         set_relay_url,
         exchange_info,
@@ -400,6 +402,24 @@ fn invite(shell: State<'_, Shell>, community: String, days: Option<u32>) -> Res<
 fn pending_invites(shell: State<'_, Shell>, community: String) -> Res<Vec<PendingInvite>> {
     let community = community_id(&community)?;
     shell.with(|op| op.pending_invites(&community))
+}
+
+/// Changes a merge refused in the community, newest first, with the
+/// device and the rule (admins).
+#[tauri::command(async)]
+fn refused_changes(
+    shell: State<'_, Shell>,
+    community: String,
+) -> Res<Vec<outpost_core::RefusedChange>> {
+    let community = community_id(&community)?;
+    shell.with(|op| op.refused_changes(&community))
+}
+
+/// Devices proven to have forked a document's history (admins).
+#[tauri::command(async)]
+fn forks(shell: State<'_, Shell>, community: String) -> Res<Vec<outpost_core::ForkRow>> {
+    let community = community_id(&community)?;
+    shell.with(|op| op.forks(&community))
 }
 
 /// Revokes a pending invitation: its ticket stops working.

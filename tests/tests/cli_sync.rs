@@ -109,7 +109,8 @@ fn invite_serve_join_sync_and_live_push() {
     assert_eq!(titles(&a), ["A1 chest pain", "B1 snakebite"]);
     // Nothing was refused (B signs what it writes); only admins may look.
     let refused = a.json(&["refused", "--community", &community]);
-    assert_eq!(refused.as_array().map(Vec::len), Some(0));
+    assert_eq!(refused["refused"].as_array().map(Vec::len), Some(0));
+    assert_eq!(refused["forks"].as_array().map(Vec::len), Some(0));
     assert!(
         !b.run(&["refused", "--community", &community])
             .status

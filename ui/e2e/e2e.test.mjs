@@ -64,7 +64,7 @@ const TEXT = {
     yourAnswer: 'Your answer', answerSubmit: 'Answer', helpful: 'Helpful', accept: 'Accept answer', accepted: 'Accepted',
     protocolText: 'Protocol text', preview: 'Preview', saved: 'All changes saved', status: 'Status', reviewDate: 'Review date',
     addReference: 'Add a reference', add: 'Add', history: 'Who changed what', searchLabel: 'Search cases, questions and protocols',
-    kind: 'Kind', results: 'results', findHelp: 'Find who can help with a topic', inviteCreate: 'Create invitation', revoked: 'revoked',
+    kind: 'Kind', results: 'results', findHelp: 'Find who can help with a topic', refusedRule: 'the rules do not let its device change this', inviteCreate: 'Create invitation', revoked: 'revoked',
     ticket: 'Ticket', joinTicket: 'Invitation ticket', join: 'Join', notTicket: 'This is not an Outpost invitation ticket.',
     language: 'Language', relayUrl: 'Relay URL', save: 'Save', synced: 'Synced', pending: 'Not yet synced',
     lan: 'On this network', known: "Known members' computers", qr: 'QR code',
@@ -87,7 +87,7 @@ const TEXT = {
     yourAnswer: 'Tu respuesta', answerSubmit: 'Responder', helpful: 'Útil', accept: 'Aceptar respuesta', accepted: 'Aceptada',
     protocolText: 'Texto del protocolo', preview: 'Vista previa', saved: 'Todos los cambios guardados', status: 'Estado', reviewDate: 'Fecha de revisión',
     addReference: 'Añadir una referencia', add: 'Añadir', history: 'Quién cambió qué', searchLabel: 'Buscar casos, preguntas y protocolos',
-    kind: 'Tipo', results: 'resultados', findHelp: 'Encuentra quién puede ayudar con un tema', inviteCreate: 'Crear invitación', revoked: 'revocada',
+    kind: 'Tipo', results: 'resultados', findHelp: 'Encuentra quién puede ayudar con un tema', refusedRule: 'las reglas no permiten a su dispositivo cambiar esto', inviteCreate: 'Crear invitación', revoked: 'revocada',
     ticket: 'Invitación', joinTicket: 'Invitación', join: 'Unirme', notTicket: 'Esto no es una invitación de Outpost.',
     language: 'Idioma', relayUrl: 'URL del relé', save: 'Guardar', synced: 'Sincronizado', pending: 'Sin sincronizar',
     lan: 'En esta red', known: 'Ordenadores de miembros conocidos', qr: 'Código QR',
@@ -276,6 +276,10 @@ for (const lang of ['en', 'es']) {
       const list = page.getByTestId('member-list');
       await list.getByText('Tomás Herrera').waitFor();
       assert.equal(await list.locator('li').count(), 1);
+      // Admins see what was refused, from whom, under which rule.
+      const refused = page.getByTestId('refused-changes');
+      await refused.getByRole('cell', { name: T.refusedRule }).waitFor();
+      await refused.getByRole('cell', { name: 'Tomás Herrera' }).first().waitFor();
       await audit(page, `${lang}-members`);
     });
 

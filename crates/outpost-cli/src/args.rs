@@ -134,7 +134,8 @@ pub enum Command {
         community: String,
     },
     /// Changes from peers this device refused (admins): which document,
-    /// which device they claimed, from whom, and the rule they broke.
+    /// which device they claimed, from whom, and the rule they broke; and
+    /// devices proven to have forked a document's history.
     Refused {
         #[arg(long)]
         community: String,

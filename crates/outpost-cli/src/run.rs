@@ -287,9 +287,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Refused { community } => {
             let community = op.resolve_community(&community)?;
-            out.print(&List {
-                empty: "No refused changes.",
-                items: &op.refused_changes(&community)?,
+            out.print(&output::Trust {
+                forks: &op.forks(&community)?,
+                refused: &op.refused_changes(&community)?,
             })
         }
         Command::RevokeInvite {

@@ -72,7 +72,7 @@ pub use outpost_model::{
 pub use outpost_net::NetConfig;
 pub use outpost_scan::{Category, Finding};
 pub use outpost_store::{
-    CommunityRow, ItemRow, ListFilter, PeerRow, PendingInvite, RefusedChange, SNIPPET_END,
+    CommunityRow, ForkRow, ItemRow, ListFilter, PeerRow, PendingInvite, RefusedChange, SNIPPET_END,
     SNIPPET_START, SearchHit,
 };
 

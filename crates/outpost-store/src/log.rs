@@ -430,8 +430,9 @@ impl Store {
     }
 }
 
-/// A proven fork ([`Store::forks`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A proven fork ([`Store::forks`]), for the admins' trust view.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct ForkRow {
     pub doc: String,
     /// Hex key of the device that forked.

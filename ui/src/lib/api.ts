@@ -102,6 +102,8 @@ export const api = {
   pendingInvites: (community: string) => call<B.PendingInvite[]>('pending_invites', { community }),
   revokeInvite: (community: string, invitation: string) =>
     call<null>('revoke_invite', { community, invitation }),
+  refusedChanges: (community: string) => call<B.RefusedChange[]>('refused_changes', { community }),
+  forks: (community: string) => call<B.ForkRow[]>('forks', { community }),
   connectivity: () => call<B.Connectivity>('connectivity'),
   setRelayUrl: (url: string | null) => call<string | null>('set_relay_url', { url }),
   exchangeInfo: (community: string) => call<B.ExchangeInfo>('exchange_info', { community }),

@@ -336,6 +336,42 @@ expires_at: number, };
 
 export type PendingInvite = { id: string, community: CommunityId, created_at: number, expires_at: number, };
 
+export type RefusedChange = { 
+/**
+ * The Automerge change hash (hex).
+ */
+hash: string, doc_id: string, 
+/**
+ * The actor id the change claims (hex).
+ */
+actor: string, 
+/**
+ * The device that actor names, if any (hex).
+ */
+device: string | null, 
+/**
+ * Why it was refused.
+ */
+reason: string, 
+/**
+ * The peer (or `bundle:<device>`) it came from.
+ */
+origin: string | null, 
+/**
+ * When (ms since the epoch).
+ */
+at: number, };
+
+export type ForkRow = { doc: string, 
+/**
+ * Hex key of the device that forked.
+ */
+device: string, seq: number, 
+/**
+ * Hex key of the member who reported it first.
+ */
+reporter: string, };
+
 export type Category = "name" | "date" | "age" | "phone" | "email" | "url" | "ip_address" | "postcode" | "address" | "nhs_number" | "medicare_number" | "ssn" | "dni_nie" | "record_number" | "other_id";
 
 export type TextFinding = { 

@@ -27,6 +27,8 @@ const state = {
   passphrase: 'correct horse battery staple',
   peers: [] as B.PeerView[],
   invites: [] as B.PendingInvite[],
+  refused: [] as B.RefusedChange[],
+  forks: [] as B.ForkRow[],
 };
 
 /** Bundles "written" by export_bundle, by path. */
@@ -139,6 +141,9 @@ function seedDemo(): B.DemoSummary {
     ],
   };
   state.communities.push(c);
+  // What a real home lists after a colleague's patched client tried to
+  // edit someone else's case: refused at merge, with the rule it broke.
+  state.refused.push({ hash: 'e'.repeat(64), doc_id: c.id, actor: 'c'.repeat(64) + '0102030405060708', device: 'c'.repeat(64), reason: 'the rules do not let its device change what it changes', origin: 'c'.repeat(64), at: now() });
   const amina = { id: 'b'.repeat(64), name: 'Dr Amina Okafor' };
   createItem(c.id, { kind: 'case', title: 'Snakebite with delayed coagulopathy', presenting: 'Adult farm worker bitten on the ankle, presenting 6 hours later.', ask: 'When would you give antivenom without a 20-minute clotting test?', age_band: '30-44', sex: 'male', setting: 'clinic', history: null, findings: 'Oozing from the bite site.', tags: ['snakebite', 'toxicology'] }, amina);
   createItem(c.id, { kind: 'question', title: 'Oxytocin storage without a fridge?', body: 'How long does oxytocin keep at 30 °C?', tags: ['obstetrics'] }, amina);
@@ -321,6 +326,13 @@ function handle(cmd: string, a: Args): unknown {
       state.invites = state.invites.filter((p) => !(p.community === a.community && p.id === a.invitation));
       if (state.invites.length === before) fail(`no item, answer or community with id '${a.invitation}'`, null, 'not_found', { id: a.invitation });
       return null;
+    }
+    case 'refused_changes':
+    case 'forks': {
+      const c = state.communities.find((x) => x.id === a.community) ?? fail('no such community');
+      if (!c.members.some((m) => m.id === state.me?.id && m.role === 'admin')) fail(`only an admin of community ${c.id} can do that`, null, 'not_admin', { community: c.id });
+      const inC = (doc: string) => doc === c.id || state.items.get(doc)?.community === c.id;
+      return cmd === 'forks' ? state.forks.filter((f) => inC(f.doc)) : state.refused.filter((r) => inC(r.doc_id));
     }
     case 'connectivity':
       return connectivity();

@@ -119,6 +119,41 @@ impl Human for outpost_core::RefusedChange {
     }
 }
 
+impl Human for outpost_core::ForkRow {
+    fn human(&self, w: &mut dyn Write) -> Result<()> {
+        writeln!(
+            w,
+            "device {} forked the history of {} at change {} (reported by {}): its changes there are refused from that point on",
+            short(&self.device),
+            self.doc,
+            self.seq,
+            short(&self.reporter)
+        )
+    }
+}
+
+/// What `outpost refused` shows admins: devices proven to have forked,
+/// then the refused changes.
+#[derive(Serialize)]
+pub struct Trust<'a> {
+    pub forks: &'a [outpost_core::ForkRow],
+    pub refused: &'a [outpost_core::RefusedChange],
+}
+
+impl Human for Trust<'_> {
+    fn human(&self, w: &mut dyn Write) -> Result<()> {
+        if !self.forks.is_empty() {
+            writeln!(w, "Devices that forked their history:")?;
+            self.forks.human(w)?;
+            writeln!(w)?;
+        }
+        if self.refused.is_empty() {
+            writeln!(w, "No refused changes.")?;
+        }
+        self.refused.human(w)
+    }
+}
+
 /// A revoked invitation.
 #[derive(Serialize)]
 pub struct Revoked<'a> {

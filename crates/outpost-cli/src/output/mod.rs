@@ -8,7 +8,7 @@ mod home;
 mod items;
 mod sync;
 
-pub use community::{Invited, MemberChanged, Revoked};
+pub use community::{Invited, MemberChanged, Revoked, Trust};
 pub use home::{Created, ExportedBundle, ExportedMarkdown, Findings, Rekeyed};
 pub use items::{Helpful, Saved, Updated};
 pub use sync::{Config, Joined, Serving, Synced};
