@@ -210,11 +210,10 @@ const MIGRATIONS: &[&str] = &[
     // 8: removals and demotions vouch for what they cover, and forks are
     // proven: each signature row says whose change it is (to find what a
     // removal covers and which documents to check again), and what the
-    // log says about standing is kept beside the members.
+    // log says about standing is kept beside the members. (The columns
+    // of `change_sigs` are added by `migrate`, only where missing: a
+    // store that re-runs migrations must not fail on them.)
     r#"
-    ALTER TABLE change_sigs ADD COLUMN device BLOB;
-    ALTER TABLE change_sigs ADD COLUMN actor BLOB;
-    ALTER TABLE change_sigs ADD COLUMN seq INTEGER;
     CREATE INDEX IF NOT EXISTS change_sigs_by_device ON change_sigs(device);
     CREATE TABLE IF NOT EXISTS member_covers(
         community_id TEXT NOT NULL,
@@ -275,6 +274,20 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
             )?;
             if communities > 0 {
                 return Err(StoreError::OlderFormat);
+            }
+        }
+        if i + 1 == 8 {
+            for (column, ty) in [("device", "BLOB"), ("actor", "BLOB"), ("seq", "INTEGER")] {
+                let has: bool = tx.query_row(
+                    "SELECT EXISTS(SELECT 1 FROM pragma_table_info('change_sigs') WHERE name = ?1)",
+                    [column],
+                    |r| r.get(0),
+                )?;
+                if !has {
+                    tx.execute_batch(&format!(
+                        "ALTER TABLE change_sigs ADD COLUMN {column} {ty};"
+                    ))?;
+                }
             }
         }
         tx.execute_batch(sql)?;
