@@ -108,6 +108,13 @@ pub fn verify_fork(
     if a.actor_id() != b.actor_id() || a.seq() != b.seq() || a.hash() == b.hash() {
         return None;
     }
+    // An actor numbers its changes per document, and the signature does
+    // not name the document: two changes from different documents must not
+    // pass for a fork. Forks from one state share their (non-empty) deps,
+    // which tie both to the same document's history.
+    if a.deps().is_empty() || a.deps() != b.deps() {
+        return None;
+    }
     let device = device_of(a.actor_id())?;
     if !verify(&device, &a.hash().0, &proof.sig_a) || !verify(&device, &b.hash().0, &proof.sig_b) {
         return None;
