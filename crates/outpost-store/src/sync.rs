@@ -48,16 +48,10 @@ pub(crate) fn after_change(
     heads: &[u8],
     origin: Option<&str>,
 ) -> Result<()> {
-    let mut d = digest(tx, community)?;
     if let Some(old) = old_heads {
-        xor(&mut d, &entry(id, old));
+        toggle_digest(tx, id, community, old)?;
     }
-    xor(&mut d, &entry(id, heads));
-    tx.exec(
-        "INSERT INTO digests(community_id, digest) VALUES (?1, ?2)
-         ON CONFLICT(community_id) DO UPDATE SET digest = excluded.digest",
-        params![community, d.to_vec()],
-    )?;
+    toggle_digest(tx, id, community, heads)?;
     tx.exec(
         "UPDATE docs SET community_id = ?2 WHERE id = ?1",
         params![id, community],
@@ -72,8 +66,14 @@ pub(crate) fn after_change(
     Ok(())
 }
 
-/// Takes a document that is being removed out of its community's digest.
-pub(crate) fn forget(tx: &Connection, id: &str, community: &str, heads: &[u8]) -> Result<()> {
+/// XORs a document's entry at `heads` into its community's digest: takes
+/// it out when it was in, puts it in when it was not.
+pub(crate) fn toggle_digest(
+    tx: &Connection,
+    id: &str,
+    community: &str,
+    heads: &[u8],
+) -> Result<()> {
     let mut d = digest(tx, community)?;
     xor(&mut d, &entry(id, heads));
     tx.exec(

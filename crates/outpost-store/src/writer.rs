@@ -168,7 +168,7 @@ impl Writer<'_> {
         self.c()
             .exec("UPDATE docs SET synced_heads = NULL WHERE id = ?1", [id])?;
         if doc.get_heads().is_empty() {
-            sync::forget(self.c(), id, &community, &old_heads)?;
+            sync::toggle_digest(self.c(), id, &community, &old_heads)?;
             let rid: Option<i64> = self
                 .c()
                 .row("SELECT rid FROM items WHERE id = ?1", [id], |r| r.get(0))
