@@ -254,8 +254,10 @@ impl Session {
         };
         if self.muted.contains(doc) {
             // The peer's heads build on a change refused here: what could
-            // be taken was; this side will never hold those heads.
+            // be taken was; this side will not hold those heads this
+            // session.
             pull.pending.remove(doc);
+            pull.held_back = true;
             return Ok(());
         }
         // Usually the document now holds exactly the announced heads: the

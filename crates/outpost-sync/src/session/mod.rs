@@ -65,6 +65,11 @@ struct Pull {
     up_to: Option<u64>,
     done: bool,
     total: usize,
+    /// A document of the announcement could not be taken whole this
+    /// session (a change refused, or a fork found): the checkpoint stays
+    /// where it was, so the next session is offered it again (by then the
+    /// membership that made it fail may have changed, on either side).
+    held_back: bool,
 }
 
 /// Progress of a session, for progress bars: documents reconciled / announced.
@@ -584,6 +589,19 @@ impl Session {
                 }
                 self.seed_state(repo, &community, &id)?;
                 self.reconciled(repo, &community, &id)?;
+                // Still waiting for heads the peer announced: it may have
+                // rebuilt the document since (membership narrowed there),
+                // and what it sent is what it holds now.
+                if let Some(pull) = self.pulls.get_mut(&community)
+                    && let Some(wanted) = pull.pending.get_mut(&id)
+                    && let Ok(mut sent) = automerge::AutoCommit::load(&bytes)
+                {
+                    let heads = documents::to_hashes(&sent.get_heads());
+                    if !heads.is_empty() && heads != *wanted {
+                        *wanted = heads;
+                        self.reconciled(repo, &community, &id)?;
+                    }
+                }
                 out.extend(self.maybe_finish(repo, &community)?);
             }
             Msg::Sync {
@@ -666,8 +684,10 @@ impl Session {
         }
         pull.done = true;
         self.joining.remove(community);
-        repo.set_checkpoint(&self.peer, community, up_to)
-            .map_err(repo_err)?;
+        if !pull.held_back {
+            repo.set_checkpoint(&self.peer, community, up_to)
+                .map_err(repo_err)?;
+        }
         Ok(vec![Msg::Synced {
             community: community.to_string(),
         }])
