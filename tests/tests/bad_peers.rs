@@ -380,7 +380,7 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
             (
                 mis_signed.to_vec(),
                 cases[1].to_string(),
-                outpost_sync::changes::sign(b.op.signing_key(), &mis_signed),
+                outpost_sync::changes::sign(b.op.signing_key(), cases[1].as_str(), &mis_signed),
             ),
         )
         .unwrap();
@@ -460,7 +460,7 @@ async fn a_members_modified_client_cannot_write_as_a_colleague() {
 /// refused), while what the admin held when removing stays everywhere.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_members_later_writing_is_dropped_once_the_removal_arrives() {
-    let (mut a, mut b, c) = (Peer::new("Dr A"), Peer::new("Dr B"), Peer::new("Dr C"));
+    let (mut a, mut b, mut c) = (Peer::new("Dr A"), Peer::new("Dr B"), Peer::new("Dr C"));
     let x = a.community("X");
     let (na, nb, nc) = (a.node().await, b.node().await, c.node().await);
     join(&a, &nb, &x).await;
@@ -474,6 +474,20 @@ async fn a_removed_members_later_writing_is_dropped_once_the_removal_arrives() {
         .unwrap();
     sync(&nc, &nb).await;
     assert!(c.titles().contains(&"B's late case".to_string()));
+    // C answers B's late comment: its reply builds on writing that will
+    // not count.
+    c.op.comment(
+        &early,
+        "C's reply to the late comment",
+        outpost_core::Sharing::AsWritten,
+    )
+    .unwrap();
+    let last_actor = |p: &Peer| {
+        let mut d = p.op.store().load(&early).unwrap();
+        let heads = d.get_heads();
+        d.get_change_by_hash(&heads[0]).unwrap().actor_id().clone()
+    };
+    let spent = last_actor(&c);
     // C meets A: it learns of the removal.
     sync(&nc, &na).await;
     assert!(!c.titles().contains(&"B's late case".to_string()));
@@ -495,12 +509,32 @@ async fn a_removed_members_later_writing_is_dropped_once_the_removal_arrives() {
             .any(|r| r.reason == outpost_sync::changes::AFTER_REMOVAL && r.doc_id == late.as_str()),
         "{refused:?}"
     );
+    // C's reply went with what it built on; C's next writing there is
+    // under a new actor, so no peer still holding the dropped reply sees
+    // the same (actor, seq) twice (a fork).
+    assert!(
+        refused.iter().any(|r| r.doc_id == early.as_str() && r.reason == outpost_sync::changes::AFTER_REFUSED),
+        "{refused:?}"
+    );
+    c.op.comment(
+        &early,
+        "C's comment after the removal",
+        outpost_core::Sharing::AsWritten,
+    )
+    .unwrap();
+    assert_ne!(last_actor(&c), spent);
+    sync(&nc, &na).await;
+    assert_eq!(
+        a.op.store().heads(&early).unwrap(),
+        c.op.store().heads(&early).unwrap()
+    );
 }
 
 /// B's patched client signs two different comments with the same actor
 /// and seq, one for A and one for C. When A and C meet, the fork is
-/// proven and reported; both drop both variants and keep syncing the rest;
-/// the proof reaches D, which never saw either variant.
+/// proven and reported; both keep the same one variant (the lower hash)
+/// and keep syncing the rest; the proof reaches D, which never saw either
+/// variant, and D keeps that variant too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forking_device_is_proven_reported_and_refused() {
     let (mut a, mut b, mut c, d) = (
@@ -549,7 +583,11 @@ async fn a_forking_device_is_proven_reported_and_refused() {
         doc.commit();
         let bytes = doc.save_after(&base);
         let hash = doc.get_changes_meta(&base)[0].hash.0;
-        (bytes, hash, outpost_sync::changes::sign(&key, &hash))
+        (
+            bytes,
+            hash,
+            outpost_sync::changes::sign(&key, case.as_str(), &hash),
+        )
     };
     sync(&nb, &na).await;
     let (bytes, hash, sig) = variant_two;
@@ -566,10 +604,18 @@ async fn a_forking_device_is_proven_reported_and_refused() {
     c.case(&x, "C's other case");
     sync(&nc, &na).await;
     sync(&nc, &na).await;
+    let comments = |p: &Peer| -> Vec<String> {
+        let shown = p.op.show(&case).unwrap();
+        shown.item.comments.into_iter().map(|c| c.body).collect()
+    };
+    // Every peer keeps the same one of the two variants.
+    let kept = comments(&a);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].starts_with("variant "), "{kept:?}");
     for p in [&a, &c] {
         assert!(p.titles().contains(&"A's other case".to_string()));
         assert!(p.titles().contains(&"C's other case".to_string()));
-        assert!(p.op.show(&case).unwrap().item.comments.is_empty());
+        assert_eq!(comments(p), kept);
         let forks = p.op.store().forks(&x).unwrap();
         assert_eq!(forks.len(), 1);
         assert_eq!(forks[0].device, b.key().to_hex());
@@ -583,5 +629,5 @@ async fn a_forking_device_is_proven_reported_and_refused() {
     sync(&nd, &nc).await;
     assert_eq!(d.op.store().forks(&x).unwrap().len(), 1);
     sync(&nd, &nb).await;
-    assert!(d.op.show(&case).unwrap().item.comments.is_empty());
+    assert_eq!(comments(&d), kept);
 }

@@ -9,10 +9,19 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The first bytes of a bundle's plaintext. 2: the membership log travels
-/// beside the documents.
-const MAGIC: &[u8] = b"OUTPOST-BUNDLE-2\n";
-/// What bundles written by earlier versions start with.
-const OLDER_MAGIC: &[u8] = b"OUTPOST-BUNDLE-1\n";
+/// beside the documents. 3: change signatures name their document.
+const MAGIC: &[u8] = b"OUTPOST-BUNDLE-3\n";
+/// What bundles written by earlier versions start with, and what changed.
+const OLDER_MAGIC: &[(&[u8], &str)] = &[
+    (
+        b"OUTPOST-BUNDLE-1\n",
+        "before membership became a signed log",
+    ),
+    (
+        b"OUTPOST-BUNDLE-2\n",
+        "before change signatures named their document",
+    ),
+];
 
 /// What follows the magic: the postcard-encoded [`Bundle`], signed with the
 /// exporting device's key. The passphrase keeps a bundle private; the
@@ -219,11 +228,11 @@ impl Outpost {
         reader
             .read_to_end(&mut plain)
             .map_err(|e| bad_bundle(format!("the bundle is damaged or cut short ({e})")))?;
-        if plain.starts_with(OLDER_MAGIC) {
-            return Err(bad_bundle(
-                "this bundle was made with an older Outpost, before membership became a signed \
-                 log; ask its sender to export it again with this version",
-            ));
+        if let Some((_, what)) = OLDER_MAGIC.iter().find(|(m, _)| plain.starts_with(m)) {
+            return Err(bad_bundle(format!(
+                "this bundle was made with an older Outpost, {what}; ask its sender to export \
+                 it again with this version"
+            )));
         }
         let body = plain
             .strip_prefix(MAGIC)

@@ -94,9 +94,9 @@ pub enum StoreError {
     )]
     NewerSchema { found: i64, known: i64 },
     #[error(
-        "this home was made with an older Outpost, before membership became a signed log of its \
-         own; this version cannot open its communities. Make a new home (or start with another \
-         folder) and ask an admin to invite you again"
+        "this home was made with an older Outpost, before membership and authorship were signed \
+         the way this version checks them; it cannot open its communities. Make a new home (or \
+         start with another folder) and ask an admin to invite you again"
     )]
     OlderFormat,
     /// A change made here that no key held here may sign.

@@ -18,6 +18,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// junk can make every peer store.
 pub const MAX_LOG_OPS: i64 = 100_000;
 
+/// Proven forks a community's log takes (each a distinct document and
+/// actor): beyond it, further fork reports are dropped, so a member
+/// forking on purpose under fresh actors cannot make every peer store and
+/// check an endless stream of proofs. Well past any honest history
+/// (restoring old copies of a home, a few times).
+pub const MAX_FORKS: usize = 1_000;
+
 /// Every op of `community`'s log, in arrival order.
 pub(crate) fn load_log(conn: &Connection, community: &str) -> Result<Vec<Held>> {
     let mut st =
@@ -79,14 +86,21 @@ pub(crate) fn standing(conn: &Connection, community: &str, doc: &str) -> Result<
             s.cover(device, actor, seq as u64, prior);
         }
     }
-    let mut st = conn
-        .prepare_cached("SELECT actor, seq FROM forks WHERE community_id = ?1 AND doc_id = ?2")?;
+    let mut st = conn.prepare_cached(
+        "SELECT actor, seq, kept FROM forks WHERE community_id = ?1 AND doc_id = ?2",
+    )?;
     let rows = st.query_map(params![community, doc], |r| {
-        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
     })?;
     for row in rows {
-        let (actor, seq) = row?;
-        s.forked.insert(actor, seq as u64);
+        let (actor, seq, kept) = row?;
+        // Written by `write_members` from a checked proof: 32 bytes.
+        let kept = <Hash>::try_from(kept).unwrap_or([0; 32]);
+        s.forked.insert(actor, (seq as u64, kept));
     }
     Ok(s)
 }
@@ -118,8 +132,8 @@ pub(crate) fn write_members(tx: &Connection, community: &str) -> Result<Membersh
     }
     tx.exec("DELETE FROM forks WHERE community_id = ?1", [community])?;
     let mut st = tx.prepare_cached(
-        "INSERT INTO forks(community_id, doc_id, actor, seq, device, reporter)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO forks(community_id, doc_id, actor, seq, device, reporter, kept)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for f in m.forks.values() {
         st.execute(params![
@@ -128,7 +142,8 @@ pub(crate) fn write_members(tx: &Connection, community: &str) -> Result<Membersh
             f.actor,
             f.seq.min(i64::MAX as u64) as i64,
             f.device.to_vec(),
-            f.reporter.to_vec()
+            f.reporter.to_vec(),
+            f.kept.to_vec()
         ])?;
     }
     tx.exec("DELETE FROM members WHERE community_id = ?1", [community])?;
@@ -167,6 +182,7 @@ impl Writer<'_> {
             |r| r.get(0),
         )?;
         let before = self.membership(community)?;
+        let mut forks = before.forks.clone();
         let mut digest_change = [0u8; 32];
         let mut new = 0;
         for bytes in ops {
@@ -177,6 +193,19 @@ impl Writer<'_> {
             if !op.belongs_to(community) {
                 tracing::debug!(community, "dropped a membership op of another community");
                 continue;
+            }
+            // (`verify_held` checked a fork report's proof.)
+            if let membership::OpKind::Forked { proof } = &op.op.kind
+                && let Some(fork) = outpost_sync::changes::read_fork(proof, op.signer)
+            {
+                let at = (fork.doc.clone(), fork.actor.clone());
+                if !forks.contains_key(&at) {
+                    if forks.len() >= MAX_FORKS {
+                        tracing::warn!(community, "too many forks reported: dropped a report");
+                        continue;
+                    }
+                    forks.insert(at, fork);
+                }
             }
             if held >= MAX_LOG_OPS {
                 tracing::warn!(community, "membership log full: dropped an op");
@@ -265,14 +294,15 @@ impl Writer<'_> {
                 )
                 .ok()
             };
-            let rebuilt = match outpost_sync::changes::recheck(&mut loaded.doc, sig_of, &standing) {
-                Ok(Some(r)) => r,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(doc = %id, "could not check a document again: {e}");
-                    continue;
-                }
-            };
+            let rebuilt =
+                match outpost_sync::changes::recheck(&id, &mut loaded.doc, sig_of, &standing) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(doc = %id, "could not check a document again: {e}");
+                        continue;
+                    }
+                };
             let (mut doc, checked) = rebuilt;
             tracing::info!(
                 doc = %id,
@@ -312,11 +342,19 @@ impl Writer<'_> {
         else {
             return Ok(());
         };
+        let m = self.membership(community)?;
+        let mut reported = std::collections::BTreeSet::new();
         let mut ops = Vec::new();
         for e in forks {
             let Ok(held) = automerge::Change::from_bytes(e.held.clone()) else {
                 continue;
             };
+            // One report per document and actor: none once a fork at or
+            // before this seq is proven, or reported in this batch.
+            let at = (doc.to_string(), held.actor_id().to_bytes().to_vec());
+            if m.forks.get(&at).is_some_and(|f| f.seq <= held.seq()) || !reported.insert(at) {
+                continue;
+            }
             let sig: Option<Vec<u8>> = self
                 .c()
                 .row(
@@ -329,11 +367,10 @@ impl Writer<'_> {
                 continue;
             };
             tracing::warn!(doc, "a device forked a document's history: reporting it");
-            let deps = self.membership(community)?.heads;
             let op = membership::Op {
                 community: community.to_string(),
                 kind: membership::OpKind::Forked { proof },
-                deps,
+                deps: m.heads.clone(),
                 time: std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as i64),

@@ -234,9 +234,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY(community_id, doc_id, actor)
     ) WITHOUT ROWID;
     "#,
+    // 9: change signatures name their document; those stored before do
+    // not verify any more (communities made before cannot be carried over).
+    // A fork keeps one variant, the lowest hash (`forks.kept`, added by
+    // `migrate`). A device whose changes to a document were dropped writes
+    // there under a successor actor (found by document and actor).
+    r#"
+    CREATE INDEX IF NOT EXISTS refused_changes_by_doc ON refused_changes(doc_id, actor);
+    "#,
 ];
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Columns a migration adds to a table made before it: (migration, table,
+/// column, type), each added only where missing, so a store that runs a
+/// migration again does not fail on them.
+const ADDED_COLUMNS: &[(usize, &str, &str, &str)] = &[
+    (8, "change_sigs", "device", "BLOB"),
+    (8, "change_sigs", "actor", "BLOB"),
+    (8, "change_sigs", "seq", "INTEGER"),
+    (9, "forks", "kept", "BLOB NOT NULL DEFAULT x''"),
+];
 
 pub fn configure(conn: &Connection) -> Result<()> {
     // WAL for concurrent readers (the CLI beside a running `serve`); FULL
@@ -264,9 +282,10 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         if now > i as i64 {
             continue;
         }
-        // 6 (the log), 7 (signed changes) and 8 (removals covering what
-        // they vouch for): communities made before cannot be carried over.
-        if (6..=8).contains(&(i + 1)) {
+        // 6 (the log), 7 (signed changes), 8 (removals covering what they
+        // vouch for) and 9 (signatures naming their document): communities
+        // made before cannot be carried over.
+        if (6..=9).contains(&(i + 1)) {
             let communities: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM docs WHERE kind = 'community'",
                 [],
@@ -276,18 +295,14 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
                 return Err(StoreError::OlderFormat);
             }
         }
-        if i + 1 == 8 {
-            for (column, ty) in [("device", "BLOB"), ("actor", "BLOB"), ("seq", "INTEGER")] {
-                let has: bool = tx.query_row(
-                    "SELECT EXISTS(SELECT 1 FROM pragma_table_info('change_sigs') WHERE name = ?1)",
-                    [column],
-                    |r| r.get(0),
-                )?;
-                if !has {
-                    tx.execute_batch(&format!(
-                        "ALTER TABLE change_sigs ADD COLUMN {column} {ty};"
-                    ))?;
-                }
+        for &(_, table, column, ty) in ADDED_COLUMNS.iter().filter(|c| c.0 == i + 1) {
+            let has: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+                [table, column],
+                |r| r.get(0),
+            )?;
+            if !has {
+                tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty};"))?;
             }
         }
         tx.execute_batch(sql)?;

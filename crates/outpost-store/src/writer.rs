@@ -102,7 +102,7 @@ impl Writer<'_> {
         if self.origin.is_some() || self.signers.is_empty() {
             return Ok(());
         }
-        let sigs = outpost_sync::changes::sign_new(doc, base, &self.signers)
+        let sigs = outpost_sync::changes::sign_new(id, doc, base, &self.signers)
             .map_err(StoreError::Unsigned)?;
         self.put_sigs(id, doc, base, &sigs)
     }
@@ -278,7 +278,7 @@ impl Writer<'_> {
         };
         let standing = crate::log::standing(self.c(), community, id)?;
         let Ok(mut checked) =
-            outpost_sync::changes::merge_checked(&mut loaded.doc, bytes, sig_of, &standing)
+            outpost_sync::changes::merge_checked(&mut loaded.doc, id, bytes, sig_of, &standing)
         else {
             return Ok(MergeOutcome::NotADocument);
         };
@@ -392,8 +392,28 @@ pub(crate) fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> 
         doc.load_incremental(&data).map_err(am)?;
     }
     if let Some(a) = actor {
-        doc.set_actor(a.clone());
+        doc.set_actor(unspent_actor(conn, id, a)?);
     }
     let base = doc.get_heads();
     Ok(Loaded { doc, base })
+}
+
+/// The actor to write `id` under: `actor`, or its successor when some of
+/// its changes to `id` were dropped (a membership change left them out,
+/// or a peer's copy of them was refused), so that no (actor, seq) is used
+/// for two different changes.
+fn unspent_actor(conn: &Connection, id: &str, actor: &ActorId) -> Result<ActorId> {
+    let mut st = conn.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM refused_changes WHERE doc_id = ?1 AND actor = ?2)",
+    )?;
+    let mut a = actor.clone();
+    // Each successor is fresh; a few steps are more than any history needs.
+    for _ in 0..64 {
+        let spent: bool = st.query_row(params![id, a.to_hex_string()], |r| r.get(0))?;
+        if !spent {
+            break;
+        }
+        a = outpost_sync::changes::successor_actor(&a);
+    }
+    Ok(a)
 }

@@ -633,17 +633,20 @@ fn the_membership_log_only_grows_and_keeps_only_ops_that_verify() {
 
 #[test]
 fn a_home_with_communities_from_before_the_log_gets_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let mut s = open(&dir);
-        found(&mut s, "Old valley");
-        s.connection()
-            .pragma_update(None, "user_version", 5)
-            .unwrap();
+    // 5: before the log; 8: before signatures named their document.
+    for version in [5, 8] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = open(&dir);
+            found(&mut s, "Old valley");
+            s.connection()
+                .pragma_update(None, "user_version", version)
+                .unwrap();
+        }
+        let Err(err) = Store::open(dir.path().join("outpost.db"), &key()) else {
+            panic!("a home of schema {version} opened");
+        };
+        assert!(matches!(err, StoreError::OlderFormat), "{err}");
+        assert!(err.to_string().contains("older Outpost"), "{err}");
     }
-    let Err(err) = Store::open(dir.path().join("outpost.db"), &key()) else {
-        panic!("an old home opened");
-    };
-    assert!(matches!(err, StoreError::OlderFormat), "{err}");
-    assert!(err.to_string().contains("older Outpost"), "{err}");
 }

@@ -4,8 +4,10 @@
 //! An actor id is a device's public key followed by a nonce fresh for each
 //! opening of its home (`outpost_model::device_actor`), so the device a
 //! change claims is in the change itself, covered by its hash. The
-//! signature is ed25519 by that device over [`DOMAIN`] and the change hash
-//! (which commits to the change's actor, seq, deps and ops); signatures
+//! signature is ed25519 by that device over [`DOMAIN`], the id of the
+//! document the change belongs to and the change hash (which commits to
+//! the change's actor, seq, deps and ops), so a change signed for one
+//! document never passes for another's; signatures
 //! travel beside the changes ([`ChangeSig`]) in whole documents, sync
 //! messages and bundles, and are stored with them.
 //!
@@ -21,8 +23,9 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
-/// What a change signature signs before the change hash.
-pub const DOMAIN: &[u8] = b"outpost/change/1\0";
+/// What a change signature signs first; then the document id, a zero
+/// byte, and the change hash.
+pub const DOMAIN: &[u8] = b"outpost/change/2\0";
 
 /// A change's signature, as it travels and is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,8 +60,11 @@ pub struct Standing {
     /// Per (device, actor): the highest seq each lowering op covers, with
     /// the role the device had before it.
     pub covered: HashMap<(Key, Vec<u8>), Vec<Cover>>,
-    /// Actors whose history in this document forked, from which seq.
-    pub forked: HashMap<Vec<u8>, u64>,
+    /// Actors whose history in this document forked: the first forked
+    /// seq, and the one change at that seq that still counts (the lowest
+    /// hash among the proven variants, so every peer keeps the same branch
+    /// and what others built on it).
+    pub forked: HashMap<Vec<u8>, (u64, Hash)>,
 }
 
 impl Standing {
@@ -71,14 +77,23 @@ impl Standing {
             .push((seq, prior));
     }
 
-    /// The role a change by `device` (under `actor`, at `seq`) is judged
-    /// by, or why it cannot count: a current member writes as their role
-    /// (a demoted admin's changes the demotion covers as an admin); a
-    /// removed member's changes count only where a removal or demotion
-    /// covers them, as the role they had then; nothing of a forked actor
-    /// counts from the fork on.
-    pub fn judge(&self, device: &Key, actor: &[u8], seq: u64) -> Result<Role, &'static str> {
-        if self.forked.get(actor).is_some_and(|&f| seq >= f) {
+    /// The role a change by `device` (under `actor`, at `seq`, hash
+    /// `hash`) is judged by, or why it cannot count: a current member
+    /// writes as their role (a demoted admin's changes the demotion covers
+    /// as an admin); a removed member's changes count only where a removal
+    /// or demotion covers them, as the role they had then; of a forked
+    /// actor, nothing counts after the fork and, at the fork, only the
+    /// kept variant.
+    pub fn judge(
+        &self,
+        device: &Key,
+        actor: &[u8],
+        seq: u64,
+        hash: &Hash,
+    ) -> Result<Role, &'static str> {
+        if let Some(&(at, kept)) = self.forked.get(actor)
+            && (seq > at || (seq == at && *hash != kept))
+        {
             return Err(FORKED);
         }
         let vouched = self
@@ -98,32 +113,47 @@ impl Standing {
 }
 
 /// Checks a fork report's proof: two distinct change chunks with the same
-/// actor and seq, each validly signed by the device the actor names.
+/// actor and seq, each validly signed for the proof's document by the
+/// device the actor names, each an uncompressed change of at most
+/// [`MAX_PROOF_CHANGE`] bytes (so checking one costs no inflating).
 pub fn verify_fork(
     proof: &crate::membership::ForkProof,
     reporter: Key,
 ) -> Option<crate::membership::Fork> {
+    let fork = read_fork(proof, reporter)?;
+    let hash = |c: &[u8]| automerge::Change::from_bytes(c.to_vec()).map(|c| c.hash().0);
+    let (a, b) = (hash(&proof.a).ok()?, hash(&proof.b).ok()?);
+    // Both signatures name the document the proof names: two changes of
+    // different documents (an actor numbers its changes per document)
+    // never pass for a fork.
+    (verify(&fork.device, &proof.doc, &a, &proof.sig_a)
+        && verify(&fork.device, &proof.doc, &b, &proof.sig_b))
+    .then_some(fork)
+}
+
+/// What a fork proof claims, read without checking its signatures (for a
+/// report verified when it arrived, [`crate::membership::verify_held`]).
+pub fn read_fork(
+    proof: &crate::membership::ForkProof,
+    reporter: Key,
+) -> Option<crate::membership::Fork> {
+    // Magic (4), checksum (4), then the chunk type: 1 is a plain change.
+    let plain = |c: &[u8]| c.len() <= MAX_PROOF_CHANGE && c.get(8) == Some(&1);
+    if !plain(&proof.a) || !plain(&proof.b) {
+        return None;
+    }
     let a = automerge::Change::from_bytes(proof.a.clone()).ok()?;
     let b = automerge::Change::from_bytes(proof.b.clone()).ok()?;
     if a.actor_id() != b.actor_id() || a.seq() != b.seq() || a.hash() == b.hash() {
         return None;
     }
-    // An actor numbers its changes per document, and the signature does
-    // not name the document: two changes from different documents must not
-    // pass for a fork. Forks from one state share their (non-empty) deps,
-    // which tie both to the same document's history.
-    if a.deps().is_empty() || a.deps() != b.deps() {
-        return None;
-    }
     let device = device_of(a.actor_id())?;
-    if !verify(&device, &a.hash().0, &proof.sig_a) || !verify(&device, &b.hash().0, &proof.sig_b) {
-        return None;
-    }
     Some(crate::membership::Fork {
         doc: proof.doc.clone(),
         device,
         actor: a.actor_id().to_bytes().to_vec(),
         seq: a.seq(),
+        kept: a.hash().0.min(b.hash().0),
         reporter,
     })
 }
@@ -219,24 +249,47 @@ pub fn equivocations(
     out
 }
 
-/// Signs a change hash with a device key.
-pub fn sign(key: &SigningKey, hash: &Hash) -> Vec<u8> {
-    let mut msg = DOMAIN.to_vec();
+/// What a change signature covers: [`DOMAIN`], the document id, a zero
+/// byte (ids hold none) and the change hash.
+fn signed_bytes(doc: &str, hash: &Hash) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(DOMAIN.len() + doc.len() + 1 + hash.len());
+    msg.extend_from_slice(DOMAIN);
+    msg.extend_from_slice(doc.as_bytes());
+    msg.push(0);
     msg.extend_from_slice(hash);
-    key.sign(&msg).to_bytes().to_vec()
+    msg
 }
 
-/// Whether `sig` is `device`'s signature of the change `hash`.
-pub fn verify(device: &Key, hash: &Hash, sig: &[u8]) -> bool {
+/// Signs the change `hash` of document `doc` with a device key.
+pub fn sign(key: &SigningKey, doc: &str, hash: &Hash) -> Vec<u8> {
+    key.sign(&signed_bytes(doc, hash)).to_bytes().to_vec()
+}
+
+/// Whether `sig` is `device`'s signature of the change `hash` of
+/// document `doc`.
+pub fn verify(device: &Key, doc: &str, hash: &Hash, sig: &[u8]) -> bool {
     let Ok(key) = VerifyingKey::from_bytes(device) else {
         return false;
     };
     let Ok(sig) = Signature::from_slice(sig) else {
         return false;
     };
-    let mut msg = DOMAIN.to_vec();
-    msg.extend_from_slice(hash);
-    key.verify_strict(&msg, &sig).is_ok()
+    key.verify_strict(&signed_bytes(doc, hash), &sig).is_ok()
+}
+
+/// The actor a device writes under once `actor`'s numbering is spent in a
+/// document (some of its changes were dropped there, so its next seq
+/// would reuse one a peer may hold: a fork): the same device, a nonce
+/// derived from the old actor. Every opening of a home has its own actor,
+/// so only the opening that wrote under `actor` moves to its successor.
+pub fn successor_actor(actor: &automerge::ActorId) -> automerge::ActorId {
+    let digest = blake3::hash(actor.to_bytes());
+    let mut nonce = [0u8; 8];
+    nonce.copy_from_slice(&digest.as_bytes()[..8]);
+    match device_of(actor) {
+        Some(device) => outpost_model::device_actor(&device, nonce),
+        None => automerge::ActorId::from(digest.as_bytes().as_slice()),
+    }
 }
 
 /// The device (public key) an actor id belongs to, if it is one.
@@ -244,10 +297,11 @@ pub fn device_of(actor: &automerge::ActorId) -> Option<Key> {
     outpost_model::device_of(actor).map(|d| *d.as_bytes())
 }
 
-/// Signatures for the changes of `doc` added since `base`, by the keys
-/// held here (a device signs only its own changes). Errs with the actor of
-/// a change no held key may sign.
+/// Signatures for the changes of `doc` (document `doc_id`) added since
+/// `base`, by the keys held here (a device signs only its own changes).
+/// Errs with the actor of a change no held key may sign.
 pub fn sign_new(
+    doc_id: &str,
     doc: &mut AutoCommit,
     base: &[ChangeHash],
     keys: &[SigningKey],
@@ -261,7 +315,7 @@ pub fn sign_new(
             .ok_or_else(|| format!("no key here signs for actor {}", c.actor))?;
         out.push(ChangeSig {
             hash: c.hash.0,
-            sig: sign(key, &c.hash.0),
+            sig: sign(key, doc_id, &c.hash.0),
         });
     }
     Ok(out)
@@ -291,30 +345,39 @@ pub struct Checked {
 /// Re-checks a whole document under `standing` (after membership changed:
 /// a removal, a demotion, a proven fork), as a peer seeing it for the first
 /// time would. Returns the document rebuilt from the changes that still
-/// count, and what no longer does, or None when every change still counts.
+/// count, and what no longer does, or None when every change still counts
+/// (or when Automerge cannot rebuild it: then it stays as held, rather
+/// than a panic taking the node down).
 pub fn recheck(
+    doc_id: &str,
     doc: &mut AutoCommit,
     sig_of: impl Fn(&Hash) -> Option<Vec<u8>>,
     standing: &Standing,
 ) -> Result<Option<(AutoCommit, Checked)>, AutomergeError> {
     let bytes = doc.save();
-    let mut fresh = AutoCommit::new();
-    let checked = merge_checked(&mut fresh, &bytes, sig_of, standing)?;
-    if checked.refused.is_empty() {
-        return Ok(None);
+    let rebuilt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut fresh = AutoCommit::new();
+        merge_checked(&mut fresh, doc_id, &bytes, sig_of, standing).map(|c| (fresh, c))
+    }));
+    match rebuilt {
+        Ok(Ok((_, checked))) if checked.refused.is_empty() => Ok(None),
+        Ok(Ok(rebuilt)) => Ok(Some(rebuilt)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Ok(None),
     }
-    Ok(Some((fresh, checked)))
 }
 
-/// Merges Automerge bytes (a whole document or changes) into `doc`,
-/// keeping only the new changes that carry a valid signature (from
-/// `sig_of`) by the device their actor names, when that device may write
+/// Merges Automerge bytes (a whole document or changes) into `doc`
+/// (document `doc_id`), keeping only the new changes that carry a valid
+/// signature for this document (from `sig_of`) by the device their actor
+/// names, when that device may write
 /// ([`Standing::judge`]) and the rules ([`crate::rules`]) let it change
 /// what the change changes. Refused changes, and changes that build on
 /// them, stay out. A change reusing an (actor, seq) held here with other
 /// contents is left out too, and returned as an [`Equivocation`].
 pub fn merge_checked(
     doc: &mut AutoCommit,
+    doc_id: &str,
     bytes: &[u8],
     sig_of: impl Fn(&Hash) -> Option<Vec<u8>>,
     standing: &Standing,
@@ -391,13 +454,13 @@ pub fn merge_checked(
         .collect();
     for c in metas {
         let device = device_of(&c.actor);
-        let judged = device.map(|d| standing.judge(&d, c.actor.to_bytes(), c.seq));
+        let judged = device.map(|d| standing.judge(&d, c.actor.to_bytes(), c.seq, &c.hash.0));
         let sig = sig_of(&c.hash.0);
         let why = match (device, &sig) {
             _ if c.deps.iter().any(|d| refused.contains(d)) => Some(AFTER_REFUSED),
             (None, _) => Some(BAD_ACTOR),
             (_, None) => Some(UNSIGNED),
-            (Some(d), Some(s)) if !verify(&d, &c.hash.0, s) => Some(BAD_SIGNATURE),
+            (Some(d), Some(s)) if !verify(&d, doc_id, &c.hash.0, s) => Some(BAD_SIGNATURE),
             (Some(_), _) if judged.is_some_and(|j| j.is_err()) => judged.and_then(|j| j.err()),
             // A second "first change": another device creating the same
             // document over the real one.

@@ -88,6 +88,9 @@ pub struct Fork {
     pub actor: Vec<u8>,
     /// The first seq at which the actor's history forked.
     pub seq: u64,
+    /// The variant at `seq` that still counts: the lowest change hash of
+    /// those proven.
+    pub kept: Hash,
     /// Who reported it first (in log order).
     pub reporter: Key,
 }
@@ -217,8 +220,15 @@ impl Held {
 
 /// [`verify`], keeping the hash and bytes: what a peer checks once, when
 /// an op arrives.
+/// A fork report counts as verified only with a proof that holds
+/// ([`crate::changes::verify_fork`]): checked here once, never again.
 pub fn verify_held(bytes: &[u8]) -> Option<Held> {
     let (op, signer) = verify(bytes)?;
+    if let OpKind::Forked { proof } = &op.kind
+        && crate::changes::verify_fork(proof, signer).is_none()
+    {
+        return None;
+    }
     Some(Held {
         hash: op_hash(bytes),
         op,
@@ -383,7 +393,11 @@ pub fn narrowed(old: &Membership, new: &Membership) -> BTreeSet<Key> {
         }
     }
     for (at, f) in &new.forks {
-        if old.forks.get(at).is_none_or(|o| o.seq != f.seq) {
+        if old
+            .forks
+            .get(at)
+            .is_none_or(|o| (o.seq, o.kept) != (f.seq, f.kept))
+        {
             out.insert(f.device);
         }
     }
@@ -408,7 +422,7 @@ impl Membership {
         }
         for ((d, actor), f) in &self.forks {
             if d == doc {
-                s.forked.insert(actor.clone(), f.seq);
+                s.forked.insert(actor.clone(), (f.seq, f.kept));
             }
         }
         s

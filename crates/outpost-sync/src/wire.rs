@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 /// Version of the message set below. Peers with another version get a
 /// `Bye` naming both and the session ends. 2: membership is a log of its
 /// own (`OpHeads`, `Ops`), no longer a list inside the community document.
-/// 3: every change travels with its signature.
-pub const PROTOCOL_VERSION: u16 = 4;
+/// 3: every change travels with its signature. 4: `Gone`, and fork
+/// proofs in the log. 5: change signatures name their document.
+pub const PROTOCOL_VERSION: u16 = 5;
 /// The largest frame accepted or sent (whole documents travel in one frame).
 pub const MAX_FRAME: usize = 8 * 1024 * 1024;
 /// Documents announced per `Changes` page.

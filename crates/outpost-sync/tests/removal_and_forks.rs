@@ -173,17 +173,25 @@ fn a_fork_is_proven_passed_on_and_refused_while_everything_else_syncs() {
     let x2 = fork(&mut x, &case);
     x.give_doc(&mut p, &case);
     x2.give_doc(&mut q, &case);
+    // X writes on after the fork: nothing of that counts anywhere.
+    x.comment(&case, "and then: stop at once");
     // Meanwhile both write other things.
     let p_items = items(&mut p, &id, 3);
     let q_items = items(&mut q, &id, 2);
     let (p, q) = sync(p, q);
-    // Everything else crossed; the forked case holds neither variant.
+    // Everything else crossed; of the forked case, each kept at most the
+    // variant every peer keeps (the lower hash) and, once they meet
+    // again, both hold it.
     for i in p_items.iter().chain(&q_items) {
         assert!(p.docs.contains_key(i) && q.docs.contains_key(i));
     }
-    assert_eq!(p.snapshot(&id), q.snapshot(&id));
-    assert_eq!(comments(&p, &case), Vec::<String>::new());
     assert!(p.forks_reported + q.forks_reported >= 1);
+    let (p, q) = sync(p, q);
+    assert_eq!(p.snapshot(&id), q.snapshot(&id));
+    let kept = comments(&p, &case);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].starts_with("variant "), "{kept:?}");
+    assert_eq!(comments(&q, &case), kept);
     for n in [&p, &q] {
         let m = &n.members[&id];
         assert_eq!(m.forks.len(), 1, "the proof is held");
@@ -192,8 +200,81 @@ fn a_fork_is_proven_passed_on_and_refused_while_everything_else_syncs() {
     // R meets only Q: the proof reaches it, and X's variant is refused.
     let (_q, r) = sync(q, r);
     assert_eq!(r.members[&id].forks.len(), 1);
+    // X's variant either is the kept one or never enters; what X wrote
+    // after the fork never counts (refused as forked, or left waiting on
+    // a variant that never comes).
     let (_x, r) = sync(x, r);
-    assert!(reasons(&r).contains(&FORKED), "{:?}", reasons(&r));
-    assert_eq!(comments(&r, &case), Vec::<String>::new());
+    assert_eq!(comments(&r, &case), kept);
+    let forked_on: Vec<_> = r
+        .refused_changes
+        .iter()
+        .filter(|(_, why)| why.reason != FORKED)
+        .collect();
+    assert!(
+        forked_on.is_empty(),
+        "refused for another reason: {forked_on:?}"
+    );
     assert_eq!(r.snapshot(&id), p.snapshot(&id));
+}
+
+/// The first change of `doc` as `repo` holds it: its bytes and signature.
+fn creation(repo: &mut MemRepo, doc: &str) -> (Vec<u8>, Vec<u8>) {
+    let d = &mut repo.docs.get_mut(doc).expect("held").doc;
+    let c = d
+        .get_changes(&[])
+        .into_iter()
+        .find(|c| c.deps().is_empty())
+        .expect("a first change");
+    let sig = repo.sigs[&c.hash().0].clone();
+    (c.raw_bytes().to_vec(), sig)
+}
+
+#[test]
+fn a_fork_proof_holds_only_within_one_document() {
+    let mut p = MemRepo::device(1);
+    let mut x = MemRepo::device(5);
+    let id = community(&mut [&mut x], &mut p);
+    // Two honest cases, each created as X's first change in it: the same
+    // actor and seq, in two documents. Paired up, they are not a fork.
+    let one = x.new_item(&id, "X's first case");
+    let two = x.new_item(&id, "X's second case");
+    let (a, sig_a) = creation(&mut x, &one);
+    let (b, sig_b) = creation(&mut x, &two);
+    let same_at = |a: &[u8], b: &[u8]| {
+        let (a, b) = (
+            automerge::Change::from_bytes(a.to_vec()).unwrap(),
+            automerge::Change::from_bytes(b.to_vec()).unwrap(),
+        );
+        a.actor_id() == b.actor_id() && a.seq() == b.seq()
+    };
+    assert!(same_at(&a, &b), "the test needs one actor and seq");
+    for doc in [&one, &two] {
+        let forged = outpost_sync::membership::ForkProof {
+            doc: doc.clone(),
+            a: a.clone(),
+            sig_a: sig_a.clone(),
+            b: b.clone(),
+            sig_b: sig_b.clone(),
+        };
+        assert_eq!(outpost_sync::changes::verify_fork(&forged, p.id()), None);
+    }
+    // A real fork of a document's first change is proven.
+    let before = x.clone();
+    let three = x.new_item(&id, "X's third case");
+    let mut other = before.clone();
+    // The same device state numbers the same id.
+    let again = other.new_item(&id, "X's third case, rewritten");
+    assert_eq!(again, three);
+    let (a, sig_a) = creation(&mut x, &three);
+    let (b, sig_b) = creation(&mut other, &three);
+    assert!(same_at(&a, &b));
+    let proof = outpost_sync::membership::ForkProof {
+        doc: three.clone(),
+        a,
+        sig_a,
+        b,
+        sig_b,
+    };
+    let fork = outpost_sync::changes::verify_fork(&proof, p.id()).expect("a proof");
+    assert_eq!((fork.device, fork.seq), (x.id(), 1));
 }

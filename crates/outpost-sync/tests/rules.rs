@@ -59,6 +59,9 @@ fn profile(n: u8) -> MemberProfile {
 
 const CID: &str = "c0000000-0000-0000-0000-000000000001";
 
+/// The id the documents of these tests are signed and merged under.
+const DOC: &str = "d0000000-0000-0000-0000-000000000001";
+
 /// `who` edits a copy of `held`; the result of merging it back: Ok, or the
 /// reason it was refused.
 fn attempt(
@@ -73,13 +76,13 @@ fn attempt(
     let sigs: Vec<_> = theirs
         .get_changes_meta(&base)
         .iter()
-        .map(|c| (c.hash.0, changes::sign(&key(who), &c.hash.0)))
+        .map(|c| (c.hash.0, changes::sign(&key(who), DOC, &c.hash.0)))
         .collect();
     assert!(!sigs.is_empty(), "the edit changed nothing");
     let bytes = theirs.save_after(&base);
     let mut mine = held.clone();
     let sig_of = |h: &[u8; 32]| sigs.iter().find(|(x, _)| x == h).map(|(_, s)| s.clone());
-    let checked = merge_checked(&mut mine, &bytes, sig_of, &standing()).expect("merge");
+    let checked = merge_checked(&mut mine, DOC, &bytes, sig_of, &standing()).expect("merge");
     match checked.refused.first() {
         None => Ok(()),
         Some(r) => Err(r.reason),
@@ -88,15 +91,24 @@ fn attempt(
 
 /// A document as it arrives whole at a peer (checked like any other).
 fn arrives(doc: &mut AutoCommit, signer: u8) -> Result<(), &'static str> {
+    arrives_signed_for(doc, signer, DOC)
+}
+
+/// The same, its changes signed for document `signed_for`.
+fn arrives_signed_for(
+    doc: &mut AutoCommit,
+    signer: u8,
+    signed_for: &str,
+) -> Result<(), &'static str> {
     let bytes = doc.save();
     let sigs: Vec<_> = doc
         .get_changes_meta(&[])
         .iter()
-        .map(|c| (c.hash.0, changes::sign(&key(signer), &c.hash.0)))
+        .map(|c| (c.hash.0, changes::sign(&key(signer), signed_for, &c.hash.0)))
         .collect();
     let mut fresh = AutoCommit::new();
     let sig_of = |h: &[u8; 32]| sigs.iter().find(|(x, _)| x == h).map(|(_, s)| s.clone());
-    let checked = merge_checked(&mut fresh, &bytes, sig_of, &standing()).expect("merge");
+    let checked = merge_checked(&mut fresh, DOC, &bytes, sig_of, &standing()).expect("merge");
     checked.refused.first().map_or(Ok(()), |r| Err(r.reason))
 }
 
@@ -166,6 +178,19 @@ fn after(held: &AutoCommit, who: u8, edit: impl FnOnce(&mut AutoCommit)) -> Auto
     edit(&mut d);
     d.commit();
     d
+}
+
+#[test]
+fn a_signature_counts_only_for_the_document_it_names() {
+    // A's own case, with A's signatures made for another document: a
+    // relaying peer cannot pass one document's signed changes off as
+    // another's.
+    let other = "d0000000-0000-0000-0000-000000000002";
+    assert_eq!(
+        arrives_signed_for(&mut item("case"), A, other),
+        Err(changes::BAD_SIGNATURE)
+    );
+    assert_eq!(arrives_signed_for(&mut item("case"), A, DOC), Ok(()));
 }
 
 #[test]
@@ -436,12 +461,12 @@ fn the_kind_a_peer_sends_does_not_choose_the_rules() {
     let sigs: Vec<_> = relabel
         .get_changes_meta(&base)
         .iter()
-        .map(|c| (c.hash.0, changes::sign(&key(B), &c.hash.0)))
+        .map(|c| (c.hash.0, changes::sign(&key(B), DOC, &c.hash.0)))
         .collect();
     let bytes = relabel.save_after(&base);
     let mut mine = q.clone();
     let sig_of = |h: &[u8; 32]| sigs.iter().find(|(x, _)| x == h).map(|(_, s)| s.clone());
-    let checked = merge_checked(&mut mine, &bytes, sig_of, &standing()).unwrap();
+    let checked = merge_checked(&mut mine, DOC, &bytes, sig_of, &standing()).unwrap();
     assert_eq!(checked.refused.len(), 2, "{:?}", checked.refused);
     assert!(checked.accepted.is_empty());
 }

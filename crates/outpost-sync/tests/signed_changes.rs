@@ -33,7 +33,7 @@ fn forge(
         h
     };
     if let Some(key) = key {
-        b.sigs.insert(hash, changes::sign(key, &hash));
+        b.sigs.insert(hash, changes::sign(key, doc, &hash));
     }
     b.feed_push(doc);
     hash

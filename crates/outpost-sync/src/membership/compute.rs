@@ -573,12 +573,14 @@ fn finish(g: &Graph, pass: &Pass<'_>) -> Membership {
         if pass.role_before(&node.signer, i).is_none() {
             continue;
         }
-        let Some(fork) = crate::changes::verify_fork(proof, node.signer) else {
+        // Its proof was checked when it arrived (`verify_held`).
+        let Some(fork) = crate::changes::read_fork(proof, node.signer) else {
             continue;
         };
         let at = (fork.doc.clone(), fork.actor.clone());
-        match forks.get(&at) {
-            Some(f) if f.seq <= fork.seq => {}
+        match forks.get_mut(&at) {
+            Some(f) if f.seq < fork.seq => {}
+            Some(f) if f.seq == fork.seq => f.kept = f.kept.min(fork.kept),
             _ => {
                 forks.insert(at, fork);
             }

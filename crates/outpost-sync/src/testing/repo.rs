@@ -298,7 +298,7 @@ impl MemRepo {
             }
             let sigs = &self.sigs;
             let Ok(Some((mut rebuilt, checked))) =
-                crate::changes::recheck(&mut d, |h| sigs.get(h).cloned(), &m.standing(&id))
+                crate::changes::recheck(&id, &mut d, |h| sigs.get(h).cloned(), &m.standing(&id))
             else {
                 continue;
             };
@@ -358,7 +358,7 @@ impl MemRepo {
             for c in doc.get_changes_meta(&base) {
                 if crate::changes::device_of(&c.actor) == Some(me) {
                     self.sigs
-                        .insert(c.hash.0, crate::changes::sign(&self.key, &c.hash.0));
+                        .insert(c.hash.0, crate::changes::sign(&self.key, id, &c.hash.0));
                 }
             }
         }
@@ -737,7 +737,7 @@ impl Repo for MemRepo {
             .get(community)
             .map(|m| m.standing(doc))
             .unwrap_or_default();
-        let Ok(mut checked) = crate::changes::merge_checked(&mut d, bytes, sig_of, &standing)
+        let Ok(mut checked) = crate::changes::merge_checked(&mut d, doc, bytes, sig_of, &standing)
         else {
             self.refused_merges += 1;
             return Ok(Merged::NotADocument);
@@ -844,8 +844,20 @@ impl Repo for MemRepo {
         doc: &str,
         forks: &[crate::changes::Equivocation],
     ) -> Result<(), String> {
+        let mut reported = std::collections::BTreeSet::new();
         for e in forks {
             let held = automerge::Change::from_bytes(e.held.clone()).map_err(|e| e.to_string())?;
+            // The store's rule: one report per document and actor, none
+            // once proven.
+            let at = (doc.to_string(), held.actor_id().to_bytes().to_vec());
+            let proven = self
+                .members
+                .get(community)
+                .and_then(|m| m.forks.get(&at))
+                .is_some_and(|f| f.seq <= held.seq());
+            if proven || !reported.insert(at) {
+                continue;
+            }
             let sig = self.sigs.get(&held.hash().0).cloned();
             if let Some(proof) = crate::changes::fork_proof(doc, e, sig) {
                 self.forks_reported += 1;
