@@ -602,7 +602,8 @@ async fn a_forking_device_is_proven_reported_and_refused() {
     // Both write other things; then A and C meet.
     a.case(&x, "A's other case");
     c.case(&x, "C's other case");
-    sync(&nc, &na).await;
+    // One session: the one holding the variant that does not count takes
+    // the other from the proof itself.
     sync(&nc, &na).await;
     let comments = |p: &Peer| -> Vec<String> {
         let shown = p.op.show(&case).unwrap();

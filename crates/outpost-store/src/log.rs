@@ -18,13 +18,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// junk can make every peer store.
 pub const MAX_LOG_OPS: i64 = 100_000;
 
-/// Proven forks a community's log takes (each a distinct document and
-/// actor): beyond it, further fork reports are dropped, so a member
-/// forking on purpose under fresh actors cannot make every peer store and
-/// check an endless stream of proofs. Well past any honest history
-/// (restoring old copies of a home, a few times).
-pub const MAX_FORKS: usize = 1_000;
-
 /// Every op of `community`'s log, in arrival order.
 pub(crate) fn load_log(conn: &Connection, community: &str) -> Result<Vec<Held>> {
     let mut st =
@@ -182,7 +175,6 @@ impl Writer<'_> {
             |r| r.get(0),
         )?;
         let before = self.membership(community)?;
-        let mut forks = before.forks.clone();
         let mut digest_change = [0u8; 32];
         let mut new = 0;
         for bytes in ops {
@@ -193,19 +185,6 @@ impl Writer<'_> {
             if !op.belongs_to(community) {
                 tracing::debug!(community, "dropped a membership op of another community");
                 continue;
-            }
-            // (`verify_held` checked a fork report's proof.)
-            if let membership::OpKind::Forked { proof } = &op.op.kind
-                && let Some(fork) = outpost_sync::changes::read_fork(proof, op.signer)
-            {
-                let at = (fork.doc.clone(), fork.actor.clone());
-                if !forks.contains_key(&at) {
-                    if forks.len() >= MAX_FORKS {
-                        tracing::warn!(community, "too many forks reported: dropped a report");
-                        continue;
-                    }
-                    forks.insert(at, fork);
-                }
             }
             if held >= MAX_LOG_OPS {
                 tracing::warn!(community, "membership log full: dropped an op");
@@ -229,15 +208,23 @@ impl Writer<'_> {
         let m = write_members(self.c(), community)?;
         let mut narrowed = membership::narrowed(&before, &m);
         // This device's own writing stays in its own home, removed or not.
-        if let Some(me) = self
+        let me = self
             .actor
             .as_ref()
-            .and_then(outpost_sync::changes::device_of)
-        {
+            .and_then(outpost_sync::changes::device_of);
+        if let Some(me) = me {
             narrowed.remove(&me);
         }
         if !narrowed.is_empty() {
             self.recheck(community, &narrowed)?;
+        }
+        // The variant of a fork that counts may be one no honest peer
+        // holds (the forker chose whom to send it): take it from the proof.
+        for (at, f) in &m.forks {
+            if Some(f.device) == me || before.forks.get(at).is_some_and(|o| o.kept == f.kept) {
+                continue;
+            }
+            self.take_kept(community, f)?;
         }
         let mut d = crate::sync::digest(self.c(), community)?;
         xor(&mut d, &digest_change);
@@ -317,6 +304,19 @@ impl Writer<'_> {
             self.replace_doc(&id, &mut doc)?;
         }
         Ok(())
+    }
+
+    /// Merges the variant of fork `f` that counts, from its proof, into its
+    /// document (creating the document if that variant is its first
+    /// change); nothing when it is held or its parents are not.
+    fn take_kept(&mut self, community: &str, f: &membership::Fork) -> Result<()> {
+        let prior = self.origin.clone();
+        let (kept, sig) = (f.kept, f.kept_sig.clone());
+        let merged = self.merge_remote(community, &f.doc, &f.kept_change, "fork proof", &|h| {
+            (*h == kept).then(|| sig.clone())
+        });
+        self.origin = prior;
+        merged.map(|_| ())
     }
 
     /// Forks a peer's changes revealed (`outpost_sync::changes::

@@ -238,9 +238,14 @@ const MIGRATIONS: &[&str] = &[
     // not verify any more (communities made before cannot be carried over).
     // A fork keeps one variant, the lowest hash (`forks.kept`, added by
     // `migrate`). A device whose changes to a document were dropped writes
-    // there under a successor actor (found by document and actor).
+    // there under a successor actor: `spent_actors` lists the actors whose
+    // numbering is used up in a document (never pruned).
     r#"
-    CREATE INDEX IF NOT EXISTS refused_changes_by_doc ON refused_changes(doc_id, actor);
+    CREATE TABLE IF NOT EXISTS spent_actors(
+        doc_id TEXT NOT NULL,
+        actor BLOB NOT NULL,
+        PRIMARY KEY(doc_id, actor)
+    ) WITHOUT ROWID;
     "#,
 ];
 

@@ -328,6 +328,11 @@ impl Writer<'_> {
         if refused.is_empty() {
             return Ok(());
         }
+        let own: Vec<[u8; 32]> = self
+            .signers
+            .iter()
+            .map(|k| k.verifying_key().to_bytes())
+            .collect();
         for r in refused {
             tracing::info!(doc = id, reason = r.reason, "refused a change from {from}");
             st.execute(params![
@@ -339,6 +344,16 @@ impl Writer<'_> {
                 r.reason,
                 from
             ])?;
+            // A change of this device's dropped: its actor's numbering in
+            // this document is spent (kept for good, unlike the list).
+            if r.device.is_some_and(|d| own.contains(&d))
+                && let Ok(actor) = hex::decode(&r.actor)
+            {
+                self.c().exec(
+                    "INSERT INTO spent_actors(doc_id, actor) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![id, actor],
+                )?;
+            }
         }
         // Kept for admins to read, not for ever: the newest
         // MAX_REFUSED_KEPT per community (junk costs a peer nothing to
@@ -400,16 +415,16 @@ pub(crate) fn load_doc(conn: &Connection, id: &str, actor: Option<&ActorId>) -> 
 
 /// The actor to write `id` under: `actor`, or its successor when some of
 /// its changes to `id` were dropped (a membership change left them out,
-/// or a peer's copy of them was refused), so that no (actor, seq) is used
-/// for two different changes.
+/// or a peer's copy of them was refused: `spent_actors`), so that no
+/// (actor, seq) is used for two different changes.
 fn unspent_actor(conn: &Connection, id: &str, actor: &ActorId) -> Result<ActorId> {
     let mut st = conn.prepare_cached(
-        "SELECT EXISTS(SELECT 1 FROM refused_changes WHERE doc_id = ?1 AND actor = ?2)",
+        "SELECT EXISTS(SELECT 1 FROM spent_actors WHERE doc_id = ?1 AND actor = ?2)",
     )?;
     let mut a = actor.clone();
     // Each successor is fresh; a few steps are more than any history needs.
     for _ in 0..64 {
-        let spent: bool = st.query_row(params![id, a.to_hex_string()], |r| r.get(0))?;
+        let spent: bool = st.query_row(params![id, a.to_bytes()], |r| r.get(0))?;
         if !spent {
             break;
         }

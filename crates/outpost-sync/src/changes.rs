@@ -148,12 +148,19 @@ pub fn read_fork(
         return None;
     }
     let device = device_of(a.actor_id())?;
+    let (kept, kept_change, kept_sig) = if a.hash().0 <= b.hash().0 {
+        (a.hash().0, &proof.a, &proof.sig_a)
+    } else {
+        (b.hash().0, &proof.b, &proof.sig_b)
+    };
     Some(crate::membership::Fork {
         doc: proof.doc.clone(),
         device,
         actor: a.actor_id().to_bytes().to_vec(),
         seq: a.seq(),
-        kept: a.hash().0.min(b.hash().0),
+        kept,
+        kept_change: kept_change.clone(),
+        kept_sig: kept_sig.clone(),
         reporter,
     })
 }

@@ -91,6 +91,11 @@ pub struct Fork {
     /// The variant at `seq` that still counts: the lowest change hash of
     /// those proven.
     pub kept: Hash,
+    /// That variant's change chunk and signature, from the proof: a peer
+    /// that held only the other variant takes this one from here (it may
+    /// be the only copy an honest peer sees).
+    pub kept_change: Vec<u8>,
+    pub kept_sig: Vec<u8>,
     /// Who reported it first (in log order).
     pub reporter: Key,
 }

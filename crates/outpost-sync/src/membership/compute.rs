@@ -43,6 +43,13 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 pub const NOT_ADMIN: &str = "its signer was not an admin";
 pub const AFTER_REMOVAL: &str = "its signer had been removed or demoted";
 pub const EQUIVOCATION: &str = "its signer forked its own history";
+
+/// Distinct forks (document and actor) a log proves at most: later reports
+/// of new forks, in the log's topological order (the same on every peer),
+/// do not count, so a member forking on purpose under fresh actors cannot
+/// make every peer check documents again without end. Well past any honest
+/// history (a home restored from old copies, a few times).
+pub const MAX_FORKS: usize = 1_000;
 pub const LAST_ADMIN: &str = "it would leave the community without an admin";
 pub const NO_GENESIS: &str = "it does not descend from the community's genesis";
 pub const MISSING_DEPS: &str = "ops it follows are not held";
@@ -578,9 +585,19 @@ fn finish(g: &Graph, pass: &Pass<'_>) -> Membership {
             continue;
         };
         let at = (fork.doc.clone(), fork.actor.clone());
+        if forks.len() >= MAX_FORKS && !forks.contains_key(&at) {
+            // Past the cap, in the order every peer derives alike.
+            continue;
+        }
         match forks.get_mut(&at) {
             Some(f) if f.seq < fork.seq => {}
-            Some(f) if f.seq == fork.seq => f.kept = f.kept.min(fork.kept),
+            Some(f) if f.seq == fork.seq => {
+                if fork.kept < f.kept {
+                    f.kept = fork.kept;
+                    f.kept_change = fork.kept_change;
+                    f.kept_sig = fork.kept_sig;
+                }
+            }
             _ => {
                 forks.insert(at, fork);
             }
