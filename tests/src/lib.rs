@@ -209,11 +209,34 @@ impl Drop for Serve {
 
 /// Starts `outpost serve` on `home` and waits until it is listening.
 pub fn serve(home: &Home) -> Serve {
+    serve_within(home, None)
+}
+
+/// `serve`, in a process whose address space `ulimit -v` caps at
+/// `memory_kib` (None: no cap), as a node on a small machine: an
+/// allocation past it aborts the process, which a test then sees.
+pub fn serve_within(home: &Home, memory_kib: Option<u64>) -> Serve {
     use std::io::{BufRead, BufReader};
     let mut args = vec!["--json", "serve"];
     args.extend(NET);
-    let mut child = home
-        .command(&args)
+    let mut command = home.command(&args);
+    if let Some(kib) = memory_kib {
+        let direct = command;
+        command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+            .arg(direct.get_program())
+            .args(direct.get_args())
+            .envs(
+                direct
+                    .get_envs()
+                    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+            )
+            .env_remove("OUTPOST_HOME")
+            .stdin(Stdio::null());
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

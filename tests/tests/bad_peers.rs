@@ -632,3 +632,125 @@ async fn a_forking_device_is_proven_reported_and_refused() {
     sync(&nd, &nb).await;
     assert_eq!(comments(&d), kept);
 }
+
+/// An Automerge compressed-change chunk whose few megabytes inflate to
+/// `inflated` bytes of zeros (a "deflate bomb"): magic, a checksum (any:
+/// it is checked only after inflating), type 2, the LEB128 length, then
+/// the DEFLATE stream.
+fn deflate_bomb(inflated: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..inflated / block.len() {
+        z.write_all(&block).unwrap();
+    }
+    let body = z.finish().unwrap();
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    let mut n = body.len();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            chunk.push(byte);
+            break;
+        }
+        chunk.push(byte | 0x80);
+    }
+    chunk.extend(body);
+    chunk
+}
+
+/// Peak resident memory of a process, from /proc (kB).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A member's patched client sends the real `outpost serve` (in a process
+/// capped at 4 GiB of address space) a document of 3 MiB that inflates to
+/// 3 GiB — unasked, then announced so that the node fetches it — and the
+/// same bytes as a change in a sync message: the node refuses them all,
+/// stays up within a few hundred megabytes, and keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deflate_bomb_from_a_member_leaves_the_node_up() {
+    let a = outpost_tests::Home::new();
+    let community = a.init_with_community("Dr A");
+    let secret = [7u8; 32];
+    let attacker = hex::encode(SecretKey::from_bytes(&secret).public().as_bytes());
+    a.json(&["member", "add", "--community", &community, &attacker]);
+    let mut node = outpost_tests::serve_within(&a, Some(4 << 20));
+    let ticket = node.first_line["ticket"].as_str().unwrap().to_string();
+    let (addr, _) = outpost_net::parse_peer(&ticket).unwrap();
+    let bomb = deflate_bomb(3 << 30);
+    assert!(bomb.len() < MAX_FRAME, "{} bytes", bomb.len());
+    let case = "0b9d1f4e-7a3c-4d2b-9e8f-1a2b3c4d5e6f".to_string();
+    let doc = Msg::Doc {
+        community: community.clone(),
+        id: case.clone(),
+        bytes: bomb.clone(),
+        sigs: vec![],
+    };
+    let announce = Msg::Changes {
+        community: community.clone(),
+        docs: vec![outpost_sync::wire::DocHeads {
+            id: case.clone(),
+            heads: vec![[9; 32]],
+        }],
+        up_to: 1,
+        last: true,
+    };
+    // Unasked, a whole document is not even read.
+    let mut raw_client = raw(secret, addr.clone()).await;
+    raw_client.send.write_all(&hello()).await.unwrap();
+    raw_client
+        .send
+        .write_all(&encode(&doc).unwrap())
+        .await
+        .unwrap();
+    raw_client.send.finish().unwrap();
+    let _ = raw_client.drain().await;
+    assert!(node.child.try_wait().unwrap().is_none(), "serve is up");
+    let sessions = [
+        vec![announce, doc],
+        vec![Msg::Sync {
+            community: community.clone(),
+            id: case.clone(),
+            msg: automerge::sync::Message {
+                heads: vec![],
+                need: vec![],
+                have: vec![],
+                changes: vec![bomb.clone()].into(),
+                flags: None,
+                version: automerge::sync::MessageVersion::V1,
+            }
+            .encode(),
+            sigs: vec![],
+        }],
+    ];
+    for frames in sessions {
+        let mut raw = raw(secret, addr.clone()).await;
+        raw.send.write_all(&hello()).await.unwrap();
+        for frame in frames {
+            raw.send.write_all(&encode(&frame).unwrap()).await.unwrap();
+        }
+        let (msgs, closed) = raw.drain().await;
+        assert!(closed, "the session ended");
+        assert!(!bye(&msgs).is_empty(), "with a reason: {msgs:?}");
+        assert!(node.child.try_wait().unwrap().is_none(), "serve is up");
+    }
+    let peak = peak_rss_kib(node.child.id());
+    assert!(peak < 300 << 10, "peak memory {peak} kB");
+    // And it still answers.
+    let mut raw = raw(secret, addr).await;
+    raw.send.write_all(&hello()).await.unwrap();
+    raw.send.finish().unwrap();
+    let (msgs, _) = raw.drain().await;
+    assert!(
+        msgs.iter().any(|m| matches!(m, Msg::Hello { .. })),
+        "{msgs:?}"
+    );
+}
