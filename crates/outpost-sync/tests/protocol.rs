@@ -548,8 +548,9 @@ fn documents_a_member_makes_up_leave_nothing_behind() {
 
 #[test]
 fn a_document_of_another_community_is_refused() {
-    // B is a member of two communities; A sends a document of the first
-    // under the second's name. The store refuses it and the session ends.
+    // B is a member of two communities; A announces a document of the
+    // first under the second's name and, once B asks, sends it. The store
+    // refuses it and the session ends.
     let (mut a, b, c) = pair();
     let other = a.found_community("Other");
     let mut b = b;
@@ -560,6 +561,19 @@ fn a_document_of_another_community_is_refused() {
     let mut h = Harness::new(vec![a, b]);
     let l = h.connect(1, 0);
     quiet(&mut h);
+    h.inject(
+        l,
+        0,
+        Msg::Changes {
+            community: other.clone(),
+            docs: vec![DocHeads {
+                id: id.clone(),
+                heads: vec![[5; 32]],
+            }],
+            up_to: 9,
+            last: true,
+        },
+    );
     h.inject(
         l,
         0,
@@ -652,4 +666,59 @@ fn a_malformed_id_from_a_member_closes_the_session_and_stores_nothing() {
     let closed = h.links[l].closed.clone().unwrap_or_default();
     assert!(closed.contains("malformed id"), "{closed:?}");
     assert_eq!(h.nodes[0].doc_ids(&c), before);
+}
+
+#[test]
+fn a_fetch_is_answered_once_per_document_and_unasked_documents_are_refused() {
+    let (a, b, c) = pair();
+    let mut other = MemRepo::device(7);
+    let stray = other.new_item(&c, "nobody asked");
+    let stray_bytes = other.docs[&stray].doc.clone().save();
+    let mut h = Harness::new(vec![a, b]);
+    let l = h.connect(1, 0);
+    quiet(&mut h);
+    let fresh = h.nodes[0].new_item(&c, "written after the sync");
+    let mark = h.mark();
+    // One small request naming a document thousands of times.
+    h.inject(
+        l,
+        1,
+        Msg::Fetch {
+            community: c.clone(),
+            docs: std::iter::repeat_n(fresh.clone(), 5_000).collect(),
+        },
+    );
+    // A whole document B never asked for.
+    h.inject(
+        l,
+        0,
+        Msg::Doc {
+            community: c.clone(),
+            id: stray.clone(),
+            bytes: stray_bytes,
+            sigs: vec![],
+        },
+    );
+    quiet(&mut h);
+    let docs = h
+        .since(&mark)
+        .iter()
+        .filter(|s| s.from == 0 && matches!(&s.msg, Msg::Doc { id, .. } if *id == fresh))
+        .count();
+    let log: Vec<String> = h
+        .since(&mark)
+        .iter()
+        .map(|s| {
+            format!(
+                "{}->{} {}",
+                s.from,
+                s.to,
+                outpost_sync::testing::kind(&s.msg)
+            )
+        })
+        .collect();
+    assert_eq!(docs, 1, "copies sent: {log:?}");
+    assert_eq!(h.links[l].closed, None);
+    assert!(!h.nodes[1].docs.contains_key(&stray), "not taken");
+    assert!(h.session(l, 1).refused >= 1);
 }

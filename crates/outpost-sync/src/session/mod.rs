@@ -106,7 +106,16 @@ pub struct Session {
     /// Documents in which the peer offered a change this side refused:
     /// not synced further this session (the peer would offer it again).
     muted: HashSet<String>,
-    /// Messages dropped because the peer was not a member.
+    /// Documents this side asked for with `Fetch` and has not received:
+    /// a whole `Doc` is taken only for one of these (unsolicited documents
+    /// are refused).
+    fetched: HashSet<String>,
+    /// Documents sent whole this session: a `Fetch` naming one again (or
+    /// the same id twice) is answered once, so one small request cannot
+    /// make this side build the same reply thousands of times.
+    served: HashSet<String>,
+    /// Messages dropped because the peer was not a member (or sent what
+    /// was not asked for).
     pub refused: u64,
 }
 
@@ -128,6 +137,8 @@ impl Session {
             ops_told: HashMap::new(),
             peer_ops: HashMap::new(),
             muted: HashSet::new(),
+            fetched: HashSet::new(),
+            served: HashSet::new(),
             refused: 0,
         }
     }
@@ -498,6 +509,7 @@ impl Session {
                     pull.total += 1;
                     pull.pending.insert(id, heads);
                 }
+                self.fetched.extend(fetch.iter().cloned());
                 for chunk in fetch.chunks(PAGE) {
                     out.push(Msg::Fetch {
                         community: community.clone(),
@@ -515,7 +527,11 @@ impl Session {
                     return Ok(out);
                 }
                 let mut gone = Vec::new();
-                for id in docs {
+                // At most a page per request, each document once a session.
+                for id in docs.into_iter().take(PAGE) {
+                    if self.served.contains(&id) || gone.contains(&id) {
+                        continue;
+                    }
                     let Some(mut d) = repo.load(&community, &id).map_err(repo_err)? else {
                         gone.push(id);
                         continue;
@@ -537,6 +553,7 @@ impl Session {
                             v.insert(DocSync::new(in_sync_at(heads), persisted));
                         }
                         let sigs = repo.sigs(&id, None).map_err(repo_err)?;
+                        self.served.insert(id.clone());
                         out.push(Msg::Doc {
                             community: community.clone(),
                             id,
@@ -556,6 +573,9 @@ impl Session {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
+                for id in &docs {
+                    self.fetched.remove(id);
+                }
                 if let Some(pull) = self.pulls.get_mut(&community) {
                     for id in &docs {
                         pull.pending.remove(id);
@@ -570,6 +590,11 @@ impl Session {
                 sigs,
             } => {
                 if !self.allowed(repo, &community)? {
+                    return Ok(out);
+                }
+                if !self.fetched.remove(&id) {
+                    self.refused += 1;
+                    tracing::debug!(doc = %id, "refused a document this side did not ask for");
                     return Ok(out);
                 }
                 let sigs: HashMap<Hash, Vec<u8>> =
