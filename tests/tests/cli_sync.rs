@@ -283,3 +283,57 @@ fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
         "B held {partial} of 3000 after the kills"
     );
 }
+
+/// A member added by device id (`member add`, the id read over the phone)
+/// takes its first copy in an ordinary sync: as the dialer of
+/// `sync --once --peer`, and as a running `serve` that the admin dials.
+#[test]
+fn a_member_added_by_device_id_syncs_its_first_copy() {
+    let a = Home::new();
+    let community = a.init_with_community("Dr A");
+    add_case(&a, &community, "A1 chest pain");
+    add_case(&a, &community, "A2 burns");
+    let sa = serve(&a);
+    let a_ticket = sa.first_line["ticket"].as_str().unwrap().to_string();
+
+    // B dials A.
+    let b = Home::new();
+    let b_id = b.json(&["init", "--name", "Dr B"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a.json(&["member", "add", "--community", &community, &b_id]);
+    let mut sync = vec!["sync", "--peer", a_ticket.as_str()];
+    sync.extend(NET);
+    let summary = b.json(&sync);
+    assert_eq!(summary["converged"], true, "{summary}");
+    assert!(
+        summary["peers"][0]["docs_in"].as_u64().unwrap() >= 3,
+        "{summary}"
+    );
+    assert_eq!(titles(&b), ["A1 chest pain", "A2 burns"]);
+    let listed = b.json(&["community", "list"]);
+    assert_eq!(listed[0]["id"], community.as_str(), "{listed}");
+    // ... and writes as a member from then on.
+    add_case(&b, &community, "B1 snakebite");
+    b.json(&sync);
+    assert!(titles(&a).contains(&"B1 snakebite".to_string()));
+
+    // C serves; A dials it and C takes its first copy as the acceptor.
+    let c = Home::new();
+    let c_id = c.json(&["init", "--name", "Dr C"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a.json(&["member", "add", "--community", &community, &c_id]);
+    let sc = serve(&c);
+    let c_ticket = sc.first_line["ticket"].as_str().unwrap().to_string();
+    let mut dial = vec!["sync", "--peer", c_ticket.as_str()];
+    dial.extend(NET);
+    drop(sa);
+    let summary = a.json(&dial);
+    assert_eq!(summary["converged"], true, "{summary}");
+    wait_for("C's first copy", || {
+        titles(&c) == ["A1 chest pain", "A2 burns", "B1 snakebite"]
+    });
+}

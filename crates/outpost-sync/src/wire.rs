@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 /// own (`OpHeads`, `Ops`), no longer a list inside the community document.
 /// 3: every change travels with its signature. 4: `Gone`, and fork
 /// proofs in the log. 5: change signatures name their document.
-pub const PROTOCOL_VERSION: u16 = 5;
+/// 6: `Unshared`, and a first copy for a member added by device id.
+pub const PROTOCOL_VERSION: u16 = 6;
 /// The largest frame accepted or sent (whole documents travel in one frame).
 pub const MAX_FRAME: usize = 8 * 1024 * 1024;
 /// Documents announced per `Changes` page.
@@ -102,6 +103,11 @@ pub enum Msg {
         community: String,
         docs: Vec<String>,
     },
+    /// In answer to `Hello`: the sender will not share `community`, which
+    /// the receiver offered (it holds none of it and will not take it, or
+    /// does not hold the receiver as a member). The receiver stops waiting
+    /// for it.
+    Unshared { community: String },
 }
 
 impl Msg {
@@ -125,6 +131,7 @@ impl Msg {
             Msg::OpHeads { heads, .. } => format!("OpHeads ({} heads)", heads.len()),
             Msg::Ops { ops, .. } => format!("Ops ({} ops)", ops.len()),
             Msg::Gone { docs, .. } => format!("Gone {} docs", docs.len()),
+            Msg::Unshared { .. } => "Unshared".into(),
         }
     }
 
@@ -137,6 +144,7 @@ impl Msg {
             | Msg::Joined { community, .. }
             | Msg::Since { community, .. }
             | Msg::Synced { community }
+            | Msg::Unshared { community }
             | Msg::OpHeads { community, .. }
             | Msg::Ops { community, .. } => vec![community],
             Msg::Changes {
@@ -167,6 +175,7 @@ impl Msg {
             | Msg::Doc { community, .. }
             | Msg::Sync { community, .. }
             | Msg::Synced { community }
+            | Msg::Unshared { community }
             | Msg::OpHeads { community, .. }
             | Msg::Ops { community, .. } => Some(community),
         }

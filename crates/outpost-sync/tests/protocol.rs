@@ -392,7 +392,12 @@ fn a_removed_member_is_cut_off_as_soon_as_the_removal_is_known() {
         .filter(|s| s.from == 0)
         .map(|s| &s.msg)
         .collect();
-    assert!(matches!(from_a[..], [Msg::Hello { offers, .. }] if offers.is_empty()));
+    // Nothing but that it will not share what B offered.
+    assert!(
+        matches!(&from_a[..], [Msg::Hello { offers, .. }, Msg::Unshared { community }]
+            if offers.is_empty() && *community == c),
+        "{from_a:?}"
+    );
 }
 
 #[test]
@@ -721,4 +726,90 @@ fn a_fetch_is_answered_once_per_document_and_unasked_documents_are_refused() {
     assert_eq!(h.links[l].closed, None);
     assert!(!h.nodes[1].docs.contains_key(&stray), "not taken");
     assert!(h.session(l, 1).refused >= 1);
+}
+
+#[test]
+fn a_member_added_by_device_id_takes_its_first_copy_from_either_side() {
+    for newcomer_dials in [true, false] {
+        let mut a = MemRepo::device(1);
+        let c = a.found_community("Valley clinicians");
+        items(&mut a, &c, 3);
+        let b = MemRepo::device(3);
+        a.add_member(&c, b.id(), outpost_sync::membership::Role::Member);
+        let mut h = Harness::new(vec![a, b]);
+        let l = if newcomer_dials {
+            h.connect(1, 0)
+        } else {
+            h.connect(0, 1)
+        };
+        quiet(&mut h);
+        assert_eq!(h.links[l].closed, None);
+        assert!(h.links[l].converged(), "dialer {newcomer_dials}");
+        assert_same(&h, 0, 1, &c);
+        assert_eq!(
+            h.nodes[1].doc_ids(&c).len(),
+            4,
+            "the community and its items"
+        );
+        let k = h.nodes[1].id();
+        assert!(h.nodes[1].member(&c, &k));
+
+        // From then on an ordinary member: one Hello each way.
+        let m = h.mark();
+        h.reconnect(l);
+        quiet(&mut h);
+        assert_eq!(kinds(h.since(&m)), ["Hello", "Hello"]);
+    }
+}
+
+#[test]
+fn a_community_offered_to_a_non_member_is_not_kept() {
+    let mut a = MemRepo::device(1);
+    let c = a.found_community("Valley clinicians");
+    items(&mut a, &c, 2);
+    let (ops, _) = a.ops_missing(&c, &[]).expect("log");
+    let offers = a.offers_for(&a.id()).expect("offers");
+    let mut h = Harness::new(vec![a, MemRepo::device(3)]);
+    let l = h.connect(1, 0);
+    quiet(&mut h);
+    // A peer offers a community whose log does not name this device, and
+    // sends that log when asked.
+    h.inject(
+        l,
+        0,
+        Msg::Hello {
+            version: outpost_sync::wire::PROTOCOL_VERSION,
+            offers,
+        },
+    );
+    quiet(&mut h);
+    assert!(
+        !h.session(l, 1).converged(),
+        "waits for the log it asked for"
+    );
+    h.inject(
+        l,
+        0,
+        Msg::Ops {
+            community: c.clone(),
+            ops,
+        },
+    );
+    h.inject(
+        l,
+        0,
+        Msg::Changes {
+            community: c.clone(),
+            docs: vec![],
+            up_to: 0,
+            last: true,
+        },
+    );
+    quiet(&mut h);
+    assert!(h.session(l, 1).converged());
+    assert!(
+        h.nodes[1].op_heads(&c).expect("heads").is_empty(),
+        "no op kept"
+    );
+    assert!(h.nodes[1].doc_ids(&c).is_empty());
 }

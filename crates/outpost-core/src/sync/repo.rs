@@ -67,6 +67,10 @@ pub(crate) fn append_op(
 impl Repo for SyncRepo<'_> {
     type Error = CoreError;
 
+    fn device(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
     fn offers_for(&mut self, peer: &[u8; 32]) -> Result<Vec<Offer>> {
         Ok(self
             .store

@@ -114,10 +114,30 @@ pub struct Session {
     /// the same id twice) is answered once, so one small request cannot
     /// make this side build the same reply thousands of times.
     served: HashSet<String>,
+    /// Communities the peer offered that this side holds nothing of
+    /// (a member added by device id, before its first copy), with the
+    /// ops received so far: taken once they prove this device and the
+    /// peer are members, when the peer's first `Changes` for it arrives
+    /// (the stream is in order, so every `Ops` it sent is in by then).
+    bootstrap: BTreeMap<String, Vec<Vec<u8>>>,
+    /// Communities this side offered in its `Hello`.
+    offered: BTreeSet<String>,
+    /// Of those, the ones the peer did not offer back and has not yet
+    /// answered for: it may take a first copy (then it asks), or say
+    /// `Unshared`. A one-off sync waits for the answer.
+    unanswered: BTreeSet<String>,
     /// Messages dropped because the peer was not a member (or sent what
     /// was not asked for).
     pub refused: u64,
 }
+
+/// Communities one session may try to take a first copy of (a peer
+/// offering more is making them up; the rest wait for another session).
+pub const MAX_BOOTSTRAPS: usize = 4;
+
+/// Bytes of ops all bootstrapping communities of one session may hold in
+/// memory before they are verified (a log of 100,000 ops is ~20 MB).
+pub const MAX_BOOTSTRAP_BYTES: usize = 32 << 20;
 
 /// Ops per `Ops` message: a few hundred bytes each, well inside a frame.
 const OPS_PER_MSG: usize = 10_000;
@@ -139,6 +159,9 @@ impl Session {
             muted: HashSet::new(),
             fetched: HashSet::new(),
             served: HashSet::new(),
+            bootstrap: BTreeMap::new(),
+            offered: BTreeSet::new(),
+            unanswered: BTreeSet::new(),
             refused: 0,
         }
     }
@@ -160,6 +183,7 @@ impl Session {
         joins: &[(String, Hash)],
     ) -> Result<Vec<Msg>, SessionError> {
         let offers = repo.offers_for(&self.peer).map_err(repo_err)?;
+        self.offered = offers.iter().map(|o| o.community.clone()).collect();
         let mut out = vec![Msg::Hello {
             version: PROTOCOL_VERSION,
             offers,
@@ -183,6 +207,8 @@ impl Session {
     pub fn converged(&self) -> bool {
         self.hello_received
             && self.joining.is_empty()
+            && self.bootstrap.is_empty()
+            && self.unanswered.is_empty()
             && self
                 .shared
                 .iter()
@@ -355,8 +381,23 @@ impl Session {
                 for community in mine.keys().filter(|c| !offered.contains(c)) {
                     out.extend(self.announce_ops(repo, community)?);
                 }
+                // What this side offered and the peer did not: wait for its
+                // answer (a first copy, or `Unshared`).
+                self.unanswered = self
+                    .offered
+                    .iter()
+                    .filter(|c| !offered.contains(c))
+                    .cloned()
+                    .collect();
                 for offer in offers {
                     let Some((digest, my_feed)) = mine.get(&offer.community) else {
+                        let ask = self.try_bootstrap(repo, &offer.community)?;
+                        if ask.is_empty() {
+                            out.push(Msg::Unshared {
+                                community: offer.community,
+                            });
+                        }
+                        out.extend(ask);
                         continue;
                     };
                     self.shared.insert(offer.community.clone());
@@ -450,6 +491,7 @@ impl Session {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
+                self.unanswered.remove(&community);
                 self.shared.insert(community.clone());
                 let mut from = since;
                 loop {
@@ -481,6 +523,12 @@ impl Session {
                 up_to,
                 last,
             } => {
+                if self.bootstrap.contains_key(&community)
+                    && !self.take_bootstrap(repo, &community)?
+                {
+                    out.push(Msg::Unshared { community });
+                    return Ok(out);
+                }
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
@@ -658,7 +706,9 @@ impl Session {
                 }
             }
             Msg::OpHeads { community, heads } => {
-                if self.allowed(repo, &community)? {
+                if self.bootstrap.contains_key(&community) {
+                    // Asked for the whole log already.
+                } else if self.allowed(repo, &community)? {
                     let (ops, all_known) = self.send_ops(repo, &community, &heads)?;
                     out.extend(ops);
                     if !all_known {
@@ -675,6 +725,19 @@ impl Session {
                 }
             }
             Msg::Ops { community, ops } => {
+                if self.bootstrap.contains_key(&community) {
+                    let mut used: usize = self.bootstrap.values().flatten().map(Vec::len).sum();
+                    if let Some(held) = self.bootstrap.get_mut(&community) {
+                        for op in ops {
+                            used += op.len();
+                            if used > MAX_BOOTSTRAP_BYTES {
+                                break;
+                            }
+                            held.push(op);
+                        }
+                    }
+                    return Ok(out);
+                }
                 if !self.may_send_ops(repo, &community)? {
                     return Ok(out);
                 }
@@ -687,9 +750,84 @@ impl Session {
                     ops.iter().map(|b| crate::membership::op_hash(b)),
                 );
             }
+            Msg::Unshared { community } => {
+                self.unanswered.remove(&community);
+                // It asked for a first copy and then found it is not a
+                // member after all: nothing of it is shared.
+                if !self.pulls.contains_key(&community) && !self.joining.contains_key(&community) {
+                    self.shared.remove(&community);
+                    self.peer_synced.remove(&community);
+                    self.announced.remove(&community);
+                    self.announced_up_to.remove(&community);
+                }
+            }
             Msg::Bye { reason } => return Err(SessionError::PeerBye(reason)),
         }
         Ok(out)
+    }
+
+    /// The peer offered `community`, of which this side holds nothing: ask
+    /// for its whole log and its feed from the start. Nothing is kept
+    /// unless the log proves this device a member ([`Self::take_bootstrap`]).
+    fn try_bootstrap<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+    ) -> Result<Vec<Msg>, SessionError> {
+        if self.joining.contains_key(community)
+            || self.bootstrap.contains_key(community)
+            || self.bootstrap.len() >= MAX_BOOTSTRAPS
+            || !repo.op_heads(community).map_err(repo_err)?.is_empty()
+        {
+            return Ok(vec![]);
+        }
+        self.bootstrap.insert(community.to_string(), Vec::new());
+        self.ops_told.insert(community.to_string(), Vec::new());
+        Ok(vec![
+            Msg::OpHeads {
+                community: community.to_string(),
+                heads: Vec::new(),
+            },
+            Msg::Since {
+                community: community.to_string(),
+                since: 0,
+            },
+        ])
+    }
+
+    /// The peer's feed for a bootstrapping community begins: every op it
+    /// sent is in. Keeps the log, and goes on as for a shared community,
+    /// only if the log (verified here, by the same rules as any log)
+    /// makes both this device and the peer members; otherwise drops it.
+    fn take_bootstrap<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: &str,
+    ) -> Result<bool, SessionError> {
+        let ops = self.bootstrap.remove(community).unwrap_or_default();
+        let m = crate::membership::compute(community, &ops);
+        let me = repo.device();
+        if !(m.is_member(&me) && m.is_member(&self.peer)) {
+            self.refused += 1;
+            tracing::info!(
+                community,
+                "a peer offered a community this device is not a member of: ignored"
+            );
+            return Ok(false);
+        }
+        repo.add_ops(&self.peer, community, &ops)
+            .map_err(repo_err)?;
+        if !repo.is_member(community, &self.peer).map_err(repo_err)? {
+            return Ok(false);
+        }
+        tracing::info!(community, "added by device id: taking a first copy");
+        let heads = repo.op_heads(community).map_err(repo_err)?;
+        self.peer_holds(community, heads);
+        self.shared.insert(community.to_string());
+        // The peer is offered nothing: this side had nothing of it.
+        self.peer_synced.insert(community.to_string());
+        self.pulls.insert(community.to_string(), Pull::default());
+        Ok(true)
     }
 
     /// Once everything announced is in: advance the checkpoint, say Synced.

@@ -20,6 +20,8 @@ pub type OpsMissing = (Vec<Vec<u8>>, Vec<Hash>);
 /// What a session needs from local storage.
 pub trait Repo {
     type Error: std::fmt::Display;
+    /// This device's public key.
+    fn device(&self) -> Key;
     /// Communities held here that `peer` is a member of, with digests.
     fn offers_for(&mut self, peer: &Key) -> Result<Vec<Offer>, Self::Error>;
     /// Whether `peer` is currently a member of `community` (false if unknown).

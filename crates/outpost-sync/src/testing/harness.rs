@@ -170,6 +170,7 @@ pub fn kind(msg: &Msg) -> &'static str {
         Msg::OpHeads { .. } => "OpHeads",
         Msg::Ops { .. } => "Ops",
         Msg::Gone { .. } => "Gone",
+        Msg::Unshared { .. } => "Unshared",
     }
 }
 

@@ -613,6 +613,10 @@ impl MemRepo {
 impl Repo for MemRepo {
     type Error = String;
 
+    fn device(&self) -> Key {
+        self.key.verifying_key().to_bytes()
+    }
+
     fn offers_for(&mut self, peer: &Key) -> Result<Vec<Offer>, String> {
         let cs: Vec<String> = self
             .members
