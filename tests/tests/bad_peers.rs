@@ -88,44 +88,54 @@ async fn bad_frames_close_only_that_session() {
     let (na, nb) = (a.node().await, b.node().await);
     join(&a, &nb, &x).await;
     let stranger = [3u8; 32];
+    let member = b.op.signing_key().to_bytes();
 
     // A peer that sends half a frame and then goes quiet holds its own
     // session open, and nobody else's.
-    let mut stalled = raw(stranger, na.addr()).await;
+    let mut stalled = raw(member, na.addr()).await;
     stalled.send.write_all(&100u32.to_be_bytes()).await.unwrap();
     stalled.send.write_all(&[1, 2, 3]).await.unwrap();
 
-    // Malformed body.
-    let mut r = raw(stranger, na.addr()).await;
-    let mut frame = 6u32.to_be_bytes().to_vec();
-    frame.extend_from_slice(&[0xff; 6]);
-    r.send.write_all(&frame).await.unwrap();
+    let mut malformed = 6u32.to_be_bytes().to_vec();
+    malformed.extend_from_slice(&[0xff; 6]);
+    let oversized = ((MAX_FRAME as u32) + 1).to_be_bytes().to_vec();
+    let mut truncated = hello();
+    truncated.truncate(truncated.len() - 1);
+
+    // A stranger is judged from its first bytes, before it has a session:
+    // whatever it sends, the connection closes with no reply at all.
+    for bytes in [&malformed, &oversized, &truncated, &hello()] {
+        let mut r = raw(stranger, na.addr()).await;
+        r.send.write_all(bytes).await.unwrap();
+        let (msgs, closed) = r.drain().await;
+        assert!(closed, "a stranger's connection stalled");
+        assert!(msgs.is_empty(), "a stranger was answered: {msgs:?}");
+    }
+
+    // A member's malformed body closes its session with the reason.
+    let mut r = raw(member, na.addr()).await;
+    r.send.write_all(&malformed).await.unwrap();
     let (msgs, closed) = r.drain().await;
     assert!(closed, "session with a malformed frame stalled");
     assert!(bye(&msgs).contains("malformed"), "{msgs:?}");
 
     // Oversized length prefix: refused before any body is read.
-    let mut r = raw(stranger, na.addr()).await;
-    r.send
-        .write_all(&((MAX_FRAME as u32) + 1).to_be_bytes())
-        .await
-        .unwrap();
+    let mut r = raw(member, na.addr()).await;
+    r.send.write_all(&oversized).await.unwrap();
     let (msgs, closed) = r.drain().await;
     assert!(closed);
     assert!(bye(&msgs).contains("exceeds"), "{msgs:?}");
 
     // Truncated: the stream ends inside a frame.
-    let mut r = raw(stranger, na.addr()).await;
-    let mut h = hello();
-    h.truncate(h.len() - 1);
-    r.send.write_all(&h).await.unwrap();
+    let mut r = raw(member, na.addr()).await;
+    r.send.write_all(&truncated).await.unwrap();
     r.send.finish().unwrap();
     let (msgs, closed) = r.drain().await;
     assert!(closed);
     assert!(bye(&msgs).contains("inside a frame"), "{msgs:?}");
 
-    // A member (B's own key) sending a garbage Automerge sync message.
-    let mut r = raw(b.op.signing_key().to_bytes(), na.addr()).await;
+    // A member sending a garbage Automerge sync message.
+    let mut r = raw(member, na.addr()).await;
     r.send.write_all(&hello()).await.unwrap();
     let garbage = Msg::Sync {
         community: x.to_string(),
@@ -753,4 +763,77 @@ async fn a_deflate_bomb_from_a_member_leaves_the_node_up() {
         msgs.iter().any(|m| matches!(m, Msg::Hello { .. })),
         "{msgs:?}"
     );
+}
+
+/// Strangers (fresh keys, members of nothing here) hold a thousand
+/// connections open to a node: none of them costs a worker or a store
+/// connection, they are turned away within the handshake deadline (or at
+/// once past the cap), no peer row is written for any of them, and a
+/// member's sync goes through meanwhile in its normal time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_flood_does_not_keep_members_out() {
+    let (mut a, mut b) = (Peer::new("Dr A"), Peer::new("Dr B"));
+    let x = a.community("X");
+    a.case(&x, "before the flood");
+    let (na, nb) = (a.node().await, b.node().await);
+    join(&a, &nb, &x).await;
+    let peers_before = a.op.store().peers().unwrap().len();
+
+    // A thousand strangers connect and stay connected; half of them also
+    // send a Hello (with no invitation), the rest say nothing.
+    let addr = na.addr();
+    let mut floods = tokio::task::JoinSet::new();
+    for i in 0..1000u32 {
+        let addr = addr.clone();
+        floods.spawn(async move {
+            let mut secret = [0u8; 32];
+            secret[..4].copy_from_slice(&i.to_be_bytes());
+            secret[31] = 0x5a;
+            let ep = endpoint(secret, vec![]).await;
+            let Ok(conn) = ep.connect(addr, outpost_sync::ALPN).await else {
+                return (ep, None);
+            };
+            if i % 2 == 0
+                && let Ok((mut send, recv)) = conn.open_bi().await
+            {
+                let _ = send.write_all(&hello()).await;
+                return (ep, Some((conn, Some((send, recv)))));
+            }
+            (ep, Some((conn, None)))
+        });
+    }
+    let mut held = Vec::new();
+    while let Some(r) = floods.join_next().await {
+        held.push(r.unwrap());
+    }
+    let connected = held.iter().filter(|(_, c)| c.is_some()).count();
+    assert!(connected > 0, "no stranger got a connection at all");
+
+    // With all of them still holding their connections, a member syncs.
+    b.case(&x, "during the flood");
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(
+        Duration::from_secs(10),
+        outpost_core::testing::sync_once(&nb, vec![(na.addr(), vec![])]),
+    )
+    .await
+    .expect("a member's sync did not finish while strangers held connections");
+    let took = started.elapsed();
+    assert!(report.converged, "{:?}", report.peers);
+    assert!(a.titles().contains(&"during the flood".to_string()));
+    println!("member sync with 1,000 strangers connected: {took:?}");
+
+    assert!(
+        na.refused() >= 500,
+        "strangers were not turned away: {}",
+        na.refused()
+    );
+    let (judged, probation) = na.unknown();
+    assert!(judged <= outpost_net::MAX_UNKNOWN && probation == 0);
+    assert_eq!(
+        a.op.store().peers().unwrap().len(),
+        peers_before,
+        "strangers left peer rows"
+    );
+    drop(held);
 }

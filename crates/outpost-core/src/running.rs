@@ -200,10 +200,7 @@ impl Outpost {
         if config.relay_url.is_none() {
             config.relay_url = self.relay_url()?;
         }
-        let factory = Arc::new(Factory {
-            db: self.db(),
-            secret: self.key.secret_bytes(),
-        });
+        let factory = Arc::new(Factory::new(self.db(), self.key.secret_bytes()));
         Ok(Node::spawn(&self.key.secret_bytes(), &config, factory).await?)
     }
 
@@ -351,6 +348,45 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// When each peer may be dialled next: failed dials back off (1 s
+/// doubling to 60 s); a session that worked starts the count afresh, so a
+/// peer that drops after hours connected is dialled again at once.
+#[derive(Debug)]
+struct Backoff<K> {
+    next: std::collections::HashMap<K, (std::time::Instant, u64)>,
+}
+
+impl<K> Default for Backoff<K> {
+    fn default() -> Self {
+        Self {
+            next: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Backoff<K> {
+    /// Whether `id` may be dialled at `now`; if so, the dial after this
+    /// one waits twice as long as this one would have.
+    fn due(&mut self, id: K, now: std::time::Instant) -> bool {
+        if self.next.get(&id).is_some_and(|(when, _)| now < *when) {
+            return false;
+        }
+        let delay = self.next.get(&id).map_or(1, |(_, d)| (*d * 2).min(60));
+        self.next
+            .insert(id, (now + std::time::Duration::from_secs(delay), delay));
+        true
+    }
+
+    /// A session with `id` worked.
+    fn succeeded(&mut self, id: &K) {
+        self.next.remove(id);
+    }
+}
+
+/// A live session that reconciled, or lasted this long, worked, whatever
+/// ended it.
+const SUCCESSFUL_SESSION: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Keeps live sessions with every reachable member: known peers with an
 /// address, and members found on the LAN. Failed dials back off
 /// exponentially (1 s doubling to 60 s).
@@ -376,8 +412,7 @@ async fn dial_members(db: DbHandle, node: Arc<Node>, lan: LanPeers) {
             }
         });
     }
-    let mut backoff: std::collections::HashMap<outpost_net::EndpointId, (std::time::Instant, u64)> =
-        Default::default();
+    let backoff: Arc<std::sync::Mutex<Backoff<outpost_net::EndpointId>>> = Arc::default();
     let in_flight: Arc<std::sync::Mutex<std::collections::HashSet<outpost_net::EndpointId>>> =
         Arc::default();
     loop {
@@ -407,28 +442,30 @@ async fn dial_members(db: DbHandle, node: Arc<Node>, lan: LanPeers) {
             if id == node.id() || connected.contains(&id) || busy {
                 continue;
             }
-            if let Some((when, _)) = backoff.get(&id)
-                && std::time::Instant::now() < *when
-            {
+            let due = backoff
+                .lock()
+                .is_ok_and(|mut b| b.due(id, std::time::Instant::now()));
+            if !due {
                 continue;
             }
-            let delay = backoff.get(&id).map_or(1, |(_, d)| (*d * 2).min(60));
-            backoff.insert(
-                id,
-                (
-                    std::time::Instant::now() + std::time::Duration::from_secs(delay),
-                    delay,
-                ),
-            );
             if let Ok(mut s) = in_flight.lock() {
                 s.insert(id);
             }
             let node = node.clone();
             let in_flight = in_flight.clone();
+            let backoff = backoff.clone();
             children.spawn(async move {
+                let started = std::time::Instant::now();
                 match node.sync_with(addr, vec![], Mode::Live).await {
                     Ok(r) => {
-                        tracing::info!(peer = %id.fmt_short(), error = ?r.error, "session ended")
+                        tracing::info!(peer = %id.fmt_short(), error = ?r.error, "session ended");
+                        // A session that worked: after a later drop, dial
+                        // again at once rather than after the old backoff.
+                        if (r.reconciled || started.elapsed() >= SUCCESSFUL_SESSION)
+                            && let Ok(mut b) = backoff.lock()
+                        {
+                            b.succeeded(&id);
+                        }
                     }
                     Err(e) => tracing::debug!("dial: {e}"),
                 }
@@ -440,5 +477,37 @@ async fn dial_members(db: DbHandle, node: Arc<Node>, lan: LanPeers) {
         // Reaps finished dials so the set holds only live ones.
         while children.try_join_next().is_some() {}
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn failed_dials_back_off_and_a_session_that_worked_resets_it() {
+        let mut b = Backoff::default();
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        // Failures: 1, 2, 4, ... s apart, capped at 60 s.
+        assert!(b.due("hub", t0));
+        assert!(!b.due("hub", t0 + Duration::from_millis(900)));
+        assert!(b.due("hub", t0 + s(1)));
+        assert!(!b.due("hub", t0 + s(2)));
+        assert!(b.due("hub", t0 + s(3)));
+        let mut t = t0 + s(3);
+        for _ in 0..10 {
+            t += s(61);
+            assert!(b.due("hub", t));
+        }
+        assert!(!b.due("hub", t + s(59)), "capped at 60 s");
+        assert!(b.due("other", t), "per peer");
+        // A session worked, then dropped: dialled again at once, and the
+        // count starts from 1 s.
+        b.succeeded(&"hub");
+        assert!(b.due("hub", t + s(1)));
+        assert!(!b.due("hub", t + Duration::from_millis(1500)));
+        assert!(b.due("hub", t + s(2)));
     }
 }

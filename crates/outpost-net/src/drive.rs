@@ -16,8 +16,22 @@ use tokio::sync::mpsc;
 pub(crate) enum Input {
     Msg(Msg, usize),
     Local(String, String),
+    /// A frame that cannot be read: the peer is broken or hostile.
     Abort(String),
+    /// The connection went (the peer stopped, the link dropped, the idle
+    /// timeout passed): expected on any network, not a fault.
+    Lost(String),
+    /// A session on probation reached its deadline.
+    Probation,
     Eof,
+}
+
+/// How a session begins: with what an unknown peer sent while it was
+/// being judged, and a deadline if it is on probation.
+#[derive(Default)]
+pub(crate) struct Start {
+    pub(crate) opening: Option<crate::Opening>,
+    pub(crate) probation: Option<Duration>,
 }
 
 /// Messages applied together at most (one transaction on the handler side).
@@ -36,6 +50,9 @@ const FRAMES_IN: usize = MAX_BURST;
 /// long as QUIC keeps the connection up).
 pub const ONCE_SILENCE: Duration = Duration::from_secs(60);
 
+/// Why a send failed: the writer is gone with the connection.
+const CLOSED: &str = "connection closed";
+
 static SESSION_NUMBER: AtomicU64 = AtomicU64::new(0);
 
 /// Runs one session: a reader task (frames in), a writer task (frames
@@ -47,9 +64,17 @@ pub(crate) async fn drive(
     mut recv: RecvStream,
     handler: Box<dyn PeerHandler>,
     mode: Mode,
+    start: Start,
 ) -> Report {
     let peer = conn.remote_id();
     let stats = Arc::new(Stats::default());
+    let (opening, decoder) = match start.opening {
+        Some(o) => {
+            stats.bytes_in.fetch_add(o.bytes, Ordering::Relaxed);
+            (o.msgs, o.decoder)
+        }
+        None => (Vec::new(), Decoder::default()),
+    };
     let (in_tx, in_rx) = mpsc::channel::<Input>(FRAMES_IN);
     let (local_tx, local_rx) = mpsc::unbounded_channel::<Input>();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
@@ -59,7 +84,12 @@ pub(crate) async fn drive(
     {
         m.insert(peer, (number, local_tx.clone()));
     }
-    drop(local_tx);
+    let probation = start.probation.map(|after| {
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let _ = local_tx.send(Input::Probation);
+        })
+    });
 
     // Whether the worker is handling something (then the peer may well be
     // waiting for this side, and its silence is no sign of trouble).
@@ -71,7 +101,12 @@ pub(crate) async fn drive(
     let reader_busy = busy.clone();
     let silence = shared.once_silence;
     let reader = tokio::spawn(async move {
-        let mut decoder = Decoder::default();
+        let mut decoder = decoder;
+        for (msg, len) in opening {
+            if reader_tx.send(Input::Msg(msg, len)).await.is_err() {
+                return;
+            }
+        }
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let read = recv.read(&mut buf);
@@ -87,7 +122,7 @@ pub(crate) async fn drive(
                     }
                     Err(_) => {
                         let _ = reader_tx
-                            .send(Input::Abort(format!(
+                            .send(Input::Lost(format!(
                                 "the peer sent nothing for {} s",
                                 silence.as_secs()
                             )))
@@ -129,7 +164,7 @@ pub(crate) async fn drive(
                     return;
                 }
                 Err(e) => {
-                    let _ = reader_tx.send(Input::Abort(format!("read: {e}"))).await;
+                    let _ = reader_tx.send(Input::Lost(format!("read: {e}"))).await;
                     return;
                 }
             }
@@ -166,11 +201,15 @@ pub(crate) async fn drive(
         };
         worker(handler, inputs, out_tx, worker_stats, mode, peer, progress)
     });
-    let (converged, error) = worker
-        .await
-        .unwrap_or((false, Some("session worker failed".into())));
+    let (converged, reconciled, error) =
+        worker
+            .await
+            .unwrap_or((false, false, Some("session worker failed".into())));
     let _ = writer.await;
     reader.abort();
+    if let Some(p) = probation {
+        p.abort();
+    }
     if let Ok(mut m) = shared.live.lock()
         && m.get(&peer).is_some_and(|(n, _)| *n == number)
     {
@@ -180,7 +219,7 @@ pub(crate) async fn drive(
         m.remove(&peer);
     }
     conn.close(0u32.into(), b"bye");
-    stats.report(&peer, converged, error)
+    stats.report(&peer, (converged, reconciled), error)
 }
 
 /// What a session's worker reads: the peer's frames (bounded) and this
@@ -224,7 +263,7 @@ fn worker(
     mode: Mode,
     peer: EndpointId,
     progress: Arc<Mutex<HashMap<EndpointId, Progress>>>,
-) -> (bool, Option<String>) {
+) -> (bool, bool, Option<String>) {
     let send = |msgs: Vec<Msg>| -> Result<(), String> {
         for m in msgs {
             tracing::trace!(peer = %peer.fmt_short(), "out: {}", m.summary());
@@ -238,7 +277,7 @@ fn worker(
                 stats.docs_out.fetch_add(1, Ordering::Relaxed);
             }
             if output.send(frame).is_err() {
-                return Err("connection closed".into());
+                return Err(CLOSED.into());
             }
         }
         Ok(())
@@ -253,7 +292,10 @@ fn worker(
     let mut error = handler.start().and_then(&send).err();
     let mut converged = false;
     let mut pending: Option<Input> = None;
+    let mut lost = false;
+    let mut reconciled = false;
     while error.is_none() {
+        reconciled |= handler.converged();
         if mode == Mode::Once && handler.converged() {
             converged = true;
             bye("done");
@@ -308,6 +350,14 @@ fn worker(
                 handler.on_local_change(&community, &doc)
             }
             Input::Abort(reason) => Err(reason),
+            Input::Lost(reason) => {
+                lost = true;
+                Err(reason)
+            }
+            Input::Probation if !handler.shares() => {
+                Err("not a member of any community held here".to_string())
+            }
+            Input::Probation => Ok(vec![]),
             Input::Eof => {
                 converged = handler.converged();
                 break;
@@ -316,8 +366,14 @@ fn worker(
         match step.and_then(&send) {
             Ok(()) => {}
             Err(e) => {
-                tracing::warn!(peer = %peer.fmt_short(), "closing session: {e}");
-                bye(&e);
+                // Sending fails only once the connection is gone.
+                lost |= e == CLOSED;
+                if lost {
+                    tracing::info!(peer = %peer.fmt_short(), "session ended: {e}");
+                } else {
+                    tracing::warn!(peer = %peer.fmt_short(), "closing session: {e}");
+                    bye(&e);
+                }
                 error = Some(e);
             }
         }
@@ -326,5 +382,5 @@ fn worker(
         }
     }
     handler.finish(&stats, error.as_deref());
-    (converged, error)
+    (converged, reconciled, error)
 }

@@ -28,10 +28,10 @@ use iroh::endpoint::{Connection, presets};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use outpost_sync::session::Progress;
-use outpost_sync::wire::Msg;
+use outpost_sync::wire::{Decoder, Msg};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -57,6 +57,9 @@ pub trait PeerHandler: Send + 'static {
     fn on_local_change(&mut self, community: &str, doc: &str) -> Result<Vec<Msg>, String>;
     /// Everything shared is reconciled both ways.
     fn converged(&self) -> bool;
+    /// Whether this session shares any community with the peer (a
+    /// session on probation that does not by its deadline is closed).
+    fn shares(&self) -> bool;
     fn progress(&self) -> Progress;
     /// The session ended.
     fn finish(&mut self, stats: &Stats, error: Option<&str>);
@@ -70,7 +73,47 @@ pub trait HandlerFactory: Send + Sync + 'static {
         peer: Key,
         joins: Vec<(String, [u8; 32])>,
     ) -> Result<Box<dyn PeerHandler>, String>;
+    /// Whether a peer that connected is one this node serves: a member (or
+    /// a removed member) of a community held here. Called for every
+    /// incoming connection before anything is read, so it must be cheap
+    /// and must not block for long.
+    fn knows(&self, peer: Key) -> bool;
+    /// A peer [`Self::knows`] did not know, judged from what it sent
+    /// first (`opening`: its `Hello`, then whatever followed).
+    fn admit(&self, peer: Key, opening: &[Msg]) -> Admission;
 }
+
+/// What to do with an unknown peer after its opening messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// It may have a session (it redeems an invitation held here).
+    Admit,
+    /// It may have a session on probation: it must come to share a
+    /// community within [`PROBATION`] (it offers one this node holds
+    /// nothing of: a member added by device id, before its first copy).
+    Probation,
+    /// Not yet decided: read on (until the handshake deadline).
+    Wait,
+    /// No session.
+    Refuse(String),
+}
+
+/// An unknown peer must have said who it is (`Hello`, and the `Join` it
+/// redeems) within this.
+pub const HANDSHAKE: Duration = Duration::from_secs(5);
+
+/// Unknown peers in the handshake at once, at most; more are refused
+/// straight away (members are never counted, nor kept waiting).
+pub const MAX_UNKNOWN: usize = 128;
+
+/// Bytes an unknown peer may send before it is admitted (a `Hello` and a
+/// few `Join`s are a few hundred).
+pub const HANDSHAKE_BYTES: usize = 64 * 1024;
+
+/// Sessions on probation at once, at most, and how long one has to come
+/// to share a community.
+pub const MAX_PROBATION: usize = 4;
+pub const PROBATION: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -99,6 +142,9 @@ pub struct Stats {
 pub struct Report {
     pub peer: String,
     pub converged: bool,
+    /// Everything shared was reconciled at some point of the session (a
+    /// live session ends when the link drops, not converged, yet worked).
+    pub reconciled: bool,
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub community_bytes_in: u64,
@@ -109,11 +155,17 @@ pub struct Report {
 }
 
 impl Stats {
-    fn report(&self, peer: &EndpointId, converged: bool, error: Option<String>) -> Report {
+    fn report(
+        &self,
+        peer: &EndpointId,
+        (converged, reconciled): (bool, bool),
+        error: Option<String>,
+    ) -> Report {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         Report {
             peer: peer.to_string(),
             converged,
+            reconciled: reconciled || converged,
             bytes_in: g(&self.bytes_in),
             bytes_out: g(&self.bytes_out),
             community_bytes_in: g(&self.community_bytes_in),
@@ -188,6 +240,94 @@ struct Shared {
     live: Registry,
     progress: Arc<Mutex<HashMap<EndpointId, Progress>>>,
     once_silence: Duration,
+    /// Unknown peers in the handshake now.
+    unknown: Arc<AtomicUsize>,
+    /// Sessions on probation now.
+    probation: Arc<AtomicUsize>,
+    /// Incoming connections refused before any session (for tests and
+    /// status).
+    refused: Arc<AtomicU64>,
+}
+
+/// Holds one place of a bounded count; gives it back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(count.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What an unknown peer sent while it was being judged: the messages, the
+/// decoder holding what followed them, and the bytes read.
+pub(crate) struct Opening {
+    pub(crate) msgs: Vec<(Msg, usize)>,
+    pub(crate) decoder: Decoder,
+    pub(crate) bytes: u64,
+}
+
+impl Shared {
+    /// Reads an unknown peer's opening messages until the factory admits
+    /// or refuses it, within [`HANDSHAKE`] and [`HANDSHAKE_BYTES`]; no
+    /// worker and no store connection meanwhile.
+    async fn handshake(
+        &self,
+        peer: Key,
+        recv: &mut iroh::endpoint::RecvStream,
+    ) -> Result<(Opening, Admission), String> {
+        let mut opening = Opening {
+            msgs: Vec::new(),
+            decoder: Decoder::default(),
+            bytes: 0,
+        };
+        let judged = tokio::time::timeout(HANDSHAKE, async {
+            let mut buf = vec![0u8; 4096];
+            loop {
+                let n = match recv.read(&mut buf).await {
+                    Ok(Some(n)) => n,
+                    Ok(None) => return Err("closed during the handshake".to_string()),
+                    Err(e) => return Err(format!("read: {e}")),
+                };
+                opening.bytes += n as u64;
+                if opening.bytes as usize > HANDSHAKE_BYTES {
+                    return Err("too much before the handshake ended".into());
+                }
+                opening.decoder.push(&buf[..n]);
+                loop {
+                    let len = opening.decoder.wanted().map_err(|e| e.to_string())?;
+                    match opening.decoder.next_msg().map_err(|e| e.to_string())? {
+                        Some(msg) => opening.msgs.push((msg, len.unwrap_or(0) + 4)),
+                        None => break,
+                    }
+                    let msgs: Vec<Msg> = opening.msgs.iter().map(|(m, _)| m.clone()).collect();
+                    match self.factory.admit(peer, &msgs) {
+                        Admission::Wait => {}
+                        verdict => return Ok(verdict),
+                    }
+                }
+            }
+        })
+        .await;
+        match judged {
+            Ok(Ok(verdict)) => Ok((opening, verdict)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(format!(
+                "not a member of any community here (no invitation within {} s)",
+                HANDSHAKE.as_secs()
+            )),
+        }
+    }
 }
 
 impl std::fmt::Debug for Shared {
@@ -199,15 +339,56 @@ impl std::fmt::Debug for Shared {
 impl ProtocolHandler for Shared {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id();
-        let (send, recv) = conn.accept_bi().await?;
-        let handler = self
-            .factory
-            .handler(*peer.as_bytes(), vec![])
-            .map_err(|e| {
+        let key = *peer.as_bytes();
+        let refuse = |conn: &Connection, why: &str| {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(peer = %peer.fmt_short(), "refused a connection: {why}");
+            conn.close(1u32.into(), why.as_bytes());
+            Ok(())
+        };
+        let mut opening = None;
+        let mut probation = None;
+        let (send, recv) = if self.factory.knows(key) {
+            conn.accept_bi().await?
+        } else {
+            // A stranger: judged on the async threads from a few bytes,
+            // under a deadline and a cap, before it costs a worker.
+            let Some(_slot) = Slot::take(&self.unknown, MAX_UNKNOWN) else {
+                return refuse(&conn, "busy");
+            };
+            let streams = match tokio::time::timeout(HANDSHAKE, conn.accept_bi()).await {
+                Ok(s) => s?,
+                Err(_) => return refuse(&conn, "no stream within the handshake"),
+            };
+            let (send, mut recv) = streams;
+            match self.handshake(key, &mut recv).await {
+                Ok((o, Admission::Admit)) => opening = Some(o),
+                Ok((o, Admission::Probation)) => {
+                    let Some(slot) = Slot::take(&self.probation, MAX_PROBATION) else {
+                        return refuse(&conn, "busy");
+                    };
+                    probation = Some(slot);
+                    opening = Some(o);
+                }
+                Ok((_, Admission::Refuse(why))) => return refuse(&conn, &why),
+                Ok((_, Admission::Wait)) => return refuse(&conn, "undecided"),
+                Err(why) => return refuse(&conn, &why),
+            }
+            (send, recv)
+        };
+        let handler = match self.factory.handler(key, vec![]) {
+            Ok(h) => h,
+            Err(e) => {
                 tracing::warn!(%peer, "refusing connection: {e}");
-                AcceptError::from_err(std::io::Error::other(e))
-            })?;
-        let report = drive(self.clone(), conn, send, recv, handler, Mode::Live).await;
+                return refuse(&conn, &e);
+            }
+        };
+        let start = drive::Start {
+            opening,
+            probation: probation.as_ref().map(|_| PROBATION),
+        };
+        let report = drive(self.clone(), conn, send, recv, handler, Mode::Live, start).await;
+        drop(probation);
         if let Some(e) = &report.error {
             tracing::info!(%peer, "session ended: {e}");
         }
@@ -272,6 +453,9 @@ impl Node {
             live: Arc::default(),
             progress: Arc::default(),
             once_silence: config.once_silence,
+            unknown: Arc::default(),
+            probation: Arc::default(),
+            refused: Arc::default(),
         };
         let router = Router::builder(endpoint.clone())
             .accept(ALPN, shared.clone())
@@ -304,6 +488,20 @@ impl Node {
             .lock()
             .map(|m| m.keys().copied().collect())
             .unwrap_or_default()
+    }
+
+    /// Incoming connections refused before any session began (strangers,
+    /// or too many at once).
+    pub fn refused(&self) -> u64 {
+        self.shared.refused.load(Ordering::Relaxed)
+    }
+
+    /// Unknown peers being judged now, and sessions on probation.
+    pub fn unknown(&self) -> (usize, usize) {
+        (
+            self.shared.unknown.load(Ordering::Relaxed),
+            self.shared.probation.load(Ordering::Relaxed),
+        )
     }
 
     /// Progress of sessions in flight (documents reconciled / announced).
@@ -366,7 +564,8 @@ impl Node {
             .factory
             .handler(*peer.as_bytes(), joins)
             .map_err(conn_err)?;
-        Ok(drive(self.shared.clone(), conn, send, recv, handler, mode).await)
+        let start = drive::Start::default();
+        Ok(drive(self.shared.clone(), conn, send, recv, handler, mode, start).await)
     }
 
     /// Closes the endpoint gracefully (peers see the connection end).

@@ -500,6 +500,35 @@ impl Store {
         )?)
     }
 
+    /// Whether `key` is, or was, a member of a community held here (a
+    /// peer this node serves; a removed member may still heal a log).
+    pub fn knows_key(&self, key: &str) -> Result<bool> {
+        Ok(self.conn.row(
+            "SELECT EXISTS(SELECT 1 FROM members WHERE key = ?1)",
+            [key],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether an invitation with `secret` for `community` is held here
+    /// (neither redeemed nor revoked; it may have expired).
+    pub fn invite_held(&self, secret: &[u8; 32], community: &str) -> Result<bool> {
+        Ok(self.conn.row(
+            "SELECT EXISTS(SELECT 1 FROM invites WHERE secret = ?1 AND community_id = ?2)",
+            params![secret.to_vec(), community],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether any of `community`'s membership log is held here.
+    pub fn holds_log(&self, community: &str) -> Result<bool> {
+        Ok(self.conn.row(
+            "SELECT EXISTS(SELECT 1 FROM member_ops WHERE community_id = ?1)",
+            [community],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn set_pending_in(&self, peer: &str, pending: usize) -> Result<()> {
         self.conn.exec(
             "UPDATE peers SET pending_in = ?2 WHERE id = ?1",

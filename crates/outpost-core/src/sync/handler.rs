@@ -5,7 +5,7 @@
 use crate::now_ms;
 use crate::open::DbHandle;
 use crate::sync::repo::SyncRepo;
-use outpost_net::{HandlerFactory, PeerHandler, Stats};
+use outpost_net::{Admission, HandlerFactory, PeerHandler, Stats};
 use outpost_store::Store;
 use outpost_sync::session::{Progress, Session};
 use outpost_sync::wire::{Hash, Msg};
@@ -34,7 +34,10 @@ impl CoreHandler {
 
 impl PeerHandler for CoreHandler {
     fn start(&mut self) -> Result<Vec<Msg>, String> {
-        let _ = self.store.peer_seen(&self.peer_hex, None, now_ms());
+        // Peer rows are for members only: a stranger leaves none.
+        if self.store.knows_key(&self.peer_hex).unwrap_or(false) {
+            let _ = self.store.peer_seen(&self.peer_hex, None, now_ms());
+        }
         let joins = self.joins.clone();
         let mut session = std::mem::replace(&mut self.session, Session::new([0; 32]));
         let r = session
@@ -97,12 +100,21 @@ impl PeerHandler for CoreHandler {
         self.session.converged()
     }
 
+    fn shares(&self) -> bool {
+        self.session.shared().next().is_some()
+    }
+
     fn progress(&self) -> Progress {
         self.session.progress()
     }
 
     fn finish(&mut self, stats: &Stats, error: Option<&str>) {
         let now = now_ms();
+        // A peer that came to share a community here (it joined, or this
+        // device took its first copy from it) is known from now on.
+        if self.shares() {
+            let _ = self.store.peer_seen(&self.peer_hex, None, now);
+        }
         let p = self.session.progress();
         let _ = self.store.peer_bytes(
             &self.peer_hex,
@@ -123,9 +135,78 @@ impl PeerHandler for CoreHandler {
 pub(crate) struct Factory {
     pub(crate) db: DbHandle,
     pub(crate) secret: [u8; 32],
+    /// One connection, shared, for judging who connects (a few indexed
+    /// lookups): strangers never get one of their own.
+    pub(crate) gate: std::sync::Mutex<Option<Store>>,
+}
+
+impl Factory {
+    pub(crate) fn new(db: DbHandle, secret: [u8; 32]) -> Self {
+        Self {
+            db,
+            secret,
+            gate: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` on the gate's connection (opened on first use); false if
+    /// the store cannot be read.
+    fn gate(&self, f: impl FnOnce(&Store) -> outpost_store::Result<bool>) -> bool {
+        let Ok(mut gate) = self.gate.lock() else {
+            return false;
+        };
+        if gate.is_none() {
+            *gate = self.db.open().ok();
+        }
+        gate.as_ref().is_some_and(|s| f(s).unwrap_or(false))
+    }
+
+    fn is_me(&self, peer: &[u8; 32]) -> bool {
+        ed25519_dalek::SigningKey::from_bytes(&self.secret)
+            .verifying_key()
+            .to_bytes()
+            == *peer
+    }
 }
 
 impl HandlerFactory for Factory {
+    fn knows(&self, peer: [u8; 32]) -> bool {
+        !self.is_me(&peer) && self.gate(|s| s.knows_key(&hex::encode(peer)))
+    }
+
+    fn admit(&self, peer: [u8; 32], opening: &[Msg]) -> Admission {
+        if self.is_me(&peer) {
+            return Admission::Refuse("this device itself".into());
+        }
+        let mut verdict = Admission::Wait;
+        for (i, msg) in opening.iter().enumerate() {
+            match msg {
+                Msg::Hello { offers, .. } if i == 0 => {
+                    // It holds a community naming this device that this
+                    // node holds nothing of: perhaps this device was added
+                    // by its id. Only the session can tell (from the log).
+                    if offers
+                        .iter()
+                        .take(outpost_sync::session::MAX_BOOTSTRAPS)
+                        .any(|o| !self.gate(|s| s.holds_log(&o.community)))
+                    {
+                        verdict = Admission::Probation;
+                    }
+                }
+                Msg::Join { community, secret } if i > 0 => {
+                    if self.gate(|s| s.invite_held(secret, community)) {
+                        return Admission::Admit;
+                    }
+                    // Told why in the session (revoked, already used), on
+                    // probation: it ends there.
+                    verdict = Admission::Probation;
+                }
+                _ => return Admission::Refuse("expected Hello, then invitations".into()),
+            }
+        }
+        verdict
+    }
+
     fn handler(
         &self,
         peer: [u8; 32],
