@@ -271,7 +271,7 @@ pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,outpost=info".into()),
+                .unwrap_or_else(|_| format!("{},outpost=info", outpost_core::LOG_FILTER).into()),
         )
         .init();
     if let Err(e) = run_app() {

@@ -70,6 +70,11 @@ pub use outpost_model::{
     QuestionFields, QuestionStatus, Role, Setting, Sex, ValidationError, limits,
 };
 pub use outpost_net::NetConfig;
+
+/// The log filter front ends use unless the user sets one: warnings, but
+/// not the QUIC stack's notes about paths that close on every outage
+/// (`failed closing path err=LastOpenPath`), which are expected.
+pub const LOG_FILTER: &str = "warn,noq_proto=error";
 pub use outpost_scan::{Category, Finding};
 pub use outpost_store::{
     CommunityRow, ForkRow, ItemRow, ListFilter, PeerRow, PendingInvite, RefusedChange, SNIPPET_END,
