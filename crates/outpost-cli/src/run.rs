@@ -3,7 +3,7 @@
 
 use crate::args::{CaseCmd, Cli, Command, CommunityCmd, MemberCmd, ProtocolCmd, QuestionCmd};
 use crate::input::{Input, open_home, passphrase};
-use crate::output::{self, List, Out};
+use crate::output::{self, List, Out, neutralise};
 use anyhow::{Result, bail};
 use outpost_core::{
     AgeBand, CaseStatus, CoreError, Kind, MemberProfile, NewCase, NewCommunity, NewItem,
@@ -31,7 +31,12 @@ pub fn report(e: &anyhow::Error) {
             let x = &f.finding;
             eprintln!(
                 "  {}: {} '{}' (bytes {}-{}) -> {}",
-                f.field, x.category, x.text, x.start, x.end, x.redaction
+                f.field,
+                x.category,
+                neutralise(&x.text),
+                x.start,
+                x.end,
+                neutralise(&x.redaction)
             );
         }
         eprintln!(
@@ -41,7 +46,7 @@ pub fn report(e: &anyhow::Error) {
         );
         return;
     }
-    eprintln!("error: {e:#}");
+    eprintln!("error: {}", neutralise(&format!("{e:#}")));
 }
 
 /// Shows documents done / announced on a terminal while a sync runs.

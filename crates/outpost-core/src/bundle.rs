@@ -444,8 +444,8 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(crate::markdown::date(0), "1970-01-01");
-        assert_eq!(crate::markdown::date(1_772_064_000_000), "2026-02-26");
+        assert_eq!(crate::display_date(0), "1970-01-01");
+        assert_eq!(crate::display_date(1_772_064_000_000), "2026-02-26");
     }
 
     #[test]

@@ -28,6 +28,7 @@
 mod bundle;
 mod communities;
 mod connectivity;
+mod dates;
 mod demo;
 mod error;
 mod home;
@@ -47,6 +48,7 @@ pub mod testing;
 
 pub use bundle::{ExportSummary, ImportSummary, read_bundle, suggested_export_paths};
 pub use connectivity::{Connectivity, PeerView, Status, SyncProgress};
+pub use dates::{INVALID_DATE, display_date, display_time};
 pub use demo::{DemoSummary, generate_cases};
 pub use error::{Busy, CoreError, Denied, FieldFinding, Result, TargetKind};
 pub use home::resolve_home;

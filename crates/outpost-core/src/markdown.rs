@@ -43,7 +43,7 @@ impl Outpost {
                 let file = format!(
                     "{}-{}.md",
                     slug(&detail.item.title),
-                    &row.id[..8.min(row.id.len())]
+                    row.id.chars().take(8).collect::<String>()
                 );
                 let path = sub.join(&file);
                 crate::home::write_atomic(&path, item_markdown(&detail).as_bytes())?;
@@ -80,13 +80,6 @@ pub(crate) fn slug(title: &str) -> String {
     if s.is_empty() { "item".into() } else { s }
 }
 
-/// YYYY-MM-DD (UTC) of a time in milliseconds.
-pub(crate) fn date(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    let s = humantime::format_rfc3339_seconds(t).to_string();
-    s.get(..10).map(str::to_string).unwrap_or(s)
-}
-
 fn item_markdown(d: &crate::ItemDetail) -> String {
     let i = &d.item;
     let mut md = format!(
@@ -95,7 +88,7 @@ fn item_markdown(d: &crate::ItemDetail) -> String {
         i.kind.as_str(),
         d.status,
         i.author_name,
-        date(i.created_at)
+        crate::display_date(i.created_at)
     );
     if !i.tags.is_empty() {
         md.push_str(&format!("Tags: {}\n\n", i.tags.join(", ")));
@@ -147,7 +140,7 @@ fn item_markdown(d: &crate::ItemDetail) -> String {
                 md.push_str(&format!(
                     "**{}**, {}:\n\n{}\n\n",
                     p.author_name,
-                    date(p.created_at),
+                    crate::display_date(p.created_at),
                     p.body
                 ));
             }
@@ -160,7 +153,7 @@ fn item_markdown(d: &crate::ItemDetail) -> String {
             md.push_str(&format!(
                 "**{}**{mark}, {}:\n\n{}\n\n",
                 a.post.author_name,
-                date(a.post.created_at),
+                crate::display_date(a.post.created_at),
                 a.post.body
             ));
         }

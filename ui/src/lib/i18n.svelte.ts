@@ -53,7 +53,10 @@ export function formatDate(ms: number): string {
     f = new Intl.DateTimeFormat(current === 'es' ? 'es-ES' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
     formatters.set(current, f);
   }
-  return f.format(new Date(ms));
+  // A time from a peer's document may be anything: one no calendar holds
+  // (a year past 275760, a NaN) shows as such instead of throwing.
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? t('date.invalid') : f.format(d);
 }
 
 export function translations(lang: Lang): Record<string, string> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatDate } from './i18n.svelte';
 import en from '../locales/en.json';
 import es from '../locales/es.json';
 
@@ -36,5 +37,13 @@ describe('locales', () => {
     for (const k of Object.keys(en)) {
       expect(vars((es as Record<string, string>)[k]), k).toEqual(vars((en as Record<string, string>)[k]));
     }
+  });
+});
+
+describe('formatDate', () => {
+  it('renders any time a peer may have written', () => {
+    expect(formatDate(0)).toMatch(/1970/);
+    expect(formatDate(569_000_000_000_000)).toMatch(/\b2000\d\b/);
+    for (const ms of [9.3e18, -9.3e18, Number.NaN]) expect(formatDate(ms)).toBe('invalid date');
   });
 });

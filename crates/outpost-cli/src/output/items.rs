@@ -1,9 +1,7 @@
 //! Items, posts, lists, search hits and history, as people read them.
 
 use super::{Human, indent, short, when};
-use outpost_core::{
-    HistoryLine, ItemDetail, ItemRow, PostRef, SNIPPET_END, SNIPPET_START, SearchHit,
-};
+use outpost_core::{HistoryLine, ItemDetail, ItemRow, PostRef, SearchHit};
 use serde::Serialize;
 use std::io::{Result, Write};
 
@@ -32,16 +30,9 @@ impl Human for ItemRow {
 
 impl Human for SearchHit {
     fn human(&self, w: &mut dyn Write) -> Result<()> {
-        let (bold, plain) = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-            ("\x1b[1m", "\x1b[0m")
-        } else {
-            ("*", "*")
-        };
-        let snippet = self
-            .snippet
-            .replace(SNIPPET_START, bold)
-            .replace(SNIPPET_END, plain)
-            .replace('\n', " ");
+        // The match markers stay: `Out::print` styles them once the text
+        // is safe for a terminal.
+        let snippet = self.snippet.replace('\n', " ");
         writeln!(w, "{}\n          {snippet}", row_line(&self.item))
     }
 }

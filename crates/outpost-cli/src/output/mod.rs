@@ -16,7 +16,6 @@ pub use sync::{Config, Joined, Serving, Synced};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// A result as people read it.
 pub trait Human {
@@ -53,11 +52,41 @@ impl Out {
             serde_json::to_writer(&mut w, v)?;
             writeln!(w)?;
         } else {
-            v.human(&mut w)?;
+            // Text shows what peers wrote: rendered whole, then made safe
+            // for a terminal, and only then given this side's own styling.
+            let mut text = Vec::new();
+            v.human(&mut text)?;
+            let text = neutralise(&String::from_utf8_lossy(&text));
+            let (bold, plain) = if std::io::IsTerminal::is_terminal(&stdout) {
+                ("\x1b[1m", "\x1b[0m")
+            } else {
+                ("*", "*")
+            };
+            let text = text
+                .replace(outpost_core::SNIPPET_START, bold)
+                .replace(outpost_core::SNIPPET_END, plain);
+            w.write_all(text.as_bytes())?;
         }
         w.flush()?;
         Ok(())
     }
+}
+
+/// `s` safe to print on a terminal: control characters other than newline
+/// and tab (escape sequences that could move the cursor, retitle the
+/// window or hide text) and the invisible bidirectional overrides that
+/// reorder what is shown are written out as visible escapes.
+pub fn neutralise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        let bidi = matches!(ch, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
+        if (ch.is_control() && ch != '\n' && ch != '\t') || bidi {
+            out.extend(ch.escape_unicode());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// A list that says so when it is empty.
@@ -78,15 +107,15 @@ impl<T: Human> Human for List<'_, T> {
     }
 }
 
+/// A time as people read it (UTC, to the minute); a time no calendar
+/// holds (a peer's made-up value) shows as such.
 pub(crate) fn when(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    let s = humantime::format_rfc3339_seconds(t).to_string();
-    // 2026-11-26T15:40:00Z -> 2026-11-26 15:40
-    s.get(..16).map(|d| d.replace('T', " ")).unwrap_or(s)
+    outpost_core::display_time(ms)
 }
 
+/// The first 8 characters of an id (whatever they are).
 pub(crate) fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
 }
 
 pub(crate) fn indent(text: &str) -> String {
