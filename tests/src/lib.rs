@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 pub mod desktop;
 pub mod keychain;
+pub mod netlab;
 
 /// The `outpost` binary of this build profile, built on first use so tests
 /// never run a stale binary.

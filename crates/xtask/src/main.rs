@@ -99,7 +99,8 @@ enum Probe {
 
 /// Debian packages the build and the tests need: a C toolchain (bundled
 /// SQLite), Tauri's WebKitGTK stack, Xvfb and WebKitWebDriver for the real
-/// app's tests, Chromium for the browser tests, Node.js for the UI.
+/// app's tests, Chromium for the browser tests, iproute2 for the network
+/// lab, Node.js for the UI.
 const SYSTEM_PACKAGES: &[(Probe, &str)] = &[
     (Probe::Command("cc"), "build-essential"),
     (Probe::Command("make"), "make"),
@@ -120,6 +121,8 @@ const SYSTEM_PACKAGES: &[(Probe, &str)] = &[
     (Probe::Command("Xvfb"), "xvfb"),
     (Probe::Command("WebKitWebDriver"), "webkit2gtk-driver"),
     (Probe::Command("chromium"), "chromium"),
+    // Network namespaces and veth pairs for the many-node tests (netlab).
+    (Probe::Command("ip"), "iproute2"),
     (Probe::Command("node"), "nodejs"),
     (Probe::Command("npm"), "npm"),
 ];
