@@ -813,3 +813,34 @@ fn a_community_offered_to_a_non_member_is_not_kept() {
     );
     assert!(h.nodes[1].doc_ids(&c).is_empty());
 }
+
+#[test]
+fn more_ops_in_one_message_than_any_honest_peer_sends_closes_the_session() {
+    let (a, b, c) = pair();
+    let before = {
+        let mut a = a.clone();
+        a.op_heads(&c).expect("heads")
+    };
+    let mut h = Harness::new(vec![a, b]);
+    let l = h.connect(1, 0);
+    quiet(&mut h);
+    let junk = vec![vec![0u8; 8]; outpost_sync::session::OPS_PER_MSG + 1];
+    h.inject(
+        l,
+        1,
+        Msg::Ops {
+            community: c.clone(),
+            ops: junk,
+        },
+    );
+    quiet(&mut h);
+    assert!(
+        h.links[l]
+            .closed
+            .as_deref()
+            .is_some_and(|r| r.contains("too much")),
+        "{:?}",
+        h.links[l].closed
+    );
+    assert_eq!(h.nodes[0].op_heads(&c).expect("heads"), before);
+}

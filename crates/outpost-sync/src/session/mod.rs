@@ -139,8 +139,9 @@ pub const MAX_BOOTSTRAPS: usize = 4;
 /// memory before they are verified (a log of 100,000 ops is ~20 MB).
 pub const MAX_BOOTSTRAP_BYTES: usize = 32 << 20;
 
-/// Ops per `Ops` message: a few hundred bytes each, well inside a frame.
-const OPS_PER_MSG: usize = 10_000;
+/// Ops per `Ops` message, sent and accepted: a few hundred bytes each,
+/// well inside a frame.
+pub const OPS_PER_MSG: usize = 10_000;
 
 impl Session {
     pub fn new(peer: Key) -> Self {
@@ -725,6 +726,14 @@ impl Session {
                 }
             }
             Msg::Ops { community, ops } => {
+                // What an honest peer sends at most in one message: a
+                // bigger one is someone making every peer do the work.
+                if ops.len() > OPS_PER_MSG {
+                    return Err(SessionError::Excess(format!(
+                        "{} membership ops in one message (at most {OPS_PER_MSG})",
+                        ops.len()
+                    )));
+                }
                 if self.bootstrap.contains_key(&community) {
                     let mut used: usize = self.bootstrap.values().flatten().map(Vec::len).sum();
                     if let Some(held) = self.bootstrap.get_mut(&community) {

@@ -128,6 +128,8 @@ pub enum SessionError {
     BadId(String),
     #[error("peer closed the session: {0}")]
     PeerBye(String),
+    #[error("peer sent too much: {0}")]
+    Excess(String),
     #[error("storage: {0}")]
     Repo(String),
 }
