@@ -24,8 +24,8 @@ mod writer;
 
 use key::unlock;
 pub use key::{StoreKey, is_plaintext};
-pub use writer::Writer;
 use writer::{Guard, load_doc};
+pub use writer::{MAX_DOC, Writer};
 
 pub use log::{ForkRow, MAX_LOG_OPS};
 pub use sync::{PeerRow, PendingInvite, Redeemed, RefusedChange, invite_id};

@@ -7,6 +7,12 @@ use outpost_sync::changes::{ChangeSig, Refusal};
 use outpost_sync::wire::Hash;
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// The largest a document may grow from peers' changes (as stored:
+/// compressed snapshot and chunks). A case, question or protocol of text
+/// is a few hundred KB after years of edits; attachments will not live
+/// inside documents.
+pub const MAX_DOC: usize = 64 << 20;
+
 /// A write transaction in progress.
 pub struct Writer<'a> {
     pub(crate) guard: Guard<'a>,
@@ -276,6 +282,24 @@ impl Writer<'_> {
                 },
             ),
         };
+        // A document may not grow past MAX_DOC from a peer's bytes (what
+        // is held, as stored, and what arrives, as sent): refused whole,
+        // with the reason logged; the session stops syncing it.
+        let held: i64 = self.c().row(
+            "SELECT COALESCE((SELECT LENGTH(snapshot) FROM docs WHERE id = ?1), 0)
+                  + COALESCE((SELECT SUM(LENGTH(data)) FROM chunks WHERE doc_id = ?1), 0)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if held.max(0) as usize + bytes.len() > MAX_DOC {
+            tracing::warn!(
+                doc = id,
+                from,
+                "refused changes that would grow a document past {} MiB",
+                MAX_DOC >> 20
+            );
+            return Ok(MergeOutcome::Merged { refused: 1 });
+        }
         let standing = crate::log::standing(self.c(), community, id)?;
         let Ok(mut checked) =
             outpost_sync::changes::merge_checked(&mut loaded.doc, id, bytes, sig_of, &standing)

@@ -41,6 +41,12 @@ pub const UNSIGNED: &str = "it came without a signature";
 pub const BAD_SIGNATURE: &str = "its signature is not its device's";
 pub const NOT_A_MEMBER: &str = "its device is not a member of the community";
 pub const AFTER_REFUSED: &str = "it builds on a refused change";
+pub const TOO_BIG: &str = "it is bigger than any change Outpost accepts";
+
+/// The largest change accepted from a peer (encoded). Nothing a member
+/// types comes near it (field limits); a document of changes within it is
+/// always sendable, in parts ([`crate::wire::PART`]) if need be.
+pub const MAX_CHANGE: usize = 4 * 1024 * 1024;
 pub const AFTER_REMOVAL: &str =
     "its device was removed from the community, and no removal covers it";
 pub const FORKED: &str = "its device forked this document's history";
@@ -454,6 +460,18 @@ pub fn merge_checked(
         ..Checked::default()
     };
     let mut refused: HashSet<ChangeHash> = HashSet::new();
+    // Bytes this small cannot hold a change over the limit: only bigger
+    // ones are looked at change by change.
+    let oversized: HashSet<ChangeHash> = if bytes.len() > MAX_CHANGE {
+        merged
+            .get_changes(&base)
+            .into_iter()
+            .filter(|c| c.raw_bytes().len() > MAX_CHANGE)
+            .map(|c| c.hash())
+            .collect()
+    } else {
+        HashSet::new()
+    };
     let metas: Vec<_> = merged
         .get_changes_meta(&base)
         .into_iter()
@@ -464,6 +482,7 @@ pub fn merge_checked(
         let judged = device.map(|d| standing.judge(&d, c.actor.to_bytes(), c.seq, &c.hash.0));
         let sig = sig_of(&c.hash.0);
         let why = match (device, &sig) {
+            _ if oversized.contains(&c.hash) => Some(TOO_BIG),
             _ if c.deps.iter().any(|d| refused.contains(d)) => Some(AFTER_REFUSED),
             (None, _) => Some(BAD_ACTOR),
             (_, None) => Some(UNSIGNED),

@@ -11,10 +11,18 @@ use serde::{Deserialize, Serialize};
 /// own (`OpHeads`, `Ops`), no longer a list inside the community document.
 /// 3: every change travels with its signature. 4: `Gone`, and fork
 /// proofs in the log. 5: change signatures name their document.
-/// 6: `Unshared`, and a first copy for a member added by device id.
+/// 6: `Unshared`, a first copy for a member added by device id, and
+/// `DocPart` for documents bigger than a frame.
 pub const PROTOCOL_VERSION: u16 = 6;
-/// The largest frame accepted or sent (whole documents travel in one frame).
+/// The largest frame accepted or sent.
 pub const MAX_FRAME: usize = 8 * 1024 * 1024;
+/// A document whose bytes and signatures come to more than this is sent
+/// as `DocPart`s of at most this much each (a change is at most
+/// [`crate::changes::MAX_CHANGE`], so every part fits a frame).
+pub const PART: usize = 4 * 1024 * 1024;
+/// What one change's signature adds to a frame, about (hash, signature,
+/// lengths).
+pub const SIG_BYTES: usize = 100;
 /// Documents announced per `Changes` page.
 pub const PAGE: usize = 500;
 
@@ -103,6 +111,17 @@ pub enum Msg {
         community: String,
         docs: Vec<String>,
     },
+    /// Part of a document too big for one `Doc` frame, sent in answer to a
+    /// `Fetch`: a causally closed run of its changes (Automerge change
+    /// chunks, in the order `get_changes` gives, so each part merges on
+    /// its own) with their signatures; `last` marks the final part.
+    DocPart {
+        community: String,
+        id: String,
+        bytes: Vec<u8>,
+        sigs: Vec<ChangeSig>,
+        last: bool,
+    },
     /// In answer to `Hello`: the sender will not share `community`, which
     /// the receiver offered (it holds none of it and will not take it, or
     /// does not hold the receiver as a member). The receiver stops waiting
@@ -132,6 +151,11 @@ impl Msg {
             Msg::Ops { ops, .. } => format!("Ops ({} ops)", ops.len()),
             Msg::Gone { docs, .. } => format!("Gone {} docs", docs.len()),
             Msg::Unshared { .. } => "Unshared".into(),
+            Msg::DocPart {
+                id, bytes, last, ..
+            } => {
+                format!("DocPart {} ({} B, last={last})", short(id), bytes.len())
+            }
         }
     }
 
@@ -157,7 +181,9 @@ impl Msg {
                     .chain(docs.iter().map(String::as_str))
                     .collect()
             }
-            Msg::Doc { community, id, .. } | Msg::Sync { community, id, .. } => {
+            Msg::Doc { community, id, .. }
+            | Msg::Sync { community, id, .. }
+            | Msg::DocPart { community, id, .. } => {
                 vec![community, id]
             }
         }
@@ -173,6 +199,7 @@ impl Msg {
             | Msg::Fetch { community, .. }
             | Msg::Gone { community, .. }
             | Msg::Doc { community, .. }
+            | Msg::DocPart { community, .. }
             | Msg::Sync { community, .. }
             | Msg::Synced { community }
             | Msg::Unshared { community }

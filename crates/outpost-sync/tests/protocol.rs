@@ -844,3 +844,42 @@ fn more_ops_in_one_message_than_any_honest_peer_sends_closes_the_session() {
     );
     assert_eq!(h.nodes[0].op_heads(&c).expect("heads"), before);
 }
+
+#[test]
+fn a_document_bigger_than_a_frame_arrives_in_parts() {
+    use automerge::transaction::Transactable;
+    let (mut a, b, c) = pair();
+    let id = items(&mut a, &c, 1).remove(0);
+    // The owner rewrote the title many times with a megabyte of text each
+    // time: every value stays in the history, so the document outgrows a
+    // frame (MAX_FRAME) though no change comes near MAX_CHANGE.
+    let mut doc = a.docs[&id].doc.clone();
+    // A xorshift stream of letters: text that does not compress away.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut letter = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        char::from(b'a' + (x % 26) as u8)
+    };
+    for _ in 0..20 {
+        let text: String = (0..1_000_000).map(|_| letter()).collect();
+        doc.put(automerge::ROOT, "title", text).expect("put");
+        doc.commit();
+    }
+    assert!(doc.save().len() > outpost_sync::wire::MAX_FRAME);
+    a.put(&c, &id, doc);
+    let mut h = Harness::new(vec![a, b]);
+    let l = h.connect(1, 0);
+    quiet(&mut h);
+    assert_eq!(h.links[l].closed, None);
+    assert!(h.links[l].converged());
+    assert_same(&h, 0, 1, &c);
+    let parts = count(&h, l, 0, "DocPart");
+    assert!(parts >= 3, "{parts} parts");
+    // Every part fits a frame.
+    for m in h.sent_by(l, 0) {
+        let frame = outpost_sync::wire::encode(m).expect("fits a frame");
+        assert!(frame.len() <= outpost_sync::wire::MAX_FRAME);
+    }
+}

@@ -132,3 +132,33 @@ fn honest_changes_travel_with_their_signatures_through_a_hub() {
         assert!(h.nodes[n].refused_changes.is_empty(), "node {n} refused");
     }
 }
+
+/// A change bigger than any Outpost accepts (MAX_CHANGE), validly signed by
+/// the document's owner, is refused with that reason: so every document
+/// that arrives can be sent on, in parts if need be.
+#[test]
+fn a_change_over_the_size_limit_is_refused() {
+    let (mut a, mut b, c) = pair();
+    let ids = items(&mut b, &c, 1);
+    give(&b, &mut a, &ids[0]);
+    // Letters that do not compress away: more than MAX_CHANGE encoded.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let text: String = (0..9_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect();
+    let (actor, key) = (b.actor(), b.key.clone());
+    let big = forge(&mut b, &ids[0], actor, Some(&key), &text);
+    let mut h = Harness::new(vec![a, b]);
+    let _l = h.connect(1, 0);
+    quiet(&mut h);
+    assert_eq!(refusals(&h.nodes[0]), [changes::TOO_BIG]);
+    assert!(
+        !h.nodes[0].heads_of(&ids[0]).expect("held").contains(&big),
+        "the oversized change was kept"
+    );
+}

@@ -328,3 +328,48 @@ pub(super) fn holds_all(d: &mut AutoCommit, hashes: &[Hash]) -> bool {
     let wanted: Vec<ChangeHash> = hashes.iter().map(|h| ChangeHash(*h)).collect();
     d.get_missing_deps(&wanted).is_empty()
 }
+
+/// A document too big for one frame, as `DocPart`s: its changes in
+/// `get_changes` order (each one after its dependencies, so every prefix
+/// merges on its own), grouped so that a part's change bytes and
+/// signatures come to at most [`PART`] (a single change bigger than that
+/// goes alone; changes over [`crate::changes::MAX_CHANGE`] are never
+/// accepted, so it still fits a frame).
+pub(super) fn parts(
+    community: &str,
+    id: &str,
+    doc: &mut automerge::AutoCommit,
+    sigs: Vec<crate::wire::ChangeSig>,
+) -> Vec<Msg> {
+    use crate::wire::{PART, SIG_BYTES};
+    let mut sig_of: std::collections::HashMap<Hash, Vec<u8>> =
+        sigs.into_iter().map(|s| (s.hash, s.sig)).collect();
+    let mut out = Vec::new();
+    let mut bytes = Vec::new();
+    let mut part_sigs = Vec::new();
+    for mut c in doc.get_changes(&[]) {
+        let raw = c.bytes();
+        if !bytes.is_empty() && bytes.len() + raw.len() + (part_sigs.len() + 1) * SIG_BYTES > PART {
+            out.push(Msg::DocPart {
+                community: community.to_string(),
+                id: id.to_string(),
+                bytes: std::mem::take(&mut bytes),
+                sigs: std::mem::take(&mut part_sigs),
+                last: false,
+            });
+        }
+        bytes.extend_from_slice(&raw);
+        let hash = c.hash().0;
+        if let Some(sig) = sig_of.remove(&hash) {
+            part_sigs.push(crate::wire::ChangeSig { hash, sig });
+        }
+    }
+    out.push(Msg::DocPart {
+        community: community.to_string(),
+        id: id.to_string(),
+        bytes,
+        sigs: part_sigs,
+        last: true,
+    });
+    out
+}

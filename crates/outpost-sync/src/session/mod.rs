@@ -53,7 +53,7 @@ use documents::holds_all;
 use state::{DocSync, in_sync_at};
 
 use crate::membership::Key;
-use crate::wire::{DocHeads, Hash, Msg, PAGE, PROTOCOL_VERSION};
+use crate::wire::{DocHeads, Hash, Msg, PAGE, PART, PROTOCOL_VERSION, SIG_BYTES};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -70,6 +70,13 @@ struct Pull {
     /// where it was, so the next session is offered it again (by then the
     /// membership that made it fail may have changed, on either side).
     held_back: bool,
+}
+
+/// How a document arrived: whole, or as one of its parts.
+#[derive(Debug, Clone, Copy)]
+enum Taken {
+    Whole,
+    Part { last: bool },
 }
 
 /// Progress of a session, for progress bars: documents reconciled / announced.
@@ -272,7 +279,9 @@ impl Session {
         if doc == community {
             out.extend(self.push_ops(repo, community)?);
         }
-        if self.muted.contains(doc) {
+        // Muted, or still arriving in parts (what is here so far is not
+        // worth a sync of its own).
+        if self.muted.contains(doc) || self.fetched.contains(doc) {
             return Ok(out);
         }
         let Some(mut d) = repo.load(community, doc).map_err(repo_err)? else {
@@ -603,12 +612,16 @@ impl Session {
                         }
                         let sigs = repo.sigs(&id, None).map_err(repo_err)?;
                         self.served.insert(id.clone());
-                        out.push(Msg::Doc {
-                            community: community.clone(),
-                            id,
-                            bytes,
-                            sigs,
-                        });
+                        if bytes.len() + sigs.len() * SIG_BYTES <= PART {
+                            out.push(Msg::Doc {
+                                community: community.clone(),
+                                id,
+                                bytes,
+                                sigs,
+                            });
+                        } else {
+                            out.extend(documents::parts(&community, &id, &mut d, sigs));
+                        }
                     }
                 }
                 if !gone.is_empty() {
@@ -632,6 +645,25 @@ impl Session {
                 }
                 out.extend(self.maybe_finish(repo, &community)?);
             }
+            Msg::DocPart {
+                community,
+                id,
+                bytes,
+                sigs,
+                last,
+            } => {
+                if !self.allowed(repo, &community)? {
+                    return Ok(out);
+                }
+                out.extend(self.take_doc(
+                    repo,
+                    community,
+                    id,
+                    &bytes,
+                    sigs,
+                    Taken::Part { last },
+                )?);
+            }
             Msg::Doc {
                 community,
                 id,
@@ -641,42 +673,7 @@ impl Session {
                 if !self.allowed(repo, &community)? {
                     return Ok(out);
                 }
-                if !self.fetched.remove(&id) {
-                    self.refused += 1;
-                    tracing::debug!(doc = %id, "refused a document this side did not ask for");
-                    return Ok(out);
-                }
-                let sigs: HashMap<Hash, Vec<u8>> =
-                    sigs.into_iter().map(|s| (s.hash, s.sig)).collect();
-                let sig_of = |h: &Hash| sigs.get(h).cloned();
-                match repo
-                    .merge(&self.peer, &community, &id, &bytes, &sig_of)
-                    .map_err(repo_err)?
-                {
-                    Merged::NotADocument => {
-                        return Err(SessionError::BadDoc { community, doc: id });
-                    }
-                    Merged::Merged { refused: 0 } => {}
-                    Merged::Merged { .. } => {
-                        self.muted.insert(id.clone());
-                    }
-                }
-                self.seed_state(repo, &community, &id)?;
-                self.reconciled(repo, &community, &id)?;
-                // Still waiting for heads the peer announced: it may have
-                // rebuilt the document since (membership narrowed there),
-                // and what it sent is what it holds now.
-                if let Some(pull) = self.pulls.get_mut(&community)
-                    && let Some(wanted) = pull.pending.get_mut(&id)
-                    && let Ok(mut sent) = automerge::AutoCommit::load(&bytes)
-                {
-                    let heads = documents::to_hashes(&sent.get_heads());
-                    if !heads.is_empty() && heads != *wanted {
-                        *wanted = heads;
-                        self.reconciled(repo, &community, &id)?;
-                    }
-                }
-                out.extend(self.maybe_finish(repo, &community)?);
+                out.extend(self.take_doc(repo, community, id, &bytes, sigs, Taken::Whole)?);
             }
             Msg::Sync {
                 community,
@@ -837,6 +834,71 @@ impl Session {
         self.peer_synced.insert(community.to_string());
         self.pulls.insert(community.to_string(), Pull::default());
         Ok(true)
+    }
+
+    /// A whole document (`Doc`) or part of one (`DocPart`) this side
+    /// fetched: merged, and once it is all in, reconciled.
+    fn take_doc<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        community: String,
+        id: String,
+        bytes: &[u8],
+        sigs: Vec<crate::wire::ChangeSig>,
+        taken: Taken,
+    ) -> Result<Vec<Msg>, SessionError> {
+        let mut out = Vec::new();
+        let complete = matches!(taken, Taken::Whole | Taken::Part { last: true });
+        let asked = if complete {
+            self.fetched.remove(&id)
+        } else {
+            self.fetched.contains(&id)
+        };
+        if !asked {
+            self.refused += 1;
+            tracing::debug!(doc = %id, "refused a document this side did not ask for");
+            return Ok(out);
+        }
+        let sigs: HashMap<Hash, Vec<u8>> = sigs.into_iter().map(|s| (s.hash, s.sig)).collect();
+        let sig_of = |h: &Hash| sigs.get(h).cloned();
+        match repo
+            .merge(&self.peer, &community, &id, bytes, &sig_of)
+            .map_err(repo_err)?
+        {
+            Merged::NotADocument => {
+                return Err(SessionError::BadDoc { community, doc: id });
+            }
+            Merged::Merged { refused: 0 } => {}
+            Merged::Merged { .. } => {
+                self.muted.insert(id.clone());
+            }
+        }
+        if !complete {
+            return Ok(out);
+        }
+        self.seed_state(repo, &community, &id)?;
+        self.reconciled(repo, &community, &id)?;
+        // Still waiting for heads the peer announced: it may have
+        // rebuilt the document since (membership narrowed there),
+        // and what it sent is what it holds now.
+        let sent = match taken {
+            Taken::Whole => automerge::AutoCommit::load(bytes)
+                .ok()
+                .map(|mut d| documents::to_hashes(&d.get_heads())),
+            // Parts: what it sent is what is held here now.
+            Taken::Part { .. } => repo.heads(&community, &id).map_err(repo_err)?,
+        };
+        if let Some(pull) = self.pulls.get_mut(&community)
+            && let Some(wanted) = pull.pending.get_mut(&id)
+            && let Some(heads) = sent
+            && !heads.is_empty()
+            && heads != *wanted
+        {
+            *wanted = heads;
+            self.reconciled(repo, &community, &id)?;
+        }
+        out.extend(self.maybe_finish(repo, &community)?);
+        Ok(out)
     }
 
     /// Once everything announced is in: advance the checkpoint, say Synced.

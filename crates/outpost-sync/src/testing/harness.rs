@@ -171,6 +171,7 @@ pub fn kind(msg: &Msg) -> &'static str {
         Msg::Ops { .. } => "Ops",
         Msg::Gone { .. } => "Gone",
         Msg::Unshared { .. } => "Unshared",
+        Msg::DocPart { .. } => "DocPart",
     }
 }
 
@@ -265,7 +266,12 @@ pub struct Harness {
 }
 
 fn encode(msg: &Msg) -> Vec<u8> {
-    wire::encode(msg).expect("a session produced a message that does not encode")
+    wire::encode(msg).unwrap_or_else(|e| {
+        panic!(
+            "a session produced a message that does not encode ({}): {e}",
+            msg.summary()
+        )
+    })
 }
 
 fn decode(frame: &[u8]) -> Msg {
@@ -648,7 +654,7 @@ pub struct Mark {
 /// whose Automerge message holds changes.
 pub fn carries_changes(msg: &Msg) -> bool {
     match msg {
-        Msg::Doc { .. } => true,
+        Msg::Doc { .. } | Msg::DocPart { .. } => true,
         Msg::Sync { msg, .. } => automerge::sync::Message::decode(msg)
             .map(|m| !m.changes.is_empty())
             .unwrap_or(false),
@@ -659,7 +665,7 @@ pub fn carries_changes(msg: &Msg) -> bool {
 /// The document a `Doc` or `Sync` message is about.
 pub fn doc_of(msg: &Msg) -> Option<&str> {
     match msg {
-        Msg::Doc { id, .. } | Msg::Sync { id, .. } => Some(id),
+        Msg::Doc { id, .. } | Msg::Sync { id, .. } | Msg::DocPart { id, .. } => Some(id),
         _ => None,
     }
 }
