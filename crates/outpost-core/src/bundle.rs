@@ -28,8 +28,10 @@ const OLDER_MAGIC: &[(&[u8], &str)] = &[
 /// signature says which member wrote it (anyone with the passphrase could
 /// otherwise pass off documents as a member's).
 #[derive(Serialize, Deserialize)]
-struct Signed {
-    body: Vec<u8>,
+struct Signed<'a> {
+    /// Borrowed on import: the decrypted bytes are not copied again.
+    #[serde(borrow)]
+    body: std::borrow::Cow<'a, [u8]>,
     signer: [u8; 32],
     signature: Vec<u8>,
 }
@@ -93,9 +95,11 @@ pub struct ExportSummary {
     pub bytes: usize,
 }
 
-/// Larger files are refused unread: a community of 100,000 items is far
-/// smaller.
-const MAX_BUNDLE_BYTES: u64 = 4 << 30;
+/// Larger files are refused unread, and no bundle decrypts to more: a
+/// community of 100,000 items is a few hundred MB. Importing holds the
+/// file, its decrypted form and the decoded documents (about three times
+/// this at most).
+const MAX_BUNDLE_BYTES: u64 = 1 << 30;
 
 /// Where a user's copies of the community `name` go unless they choose:
 /// a bundle file and a folder for the readable copy, in their Documents
@@ -186,7 +190,7 @@ impl Outpost {
         use ed25519_dalek::Signer;
         let signature = self.key.signing().sign(&body).to_bytes().to_vec();
         let signed = Signed {
-            body,
+            body: std::borrow::Cow::Borrowed(&body),
             signer: self.key.public(),
             signature,
         };
@@ -225,9 +229,16 @@ impl Outpost {
                 e => bad_bundle(format!("the bundle is damaged ({e})")),
             })?;
         let mut plain = Vec::new();
-        reader
+        (&mut reader)
+            .take(MAX_BUNDLE_BYTES + 1)
             .read_to_end(&mut plain)
             .map_err(|e| bad_bundle(format!("the bundle is damaged or cut short ({e})")))?;
+        if plain.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(bad_bundle(format!(
+                "the bundle decrypts to more than {} MB, too large to be an Outpost bundle",
+                MAX_BUNDLE_BYTES >> 20
+            )));
+        }
         if let Some((_, what)) = OLDER_MAGIC.iter().find(|(m, _)| plain.starts_with(m)) {
             return Err(bad_bundle(format!(
                 "this bundle was made with an older Outpost, {what}; ask its sender to export \
@@ -237,7 +248,7 @@ impl Outpost {
         let body = plain
             .strip_prefix(MAGIC)
             .ok_or_else(|| bad_bundle("not an Outpost bundle"))?;
-        let signed: Signed = postcard::from_bytes(body)
+        let signed: Signed<'_> = postcard::from_bytes(body)
             .map_err(|e| bad_bundle(format!("the bundle is damaged ({e})")))?;
         let verified = ed25519_dalek::VerifyingKey::from_bytes(&signed.signer)
             .ok()
@@ -377,7 +388,7 @@ mod tests {
 
     /// Re-encrypts a bundle's payload after `change` (what someone who
     /// knows the bundle passphrase could do).
-    fn reseal(bundle: &[u8], change: impl FnOnce(&mut Signed)) -> Vec<u8> {
+    fn reseal(bundle: &[u8], change: impl FnOnce(&mut Signed<'_>)) -> Vec<u8> {
         let id = age::scrypt::Identity::new(age::secrecy::SecretString::from(
             "usb passphrase".to_string(),
         ));
@@ -388,7 +399,7 @@ mod tests {
             .expect("decrypt")
             .read_to_end(&mut plain)
             .expect("read");
-        let mut signed: Signed = postcard::from_bytes(&plain[MAGIC.len()..]).expect("signed");
+        let mut signed: Signed<'_> = postcard::from_bytes(&plain[MAGIC.len()..]).expect("signed");
         change(&mut signed);
         let mut out_plain = MAGIC.to_vec();
         out_plain.extend(postcard::to_stdvec(&signed).expect("encode"));
@@ -417,7 +428,7 @@ mod tests {
         // A flipped byte in the signed body.
         let tampered = reseal(&bundle, |s| {
             let n = s.body.len();
-            s.body[n - 1] ^= 1;
+            s.body.to_mut()[n - 1] ^= 1;
         });
         let err = a
             .import_bundle(&tampered, "usb passphrase")
