@@ -164,9 +164,21 @@ pub enum Command {
         #[command(flatten)]
         net: NetArgs,
         /// Also run an embedded relay on this address (e.g. 0.0.0.0:3340)
-        /// for members on the WAN; they set its URL with `outpost config --relay-url`.
+        /// for members on the WAN; they set its URL with `outpost config
+        /// --relay-url`. It forwards only for members of this hub's
+        /// communities (and, while an invitation is open, for invitees).
         #[arg(long, value_name = "ADDR")]
         relay: Option<std::net::SocketAddr>,
+        /// Serve the relay over TLS on this address (e.g. 0.0.0.0:443),
+        /// with --relay-cert and --relay-key.
+        #[arg(long, value_name = "ADDR", requires_all = ["relay", "relay_cert", "relay_key"])]
+        relay_https: Option<std::net::SocketAddr>,
+        /// The relay's certificate chain (PEM), for --relay-https.
+        #[arg(long, value_name = "FILE", requires = "relay_https")]
+        relay_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM), for --relay-https.
+        #[arg(long, value_name = "FILE", requires = "relay_https")]
+        relay_key: Option<std::path::PathBuf>,
     },
     /// Sync with the given (or all known) peers, and exit once converged.
     Sync {

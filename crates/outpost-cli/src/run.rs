@@ -264,8 +264,23 @@ pub fn run(cli: Cli) -> Result<()> {
                 relay_url: op.relay_url()?,
             })
         }
-        Command::Serve { net, relay } => {
+        Command::Serve {
+            net,
+            relay,
+            relay_https,
+            relay_cert,
+            relay_key,
+        } => {
             let device = op.device_id();
+            let tls = match (relay_https, relay_cert, relay_key) {
+                (Some(https_bind), Some(cert), Some(key)) => Some(outpost_core::RelayTls {
+                    https_bind,
+                    cert,
+                    key,
+                }),
+                _ => None,
+            };
+            let relay = relay.map(|bind| outpost_core::RelayOptions { bind, tls });
             runtime()?.block_on(op.serve(&net.config(), relay, |running| {
                 if let Err(e) = out.print(&output::Serving::of(running, device.to_hex())) {
                     tracing::warn!("printing the address: {e}");

@@ -61,7 +61,7 @@ pub use membership::{
 pub use open::{HomeState, LockKind};
 pub use protocols::ProtocolSaved;
 pub use read::{HistoryLine, ItemDetail};
-pub use running::{ChangedDoc, Running, SyncSummary};
+pub use running::{ChangedDoc, RelayOptions, Running, SyncSummary};
 pub use sharing::{Sharing, TextFinding, scan, scan_text};
 
 // The plain types front ends send and receive, from the crates below.
@@ -71,7 +71,7 @@ pub use outpost_model::{
     NewProtocol, NewQuestion, Post, PostId, PostKind, Problem, ProtocolFields, ProtocolStatus,
     QuestionFields, QuestionStatus, Role, Setting, Sex, ValidationError, limits,
 };
-pub use outpost_net::NetConfig;
+pub use outpost_net::{NetConfig, RelayTls};
 
 /// The log filter front ends use unless the user sets one: warnings, but
 /// not the QUIC stack's notes about paths that close on every outage

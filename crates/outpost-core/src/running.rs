@@ -28,6 +28,21 @@ impl SyncSummary {
     }
 }
 
+/// The embedded relay of a hub (`outpost serve --relay`): where it
+/// listens, and TLS with the operator's certificate if given. It forwards
+/// only for this device, for current members of a community the hub
+/// holds, and — while the hub holds an unexpired invitation — for anyone
+/// (an invitee on the WAN must reach the hub to redeem it; the window
+/// closes when the invitations are used, revoked or expire).
+#[derive(Debug, Clone)]
+pub struct RelayOptions {
+    /// Where the relay listens (plain HTTP; with TLS, only captive-portal
+    /// probes there).
+    pub bind: std::net::SocketAddr,
+    /// HTTPS with the operator's certificate and key.
+    pub tls: Option<outpost_net::RelayTls>,
+}
+
 /// Invitations to redeem in a session: (community, one-time secret).
 pub(crate) type Joins = Vec<(String, [u8; 32])>;
 
@@ -201,6 +216,14 @@ impl Outpost {
             config.relay_url = self.relay_url()?;
         }
         let factory = Arc::new(Factory::new(self.db(), self.key.secret_bytes()));
+        self.node_with(&config, factory).await
+    }
+
+    async fn node_with(&self, config: &NetConfig, factory: Arc<Factory>) -> Result<Node> {
+        let mut config = config.clone();
+        if config.relay_url.is_none() {
+            config.relay_url = self.relay_url()?;
+        }
         Ok(Node::spawn(&self.key.secret_bytes(), &config, factory).await?)
     }
 
@@ -283,22 +306,23 @@ impl Outpost {
     /// Starts a long-lived peer: accepts members, dials known and
     /// LAN-discovered members (with backoff), and pushes every change
     /// (local or forwarded) to live sessions. With `relay`, also runs an
-    /// embedded iroh relay on that address for members on the WAN, and
-    /// uses it itself.
-    pub async fn start(
-        &self,
-        config: &NetConfig,
-        relay: Option<std::net::SocketAddr>,
-    ) -> Result<Running> {
+    /// embedded iroh relay for members on the WAN (members only: see
+    /// [`RelayOptions`]), and uses it itself.
+    pub async fn start(&self, config: &NetConfig, relay: Option<RelayOptions>) -> Result<Running> {
+        let factory = Arc::new(Factory::new(self.db(), self.key.secret_bytes()));
         let relay = match relay {
-            Some(bind) => Some(outpost_net::Relay::spawn(bind).await?),
+            Some(options) => {
+                let gate = factory.clone();
+                let access: outpost_net::RelayAccess = Arc::new(move |peer| gate.relays_for(peer));
+                Some(outpost_net::Relay::spawn(options.bind, access, options.tls.as_ref()).await?)
+            }
             None => None,
         };
         let mut config = config.clone();
         if config.relay_url.is_none() {
             config.relay_url = relay.as_ref().and_then(|r| r.url());
         }
-        let node = Arc::new(self.node(&config).await?);
+        let node = Arc::new(self.node_with(&config, factory).await?);
         self.set_node_addr(&node.addr())?;
         let db = self.db();
         let lan = LanPeers::default();
@@ -317,7 +341,7 @@ impl Outpost {
     pub async fn serve(
         &self,
         config: &NetConfig,
-        relay: Option<std::net::SocketAddr>,
+        relay: Option<RelayOptions>,
         on_ready: impl FnOnce(&Running),
     ) -> Result<()> {
         let running = self.start(config, relay).await?;

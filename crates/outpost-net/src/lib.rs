@@ -21,7 +21,7 @@ use drive::{Input, drive};
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};
 pub use iroh_tickets::Ticket;
 pub use outpost_sync::ALPN;
-pub use relay::Relay;
+pub use relay::{Relay, RelayAccess, RelayTls};
 pub use ticket::{InviteTicket, addr_ticket, parse_peer};
 
 use iroh::endpoint::{Connection, presets};

@@ -520,6 +520,15 @@ impl Store {
         )?)
     }
 
+    /// Whether an invitation held here is still unexpired at `now`.
+    pub fn invitations_open(&self, now: i64) -> Result<bool> {
+        Ok(self.conn.row(
+            "SELECT EXISTS(SELECT 1 FROM invites WHERE expires_at > ?1)",
+            [now],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Whether any of `community`'s membership log is held here.
     pub fn holds_log(&self, community: &str) -> Result<bool> {
         Ok(self.conn.row(

@@ -161,6 +161,15 @@ impl Factory {
         gate.as_ref().is_some_and(|s| f(s).unwrap_or(false))
     }
 
+    /// Whether the hub's relay forwards for `peer` ([`crate::RelayOptions`]).
+    pub(crate) fn relays_for(&self, peer: &[u8; 32]) -> bool {
+        self.is_me(peer)
+            || self.gate(|s| {
+                Ok(s.shares_a_community(&hex::encode(peer))?
+                    || s.invitations_open(crate::now_ms())?)
+            })
+    }
+
     fn is_me(&self, peer: &[u8; 32]) -> bool {
         ed25519_dalek::SigningKey::from_bytes(&self.secret)
             .verifying_key()
