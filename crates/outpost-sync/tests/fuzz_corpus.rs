@@ -152,3 +152,140 @@ fn write_seed_corpus_on_request() {
         std::fs::write(dir.join(format!("seed-{i:03}")), s).expect("write seed");
     }
 }
+
+/// Seeds for the membership target: real logs (genesis, adds, a role
+/// change, a removal, concurrent ops) as `join_ops` input, and mutations.
+fn membership_seeds() -> Vec<Vec<u8>> {
+    use outpost_sync::membership::{Op, OpKind, Role, genesis, op_hash, sign};
+    use outpost_sync::testing::{device_id, device_key, join_ops};
+    let founder = device_key(1);
+    let (c, g) = genesis(&founder, "Valley", [3; 16], 0).expect("genesis");
+    let mut ops = vec![g];
+    let mut head = op_hash(&ops[0]);
+    let push = |ops: &mut Vec<Vec<u8>>, signer: u8, kind: OpKind, deps: Vec<[u8; 32]>| {
+        let bytes = sign(
+            &device_key(signer),
+            &Op {
+                community: c.clone(),
+                kind,
+                deps,
+                time: 0,
+            },
+        )
+        .expect("sign");
+        let h = op_hash(&bytes);
+        ops.push(bytes);
+        h
+    };
+    head = push(
+        &mut ops,
+        1,
+        OpKind::Add {
+            member: device_id(2),
+            role: Role::Admin,
+        },
+        vec![head],
+    );
+    let base = head;
+    let a = push(
+        &mut ops,
+        2,
+        OpKind::Add {
+            member: device_id(3),
+            role: Role::Member,
+        },
+        vec![base],
+    );
+    let b = push(
+        &mut ops,
+        1,
+        OpKind::Remove {
+            member: device_id(2),
+            covers: vec![],
+        },
+        vec![base],
+    );
+    push(
+        &mut ops,
+        1,
+        OpKind::SetRole {
+            member: device_id(3),
+            role: Role::Admin,
+            covers: vec![],
+        },
+        vec![a, b],
+    );
+    let mut out = vec![join_ops(&ops), join_ops(&ops[..2]), join_ops(&ops[2..])];
+    let mut flipped = join_ops(&ops);
+    for i in (9..flipped.len()).step_by(13) {
+        flipped[i] ^= 0x5a;
+    }
+    out.push(flipped);
+    out.push(vec![]);
+    out
+}
+
+/// Seeds for the remote-document target: a real item's bytes whole and as
+/// changes, changes made by the fuzz repo's device, and mutations.
+fn remote_doc_seeds() -> Vec<Vec<u8>> {
+    use automerge::transaction::Transactable;
+    let repo = outpost_sync::testing::fuzz_repo();
+    let mut doc = repo.docs["d"].doc.clone();
+    let whole = doc.save();
+    let base = doc.get_heads();
+    doc.put(automerge::ROOT, "title", "edited").expect("put");
+    doc.commit();
+    let after = doc.save_after(&base);
+    let mut out = vec![whole.clone(), after.clone()];
+    for v in [&whole, &after] {
+        let mut flipped = v.clone();
+        for i in (8..flipped.len()).step_by(11) {
+            flipped[i] ^= 0x33;
+        }
+        out.push(flipped);
+        out.push(v[..v.len() / 2].to_vec());
+    }
+    out
+}
+
+/// Every corpus file of `target`, replayed through `run`.
+fn replay(target: &str, run: fn(&[u8]), seeds: Vec<Vec<u8>>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    if std::env::var_os("OUTPOST_WRITE_CORPUS").is_some() {
+        std::fs::create_dir_all(&dir).expect("corpus dir");
+        for (i, s) in seeds.iter().enumerate() {
+            std::fs::write(dir.join(format!("seed-{i:03}")), s).expect("write seed");
+        }
+    }
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if let Ok(data) = std::fs::read(e.path()) {
+            run(&data);
+            n += 1;
+        }
+    }
+    assert!(n > 0, "no corpus in {}", dir.display());
+    for s in &seeds {
+        run(s);
+    }
+}
+
+#[test]
+fn membership_corpus_never_panics() {
+    replay(
+        "membership",
+        outpost_sync::testing::fuzz_membership,
+        membership_seeds(),
+    );
+}
+
+#[test]
+fn remote_doc_corpus_never_panics() {
+    replay(
+        "remote_doc",
+        outpost_sync::testing::fuzz_remote_doc,
+        remote_doc_seeds(),
+    );
+}

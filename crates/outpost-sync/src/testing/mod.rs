@@ -36,7 +36,9 @@ mod fuzz;
 mod harness;
 mod repo;
 
-pub use fuzz::{FUZZ_PEER, fuzz_one, fuzz_repo};
+pub use fuzz::{
+    FUZZ_PEER, fuzz_membership, fuzz_one, fuzz_remote_doc, fuzz_repo, join_ops, split_ops,
+};
 pub use harness::{
     Chatter, Envelope, Fate, Faults, Harness, Link, Mark, Rng, Sent, Traffic, carries_changes,
     doc_of, id_of, kind,
