@@ -429,6 +429,16 @@ pub struct Mesh {
 
 impl Mesh {
     pub fn new(n: usize) -> Self {
+        let mut mesh = Self::stopped(n);
+        for i in 0..n {
+            mesh.start(i);
+        }
+        mesh
+    }
+
+    /// [`Mesh::new`] with no `serve` running yet (start them with
+    /// [`Mesh::start`]), so a test can fill home 0 and set the links first.
+    pub fn stopped(n: usize) -> Self {
         let lab = Lab::new(n);
         let homes: Vec<crate::Home> = (0..n).map(|_| crate::Home::new()).collect();
         let community = homes[0].init_with_community("Dr 0");
@@ -468,9 +478,6 @@ impl Mesh {
             serves: Vec::new(),
         };
         mesh.serves = (0..n).map(|_| None).collect();
-        for i in 0..n {
-            mesh.start(i);
-        }
         mesh
     }
 
