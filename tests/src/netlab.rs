@@ -489,12 +489,24 @@ impl Mesh {
         }
         let bind = self.lab.node_addr(i).to_string();
         let direct = self.homes[i].command(&["--json", "serve", "--bind", &bind, "--no-mdns"]);
+        // OUTPOST_LAB_LOGS=DIR keeps each serve's log (set OUTPOST_LOG too).
+        let stderr = std::env::var_os("OUTPOST_LAB_LOGS")
+            .and_then(|dir| {
+                let path =
+                    std::path::Path::new(&dir).join(format!("serve-{}-{i}.log", self.lab.net));
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .ok()
+            })
+            .map_or_else(Stdio::null, Stdio::from);
         let mut child = self
             .lab
             .command(i, &direct)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start serve");
         let mut line = String::new();

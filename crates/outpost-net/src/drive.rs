@@ -82,7 +82,7 @@ pub(crate) async fn drive(
     if mode == Mode::Live
         && let Ok(mut m) = shared.live.lock()
     {
-        m.insert(peer, (number, local_tx.clone()));
+        m.entry(peer).or_default().push((number, local_tx.clone()));
     }
     let probation = start.probation.map(|after| {
         tokio::spawn(async move {
@@ -211,9 +211,12 @@ pub(crate) async fn drive(
         p.abort();
     }
     if let Ok(mut m) = shared.live.lock()
-        && m.get(&peer).is_some_and(|(n, _)| *n == number)
+        && let Some(sessions) = m.get_mut(&peer)
     {
-        m.remove(&peer);
+        sessions.retain(|(n, _)| *n != number);
+        if sessions.is_empty() {
+            m.remove(&peer);
+        }
     }
     if let Ok(mut m) = shared.progress.lock() {
         m.remove(&peer);

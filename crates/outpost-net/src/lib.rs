@@ -229,10 +229,12 @@ pub enum Mode {
 /// Dialing a peer and opening the session's stream give up after this.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Live sessions by peer, each with the number of the session that
-/// registered it: a session ending late must not unregister its successor.
+/// Live sessions by peer, each with its session number: a peer may hold
+/// two at once (both sides dialled, or a reconnect before the old
+/// connection timed out), and every one of them hears of local changes
+/// until it ends itself — one ending never unregisters another.
 /// Their channels carry local changes only (this device's own feed).
-type Registry = Arc<Mutex<HashMap<EndpointId, (u64, mpsc::UnboundedSender<Input>)>>>;
+type Registry = Arc<Mutex<HashMap<EndpointId, Vec<(u64, mpsc::UnboundedSender<Input>)>>>>;
 
 #[derive(Clone)]
 struct Shared {
@@ -520,7 +522,7 @@ impl Node {
     /// Tells every live session that `doc` of `community` changed.
     pub fn notify(&self, community: &str, doc: &str) {
         if let Ok(m) = self.shared.live.lock() {
-            for (_, tx) in m.values() {
+            for (_, tx) in m.values().flatten() {
                 let _ = tx.send(Input::Local(community.to_string(), doc.to_string()));
             }
         }
