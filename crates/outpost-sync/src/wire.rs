@@ -189,6 +189,9 @@ impl Msg {
         }
     }
 
+    /// The community whose data the message carries (None for the
+    /// handshake: `Hello`, `Unshared`, `Bye`); what the wire counters count
+    /// as community bytes.
     pub fn community(&self) -> Option<&str> {
         match self {
             Msg::Hello { .. } | Msg::Bye { .. } => None,
@@ -202,9 +205,11 @@ impl Msg {
             | Msg::DocPart { community, .. }
             | Msg::Sync { community, .. }
             | Msg::Synced { community }
-            | Msg::Unshared { community }
             | Msg::OpHeads { community, .. }
             | Msg::Ops { community, .. } => Some(community),
+            // Names only a community the peer itself offered, and carries
+            // nothing of it: handshake, like `Hello`.
+            Msg::Unshared { .. } => None,
         }
     }
 }
