@@ -87,6 +87,14 @@ impl Link {
         }
     }
 
+    /// Bytes delivered each way: [lower-numbered node → higher, back].
+    pub fn bytes_each_way(&self) -> [u64; 2] {
+        [
+            self.bytes[0].load(Ordering::Relaxed),
+            self.bytes[1].load(Ordering::Relaxed),
+        ]
+    }
+
     /// Bytes delivered both ways.
     pub fn bytes(&self) -> u64 {
         self.bytes[0].load(Ordering::Relaxed) + self.bytes[1].load(Ordering::Relaxed)

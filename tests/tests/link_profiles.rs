@@ -33,14 +33,14 @@ fn first_sync_share(impair: Impair, cases: usize) {
     let started = Instant::now();
     let took = mesh.converge(Duration::from_secs(1800)).unwrap();
     let link = mesh.lab.link(0, 1);
-    let bytes = link.bytes();
+    let [out, back] = link.bytes_each_way();
     let rate = impair.rate.unwrap() as f64 / 8.0;
-    // Both directions share one emulated link each way; the transfer is
-    // one way, so its capacity is the rate one way.
-    let share = bytes as f64 / (rate * took.as_secs_f64());
+    // The transfer runs from home 0 to home 1: the share of that
+    // direction's capacity it used (the way back carries acknowledgements).
+    let share = out as f64 / (rate * took.as_secs_f64());
     println!(
         "{cases} cases over {impair:?}: {took:.1?} from both serves starting ({:.1?} incl. \
-         start), {bytes} B through the proxy both ways, {} packets dropped, \
+         start), {out} B out and {back} B back through the proxy, {} packets dropped, \
          {:.0} % of the link's capacity one way",
         started.elapsed(),
         link.dropped(),

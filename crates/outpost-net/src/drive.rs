@@ -32,6 +32,8 @@ pub(crate) enum Input {
 pub(crate) struct Start {
     pub(crate) opening: Option<crate::Opening>,
     pub(crate) probation: Option<Duration>,
+    /// This side dialled the connection.
+    pub(crate) dialed: bool,
 }
 
 /// Messages applied together at most (one transaction on the handler side).
@@ -82,7 +84,24 @@ pub(crate) async fn drive(
     if mode == Mode::Live
         && let Ok(mut m) = shared.live.lock()
     {
-        m.entry(peer).or_default().push((number, local_tx.clone()));
+        // Two nodes that dial each other at once hold two connections,
+        // and would move every document twice. Both sides keep the one
+        // the lower id dialled, and end the other (whichever came first).
+        let me = shared.me;
+        let keeps = |dialed: bool| dialed == (me < *peer.as_bytes());
+        let sessions = m.entry(peer).or_default();
+        if keeps(start.dialed) {
+            for (_, (other, _)) in sessions.iter().filter(|(_, (_, d))| *d != start.dialed) {
+                let _ = other.send(Input::Lost(
+                    "a duplicate connection (the peer dialled too)".into(),
+                ));
+            }
+        } else if sessions.iter().any(|(_, (_, d))| *d != start.dialed) {
+            let _ = local_tx.send(Input::Lost(
+                "a duplicate connection (the peer dialled too)".into(),
+            ));
+        }
+        sessions.push((number, (local_tx.clone(), start.dialed)));
     }
     let probation = start.probation.map(|after| {
         tokio::spawn(async move {

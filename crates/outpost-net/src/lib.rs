@@ -234,10 +234,13 @@ pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// connection timed out), and every one of them hears of local changes
 /// until it ends itself — one ending never unregisters another.
 /// Their channels carry local changes only (this device's own feed).
-type Registry = Arc<Mutex<HashMap<EndpointId, Vec<(u64, mpsc::UnboundedSender<Input>)>>>>;
+/// Each with whether this side dialled it.
+type Registry = Arc<Mutex<HashMap<EndpointId, Vec<(u64, (mpsc::UnboundedSender<Input>, bool))>>>>;
 
 #[derive(Clone)]
 struct Shared {
+    /// This node's id.
+    me: Key,
     factory: Arc<dyn HandlerFactory>,
     live: Registry,
     progress: Arc<Mutex<HashMap<EndpointId, Progress>>>,
@@ -388,6 +391,7 @@ impl ProtocolHandler for Shared {
         let start = drive::Start {
             opening,
             probation: probation.as_ref().map(|_| PROBATION),
+            dialed: false,
         };
         let report = drive(self.clone(), conn, send, recv, handler, Mode::Live, start).await;
         drop(probation);
@@ -451,6 +455,7 @@ impl Node {
             None
         };
         let shared = Shared {
+            me: *endpoint.id().as_bytes(),
             factory,
             live: Arc::default(),
             progress: Arc::default(),
@@ -522,7 +527,7 @@ impl Node {
     /// Tells every live session that `doc` of `community` changed.
     pub fn notify(&self, community: &str, doc: &str) {
         if let Ok(m) = self.shared.live.lock() {
-            for (_, tx) in m.values().flatten() {
+            for (_, (tx, _)) in m.values().flatten() {
                 let _ = tx.send(Input::Local(community.to_string(), doc.to_string()));
             }
         }
@@ -566,7 +571,10 @@ impl Node {
             .factory
             .handler(*peer.as_bytes(), joins)
             .map_err(conn_err)?;
-        let start = drive::Start::default();
+        let start = drive::Start {
+            dialed: true,
+            ..drive::Start::default()
+        };
         Ok(drive(self.shared.clone(), conn, send, recv, handler, mode, start).await)
     }
 
