@@ -169,6 +169,19 @@ impl Home {
             .expect("run outpost import")
     }
 
+    /// `init` as `name`, then `join` `community` with a fresh invitation
+    /// from `inviter` (whose `serve` must be running).
+    pub fn init_and_join(&self, name: &str, inviter: &Home, community: &str) {
+        let ticket = inviter.json(&["invite", "--community", community])["ticket"]
+            .as_str()
+            .expect("ticket")
+            .to_string();
+        self.json(&["init", "--name", name]);
+        let mut join = vec!["join", ticket.as_str()];
+        join.extend(NET);
+        self.json(&join);
+    }
+
     /// `init` with a name, then `community create`; returns the community id.
     pub fn init_with_community(&self, name: &str) -> String {
         self.json(&[

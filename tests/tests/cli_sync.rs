@@ -211,14 +211,7 @@ fn a_sync_killed_midway_resumes_without_loss_or_duplicates() {
     let (a, b) = (Home::new(), Home::new());
     let community = a.init_with_community("Dr A");
     let sa = serve(&a);
-    let ticket = a.json(&["invite", "--community", &community])["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    b.json(&["init", "--name", "Dr B"]);
-    let mut join = vec!["join", ticket.as_str()];
-    join.extend(NET);
-    b.json(&join);
+    b.init_and_join("Dr B", &a, &community);
     // A gains many cases; B's sync is killed part-way, several times.
     {
         let mut op =

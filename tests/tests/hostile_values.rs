@@ -37,14 +37,7 @@ fn a_peers_hostile_values_render_safely_everywhere() {
     let (a, b) = (Home::new(), Home::new());
     let community = a.init_with_community("Dr A");
     let sa = serve(&a);
-    let ticket = a.json(&["invite", "--community", &community])["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    b.json(&["init", "--name", "Dr B"]);
-    let mut join = vec!["join", ticket.as_str()];
-    join.extend(NET);
-    b.json(&join);
+    b.init_and_join("Dr B", &a, &community);
     let case = id_of(&b.json(&[
         "case",
         "add",

@@ -31,6 +31,17 @@ async fn relay_admits(url: &str, secret: [u8; 32], tls: &CaTlsConfig) -> Result<
     }
 }
 
+/// A hub with community X, and a member of it (joined, then offline).
+async fn hub_and_member() -> (Peer, Peer, outpost_core::CommunityId) {
+    let (mut a, b) = (Peer::new("Hub"), Peer::new("Dr B"));
+    let x = a.community("X");
+    let nb = b.node().await;
+    let na = a.node().await;
+    join(&a, &nb, &x).await;
+    na.shutdown().await;
+    (a, b, x)
+}
+
 fn loopback_relay(tls: Option<outpost_core::RelayTls>) -> outpost_core::RelayOptions {
     outpost_core::RelayOptions {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -40,14 +51,7 @@ fn loopback_relay(tls: Option<outpost_core::RelayTls>) -> outpost_core::RelayOpt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hubs_relay_forwards_for_members_only() {
-    let (mut a, b) = (Peer::new("Hub"), Peer::new("Dr B"));
-    let x = a.community("X");
-    let nb = b.node().await;
-    {
-        let na = a.node().await;
-        join(&a, &nb, &x).await;
-        na.shutdown().await;
-    }
+    let (a, b, x) = hub_and_member().await;
     let hub =
         a.op.start(
             &outpost_net::NetConfig::loopback(),
@@ -77,14 +81,7 @@ async fn the_hubs_relay_forwards_for_members_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hubs_relay_serves_tls_with_the_operators_certificate() {
-    let (mut a, b) = (Peer::new("Hub"), Peer::new("Dr B"));
-    let x = a.community("X");
-    let nb = b.node().await;
-    {
-        let na = a.node().await;
-        join(&a, &nb, &x).await;
-        na.shutdown().await;
-    }
+    let (a, b, _x) = hub_and_member().await;
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (cert_path, key_path) = (dir.path().join("relay.crt"), dir.path().join("relay.key"));
